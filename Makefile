@@ -1,0 +1,99 @@
+# sluice — plain Make. `make` builds build/sluice and libsluice (static and
+# shared); `make test` runs the whole suite normally and under ASan+UBSan;
+# `make demo` runs the main job; `make bench` prints the benchmarks.
+#
+# Every .c under src/ is part of the library; every .c under cli/ is part of
+# the command. Objects go to build/obj (release) or build/asan/obj.
+
+CC      ?= cc
+CSTD    := -std=c11 -D_GNU_SOURCE
+WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
+INC     := -Iinclude -Isrc
+OPT     ?= -O2 -g
+DEPFLAGS = -MMD -MP
+LIBS    := -lrdkafka -lsnappy -lzstd -lz -lpcre2-8 -lmicrohttpd -lm -lpthread
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+LIB_SRC := $(shell find src -name '*.c' | sort)
+CLI_SRC := $(shell find cli -name '*.c' | sort)
+UNIT_SRC := $(shell find tests/unit -name '*.c' | sort)
+TOOL_SRC := $(shell find tests/tools -name '*.c' 2>/dev/null | sort)
+
+B := build
+ifdef SANITIZE
+B := build/asan
+OPT := -O1 -g $(SAN)
+LDSAN := $(SAN)
+endif
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
+PIC_OBJ  := $(LIB_SRC:%.c=$(B)/pic/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(B)/obj/%.o)
+UNIT_OBJ := $(UNIT_SRC:%.c=$(B)/obj/%.o)
+
+CFLAGS_ALL = $(CSTD) $(WARN) $(INC) $(OPT) $(DEPFLAGS) -fvisibility=hidden $(CFLAGS)
+
+.PHONY: all lib test unit demo bench clean deps check-exports fuzz soak bench-nexmark
+
+all: $(B)/sluice $(B)/libsluice.a $(B)/libsluice.so $(B)/test_unit
+
+lib: $(B)/libsluice.a
+
+$(B)/obj/src/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -DSL_BUILDING_LIBRARY -c $< -o $@
+
+$(B)/pic/src/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fPIC -DSL_BUILDING_LIBRARY -c $< -o $@
+
+$(B)/obj/cli/%.o: cli/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) -Iinclude $(OPT) $(DEPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Itests -c $< -o $@
+
+$(B)/libsluice.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/libsluice.so: $(PIC_OBJ)
+	$(CC) -shared -o $@ $^ $(LDSAN) $(LIBS)
+
+# The command links the static library but sees only include/sluice.h.
+$(B)/sluice: $(CLI_OBJ) $(B)/libsluice.a
+	$(CC) -o $@ $(CLI_OBJ) $(B)/libsluice.a $(LDSAN) $(LIBS)
+
+# Unit tests see the internal headers.
+$(B)/test_unit: $(UNIT_OBJ) $(B)/libsluice.a
+	$(CC) -o $@ $(UNIT_OBJ) $(B)/libsluice.a $(LDSAN) $(LIBS)
+
+deps:
+	@bash scripts/install-deps.sh
+
+# The whole suite: release build, then the same suite under ASan + UBSan.
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory SANITIZE=1 all
+	@bash tests/run.sh
+
+unit: all
+	$(B)/test_unit
+
+demo: deps all
+	@bash examples/demo.sh
+
+bench: deps all
+	@bash bench/run.sh
+
+# Exported symbols must all carry the public prefix.
+check-exports: $(B)/libsluice.so
+	@bad=$$(nm -D --defined-only $< | awk '{print $$3}' | grep -v '^sl_' | grep -v '^_' || true); \
+	if [ -n "$$bad" ]; then echo "exported without sl_ prefix: $$bad"; exit 1; fi
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(PIC_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
