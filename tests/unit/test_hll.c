@@ -1,0 +1,236 @@
+/* approx_count_distinct (HyperLogLog++ as Spark computes it).
+ *
+ * Oracles: Spark's documented example (1,1,2,2,3 -> 3); the linear-counting
+ * formula evaluated independently from the hashes (round(m ln(m/V)) with V
+ * the registers no hash lands in); the HLL++ table's own structure (each
+ * raw estimate minus its bias is the integer cardinality it was measured at);
+ * Spark's own suite's criteria (error within 3 standard errors, buffers from
+ * merged halves equal to the buffer of the whole in any order); true counts
+ * known by construction. */
+#include "test.h"
+#include "exec/agg/hll.h"
+#include "core/xxhash64.h"
+#include "core/mem.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+typedef struct { uint64_t w[SL_HLL_WORDS]; } hll_state;
+
+static void add_int(hll_state *s, int32_t v) { sl_hll_add_hash(s, sl_xxh64_int(v, 42)); }
+
+TEST(hll_state_size)
+{
+    CHECK_INT(sl_hll_state_bytes(), 52 * 8);
+    /* p from Spark's formula for the default relativeSD 0.05. */
+    CHECK_INT((int)ceil(2.0 * log(1.106 / 0.05) / log(2.0)), SL_HLL_P);
+}
+
+TEST(hll_empty_and_spark_doc_example)
+{
+    hll_state s;
+    sl_hll_init(&s);
+    CHECK_INT(sl_hll_estimate(&s), 0);
+    int vals[] = {1, 1, 2, 2, 3};
+    for (int i = 0; i < 5; i++) add_int(&s, vals[i]);
+    CHECK_INT(sl_hll_estimate(&s), 3);
+}
+
+TEST(hll_bias_table_integrity)
+{
+    double raw, bias, prev = 0;
+    int n = 0, bad = 0;
+    long prev_card = 0;
+    while (sl_hll_table_get(n, &raw, &bias)) {
+        double card = raw - bias;
+        long c = lround(card);
+        if (fabs(card - (double)c) > 1e-6) bad++;   /* a mistyped digit */
+        if (raw <= prev) bad++;                      /* must be sorted */
+        if (c <= prev_card) bad++;                   /* cardinalities rise */
+        prev = raw;
+        prev_card = c;
+        n++;
+    }
+    CHECK_INT(bad, 0);
+    CHECK_INT(n, 201);
+    CHECK(sl_hll_table_get(0, &raw, &bias) && raw == 369 && bias == 368);
+}
+
+/* Estimate with linear counting computed from the hashes alone. */
+static int64_t linear_counting_oracle(const uint64_t *h, int n)
+{
+    char used[SL_HLL_M] = {0};
+    for (int i = 0; i < n; i++) used[h[i] >> (64 - SL_HLL_P)] = 1;
+    int v = 0;
+    for (int i = 0; i < SL_HLL_M; i++) v += !used[i];
+    double e = SL_HLL_M * log((double)SL_HLL_M / v);
+    return (int64_t)floor(e + 0.5);
+}
+
+TEST(hll_small_counts_are_linear_counting)
+{
+    /* Up to ~330 distinct values m ln(m/V) stays under Spark's threshold
+     * of 400 for p = 9, so the result is exactly the linear count. */
+    uint64_t *h = malloc(350 * sizeof *h);
+    REQUIRE(h);
+    for (int n = 1; n <= 300; n++) {
+        hll_state s;
+        sl_hll_init(&s);
+        for (int i = 0; i < n; i++) {
+            h[i] = sl_xxh64_int(i * 7919 + 13, 42);
+            sl_hll_add_hash(&s, h[i]);
+        }
+        int64_t est = sl_hll_estimate(&s);
+        CHECK_INT(est, linear_counting_oracle(h, n));
+        if (n <= 10) CHECK_INT(est, n);
+        CHECK(llabs(est - n) <= (n + 9) / 10);
+    }
+    free(h);
+}
+
+static void check_rel_error(int64_t est, int64_t truth, double bound, int *sl_test_failed)
+{
+    double err = fabs((double)est / (double)truth - 1.0);
+    if (err >= bound) {
+        fprintf(stderr, "  n=%lld estimate=%lld error=%.4f bound %.4f\n", (long long)truth,
+                (long long)est, err, bound);
+        *sl_test_failed = 1;
+    }
+}
+
+TEST(hll_relative_error_large)
+{
+    /* Spark's suite accepts 3 standard errors (3 * 1.04 / sqrt(512) = 13.8%);
+     * the issue asks for 5%, so check both over several value families. */
+    const double three_se = 3.0 * 1.04 / sqrt((double)SL_HLL_M);
+    int64_t ns[] = {1000, 3000, 10000, 100000, 1000000};
+    double worst = 0, sum = 0;
+    for (int k = 0; k < 5; k++) {
+        hll_state a, b, c;
+        sl_hll_init(&a);
+        sl_hll_init(&b);
+        sl_hll_init(&c);
+        for (int64_t i = 0; i < ns[k]; i++) {
+            sl_hll_add_hash(&a, sl_xxh64_int((int32_t)i, 42));
+            sl_hll_add_hash(&b, sl_xxh64_long(i * 1000003 + 7, 42));
+            char buf[32];
+            int len = snprintf(buf, sizeof buf, "user-%lld", (long long)i);
+            sl_hll_add_hash(&c, sl_xxh64(buf, (size_t)len, 42));
+        }
+        int64_t ests[3] = {sl_hll_estimate(&a), sl_hll_estimate(&b), sl_hll_estimate(&c)};
+        for (int j = 0; j < 3; j++) {
+            check_rel_error(ests[j], ns[k], three_se, sl_test_failed);
+            double err = fabs((double)ests[j] / ns[k] - 1.0);
+            if (err > worst) worst = err;
+            sum += err;
+        }
+    }
+    /* The standard error at p = 9 is 1.04 / sqrt(512) = 4.6%, so a single
+     * estimate beyond 5% is expected now and then (Spark's too); the issue's
+     * 5% is held as the mean absolute error over the 15 estimates. */
+    fprintf(stderr, "  (relative error: worst %.4f, mean %.4f)\n", worst, sum / 15);
+    CHECK(worst < three_se);
+    CHECK(sum / 15 < 0.05);
+}
+
+TEST(hll_duplicates_do_not_count)
+{
+    /* Spark's "deterministic cardinality" case: each value added 10 times. */
+    hll_state a, b;
+    sl_hll_init(&a);
+    sl_hll_init(&b);
+    for (int i = 0; i < 50000; i++) add_int(&a, i / 10);
+    for (int i = 0; i < 5000; i++) add_int(&b, i);
+    CHECK(memcmp(&a, &b, sizeof a) == 0);
+}
+
+TEST(hll_merge_equals_whole)
+{
+    hll_state lo, hi, whole;
+    sl_hll_init(&lo);
+    sl_hll_init(&hi);
+    sl_hll_init(&whole);
+    for (int i = 0; i < 500000; i++) add_int(&lo, i);
+    for (int i = 500000; i < 1000000; i++) add_int(&hi, i);
+    for (int i = 999999; i >= 0; i--) add_int(&whole, i);
+    sl_hll_merge(&lo, &hi);
+    CHECK(memcmp(&lo, &whole, sizeof lo) == 0);
+    CHECK_INT(sl_hll_estimate(&lo), sl_hll_estimate(&whole));
+    /* The 4 spare bits of each word and the unused tail stay zero. */
+    int stray = 0;
+    for (int i = 0; i < SL_HLL_WORDS; i++) stray += (lo.w[i] >> 60) != 0;
+    stray += (lo.w[SL_HLL_WORDS - 1] >> (6 * (SL_HLL_M % 10))) != 0;
+    CHECK_INT(stray, 0);
+}
+
+TEST(hll_columns_nulls_and_types)
+{
+    sl_col *col = sl_col_new(SL_TYPE_STRING);
+    REQUIRE(col);
+    const char *names[] = {"ann", "bob", "ann", NULL, "cy", NULL, "bob"};
+    for (int i = 0; i < 7; i++) {
+        if (names[i]) CHECK(sl_col_append_str(col, names[i], strlen(names[i])) == 0);
+        else CHECK(sl_col_append_null(col) == 0);
+    }
+    hll_state s;
+    sl_hll_init(&s);
+    sl_hll_add_col(&s, col);
+    CHECK_INT(sl_hll_estimate(&s), 3);
+
+    uint64_t hashes[7];
+    sl_xxh64_spark_col(col, hashes);
+    CHECK(hashes[0] == sl_xxh64("ann", 3, 42));
+    CHECK(hashes[0] == hashes[2]);
+
+    /* Grouped: rows alternate between two groups. */
+    unsigned char states[2 * sizeof(hll_state)];
+    sl_hll_init(states);
+    sl_hll_init(states + sizeof(hll_state));
+    int32_t groups[7] = {0, 1, 0, 1, 1, 0, 1};
+    sl_hll_add_col_grouped(states, groups, col, hashes);
+    CHECK_INT(sl_hll_estimate(states), 1);                    /* ann, ann, NULL */
+    CHECK_INT(sl_hll_estimate(states + sizeof(hll_state)), 2); /* bob, NULL, cy, bob */
+    sl_col_unref(col);
+
+    /* All-NULL and NULL-typed columns estimate 0. */
+    sl_col *nulls = sl_col_new_nulls(SL_TYPE_BIGINT, 5);
+    REQUIRE(nulls);
+    sl_hll_init(&s);
+    sl_hll_add_col(&s, nulls);
+    CHECK_INT(sl_hll_estimate(&s), 0);
+    sl_col_unref(nulls);
+
+    /* DOUBLE: -0.0 == 0.0 and NaNs are one value, as in Spark. */
+    sl_col *d = sl_col_new(SL_TYPE_DOUBLE);
+    REQUIRE(d);
+    double dv[] = {0.0, -0.0, __builtin_nan(""), -__builtin_nan(""), 1.5};
+    for (int i = 0; i < 5; i++) CHECK(sl_col_append_f64(d, dv[i]) == 0);
+    sl_hll_init(&s);
+    sl_hll_add_col(&s, d);
+    CHECK_INT(sl_hll_estimate(&s), 3);
+    sl_col_unref(d);
+
+    /* BOOLEAN, DATE, TIMESTAMP go through Spark's int/long rules. */
+    sl_col *b = sl_col_new(SL_TYPE_BOOLEAN);
+    sl_col *dt = sl_col_new(SL_TYPE_DATE);
+    sl_col *ts = sl_col_new(SL_TYPE_TIMESTAMP);
+    REQUIRE(b && dt && ts);
+    for (int i = 0; i < 4; i++) {
+        CHECK(sl_col_append_bool(b, i & 1) == 0);
+        CHECK(sl_col_append_i32(dt, 19000 + i) == 0);
+        CHECK(sl_col_append_i64(ts, 1700000000000000LL + i) == 0);
+    }
+    uint64_t hb[4], hd[4], ht[4];
+    sl_xxh64_spark_col(b, hb);
+    sl_xxh64_spark_col(dt, hd);
+    sl_xxh64_spark_col(ts, ht);
+    CHECK(hb[1] == sl_xxh64_int(1, 42) && hb[0] == sl_xxh64_int(0, 42));
+    CHECK(hd[3] == sl_xxh64_int(19003, 42));
+    CHECK(ht[2] == sl_xxh64_long(1700000000000002LL, 42));
+    sl_hll_init(&s);
+    sl_hll_add_col(&s, b);
+    CHECK_INT(sl_hll_estimate(&s), 2);
+    sl_col_unref(b);
+    sl_col_unref(dt);
+    sl_col_unref(ts);
+}
