@@ -1,0 +1,239 @@
+/* The Nexmark generator: java.util.Random against Java's own output (values
+ * printed by a JDK for these seeds), determinism per event id, the 1:3:46
+ * mix, the standard average sizes, log-uniform prices, hot-key skew and
+ * referential consistency (bids and auctions point at people and auctions
+ * that exist or are about to). */
+#include "test.h"
+#include "io/nexmark_gen.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+typedef struct jcase {
+    int64_t seed;
+    int32_t bound;
+    int32_t ints[5];
+    int64_t next_long;
+    double next_double;
+} jcase;
+
+/* java.util.Random(seed): five nextInt()/nextInt(bound), then nextLong(),
+ * nextDouble(), as printed by OpenJDK 17. */
+static const jcase java_random_cases[] = {
+{42LL, 0, {-1170105035, 234785527, -1360544799, 205897768, 1325939940}, -1068554554583376509LL, 0.7077105889551186},
+{42LL, 10, {0, 3, 8, 4, 0}, -1068554554583376509LL, 0.7077105889551186},
+{42LL, 13, {0, 7, 9, 12, 0}, -1068554554583376509LL, 0.7077105889551186},
+{42LL, 26, {0, 7, 22, 12, 0}, -1068554554583376509LL, 0.7077105889551186},
+{42LL, 1000, {130, 763, 248, 884, 970}, -1068554554583376509LL, 0.7077105889551186},
+{42LL, 16, {11, 0, 10, 0, 4}, -1068554554583376509LL, 0.7077105889551186},
+{42LL, 10000, {1130, 2763, 1248, 8884, 9970}, -1068554554583376509LL, 0.7077105889551186},
+{-7LL, 0, {1155869324, -423064701, -1403676116, -232591881, -2055186340}, 2701079913633722686LL, 0.31556721159435286},
+{-7LL, 10, {2, 7, 0, 7, 8}, 2701079913633722686LL, 0.31556721159435286},
+{-7LL, 13, {6, 7, 12, 3, 5}, 2701079913633722686LL, 0.31556721159435286},
+{-7LL, 26, {6, 7, 12, 3, 18}, 2701079913633722686LL, 0.31556721159435286},
+{-7LL, 1000, {662, 297, 590, 707, 478}, 2701079913633722686LL, 0.31556721159435286},
+{-7LL, 16, {4, 14, 10, 15, 8}, 2701079913633722686LL, 0.31556721159435286},
+{-7LL, 10000, {4662, 1297, 5590, 7707, 478}, 2701079913633722686LL, 0.31556721159435286},
+{0LL, 0, {-1155484576, -723955400, 1033096058, -1690734402, -1557280266}, 5700976833288827063LL, 0.11700660880722513},
+{0LL, 10, {0, 8, 9, 7, 5}, 5700976833288827063LL, 0.11700660880722513},
+{0LL, 13, {5, 5, 10, 8, 0}, 5700976833288827063LL, 0.11700660880722513},
+{0LL, 26, {18, 18, 23, 21, 13}, 5700976833288827063LL, 0.11700660880722513},
+{0LL, 1000, {360, 948, 29, 447, 515}, 5700976833288827063LL, 0.11700660880722513},
+{0LL, 16, {11, 13, 3, 9, 10}, 5700976833288827063LL, 0.11700660880722513},
+{0LL, 10000, {1360, 5948, 8029, 6447, 3515}, 5700976833288827063LL, 0.11700660880722513},
+{123456789012LL, 0, {59424925, 475103695, -2041770304, 1802127383, 1627699669}, 4575438820379692626LL, 0.7922000956450387},
+{123456789012LL, 10, {2, 7, 6, 1, 4}, 4575438820379692626LL, 0.7922000956450387},
+{123456789012LL, 13, {0, 0, 10, 8, 5}, 4575438820379692626LL, 0.7922000956450387},
+{123456789012LL, 26, {0, 13, 10, 21, 18}, 4575438820379692626LL, 0.7922000956450387},
+{123456789012LL, 1000, {462, 847, 496, 691, 834}, 4575438820379692626LL, 0.7922000956450387},
+{123456789012LL, 16, {0, 1, 8, 6, 6}, 4575438820379692626LL, 0.7922000956450387},
+{123456789012LL, 10000, {2462, 1847, 8496, 3691, 9834}, 4575438820379692626LL, 0.7922000956450387},
+};
+
+TEST(nexmark_java_random_matches_jdk)
+{
+    int n = (int)(sizeof java_random_cases / sizeof java_random_cases[0]);
+    for (int k = 0; k < n; k++) {
+        const jcase *c = &java_random_cases[k];
+        int32_t ints[5];
+        int64_t l;
+        double d;
+        sl_nexmark_jrand_draws(c->seed, c->bound, 5, ints, &l, &d);
+        for (int i = 0; i < 5; i++) CHECK_INT(ints[i], c->ints[i]);
+        CHECK_INT(l, c->next_long);
+        CHECK(d == c->next_double);
+    }
+}
+
+static int str_eq(sl_nexmark_str a, sl_nexmark_str b)
+{
+    return a.len == b.len && memcmp(a.p, b.p, (size_t)a.len) == 0;
+}
+
+static int event_eq(const sl_nexmark_event *a, const sl_nexmark_event *b)
+{
+    if (a->kind != b->kind || a->date_time_ms != b->date_time_ms) return 0;
+    switch (a->kind) {
+    case SL_NEXMARK_PERSON:
+        return a->u.person.id == b->u.person.id && str_eq(a->u.person.name, b->u.person.name) &&
+               str_eq(a->u.person.email, b->u.person.email) &&
+               str_eq(a->u.person.credit_card, b->u.person.credit_card) &&
+               str_eq(a->u.person.extra, b->u.person.extra);
+    case SL_NEXMARK_AUCTION:
+        return a->u.auction.id == b->u.auction.id && a->u.auction.seller == b->u.auction.seller &&
+               a->u.auction.initial_bid == b->u.auction.initial_bid &&
+               a->u.auction.expires_ms == b->u.auction.expires_ms &&
+               str_eq(a->u.auction.description, b->u.auction.description) &&
+               str_eq(a->u.auction.extra, b->u.auction.extra);
+    default:
+        return a->u.bid.auction == b->u.bid.auction && a->u.bid.bidder == b->u.bid.bidder &&
+               a->u.bid.price == b->u.bid.price && str_eq(a->u.bid.url, b->u.bid.url) &&
+               str_eq(a->u.bid.channel, b->u.bid.channel) && str_eq(a->u.bid.extra, b->u.bid.extra);
+    }
+}
+
+TEST(nexmark_deterministic_per_event)
+{
+    sl_nexmark_config cfg;
+    sl_nexmark_config_default(&cfg);
+    sl_nexmark_event *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+    REQUIRE(a && b);
+    int bad = 0;
+    /* Forward, then backward and strided: the same event either way. */
+    for (int64_t i = 0; i < 2000; i++) {
+        sl_nexmark_event_gen(&cfg, i, a);
+        sl_nexmark_event_gen(&cfg, 1999 - i, b);
+        sl_nexmark_event_gen(&cfg, 1999 - i, a);
+        sl_nexmark_event_gen(&cfg, 1999 - i, b);
+        if (!event_eq(a, b)) bad++;
+    }
+    sl_nexmark_event_gen(&cfg, 123456789, a);
+    sl_nexmark_event_gen(&cfg, 123456788, b);
+    sl_nexmark_event_gen(&cfg, 123456789, b);
+    CHECK(event_eq(a, b));
+    CHECK_INT(bad, 0);
+    /* Different events differ. */
+    sl_nexmark_event_gen(&cfg, 10, a);
+    sl_nexmark_event_gen(&cfg, 11, b);
+    CHECK(!event_eq(a, b));
+    free(a);
+    free(b);
+}
+
+TEST(nexmark_mix_sizes_prices_skew)
+{
+    sl_nexmark_config cfg;
+    sl_nexmark_config_default(&cfg);
+    sl_nexmark_event *ev = malloc(sizeof *ev);
+    REQUIRE(ev);
+    const int64_t N = 1000000;
+    int64_t count[3] = {0, 0, 0};
+    double size_sum[3] = {0, 0, 0};
+    double log_price_sum = 0;
+    int64_t n_prices = 0, cheap = 0, hot_auction = 0, hot_bidder = 0, hot_seller = 0;
+    int64_t max_person = 999, max_auction = 999, bad_ref = 0, bad_time = 0, bad_field = 0;
+    int64_t prev_time = 0;
+    for (int64_t i = 0; i < N; i++) {
+        sl_nexmark_event_gen(&cfg, i, ev);
+        count[ev->kind]++;
+        if (ev->date_time_ms < prev_time) bad_time++;
+        prev_time = ev->date_time_ms;
+        switch (ev->kind) {
+        case SL_NEXMARK_PERSON:
+            /* Flink's size model: 8 + the strings + extra. */
+            size_sum[0] += 8 + ev->u.person.name.len + ev->u.person.email.len +
+                           ev->u.person.credit_card.len + ev->u.person.city.len +
+                           ev->u.person.state.len + ev->u.person.extra.len;
+            if (ev->u.person.id != max_person + 1) bad_ref++;
+            max_person = ev->u.person.id;
+            if (ev->u.person.credit_card.len != 19) bad_field++;
+            break;
+        case SL_NEXMARK_AUCTION:
+            size_sum[1] += 8 + ev->u.auction.item_name.len + ev->u.auction.description.len + 40 +
+                           ev->u.auction.extra.len;
+            if (ev->u.auction.id != max_auction + 1) bad_ref++;
+            max_auction = ev->u.auction.id;
+            if (ev->u.auction.seller > max_person + 10 || ev->u.auction.seller < 1000) bad_ref++;
+            if ((ev->u.auction.seller - 1000) % 100 == 0) hot_seller++;
+            if (ev->u.auction.reserve < ev->u.auction.initial_bid) bad_field++;
+            if (ev->u.auction.expires_ms <= ev->date_time_ms) bad_field++;
+            if (ev->u.auction.category < 10 || ev->u.auction.category > 14) bad_field++;
+            break;
+        default:
+            size_sum[2] += 32 + ev->u.bid.extra.len;
+            if (ev->u.bid.auction > max_auction + 10 || ev->u.bid.auction < 1000) bad_ref++;
+            if (ev->u.bid.bidder > max_person + 10 || ev->u.bid.bidder < 1000) bad_ref++;
+            if ((ev->u.bid.auction - 1000) % 100 == 0) hot_auction++;
+            if ((ev->u.bid.bidder - 1000) % 100 == 1) hot_bidder++;
+            if (ev->u.bid.price < 100 || ev->u.bid.price > 100000000) bad_field++;
+            log_price_sum += log10((double)ev->u.bid.price / 100.0);
+            n_prices++;
+            if (ev->u.bid.price < 1000) cheap++;
+            break;
+        }
+    }
+    free(ev);
+    CHECK_INT(count[0], N / 50);
+    CHECK_INT(count[1], N / 50 * 3);
+    CHECK_INT(count[2], N / 50 * 46);
+    CHECK_INT(bad_ref, 0);
+    CHECK_INT(bad_time, 0);
+    CHECK_INT(bad_field, 0);
+    /* 10000 events/s: event 1M is 100 s after the base time. */
+    CHECK_INT(sl_nexmark_time_ms(&cfg, N) - SL_NEXMARK_BASE_TIME_MS, 100000);
+
+    double avg_person = size_sum[0] / count[0], avg_auction = size_sum[1] / count[1],
+           avg_bid = size_sum[2] / count[2];
+    fprintf(stderr, "  (average sizes: person %.1f auction %.1f bid %.1f)\n", avg_person,
+            avg_auction, avg_bid);
+    CHECK(fabs(avg_person - 200) < 4);
+    CHECK(fabs(avg_auction - 500) < 10);
+    CHECK(fabs(avg_bid - 100) < 2);
+
+    /* log10(price in dollars) is uniform on [0, 6): mean 3, and 1/6 of
+     * prices are under $10. */
+    double mean_log = log_price_sum / n_prices, frac_cheap = (double)cheap / n_prices;
+    fprintf(stderr, "  (log10 price mean %.4f, under $10 %.4f)\n", mean_log, frac_cheap);
+    CHECK(fabs(mean_log - 3.0) < 0.02);
+    CHECK(fabs(frac_cheap - 1.0 / 6) < 0.005);
+
+    /* Hot keys: half the bids go to the hot auction (a multiple of 100 from
+     * the first id), 3/4 to the hot bidder and 3/4 of auctions to the hot
+     * seller — against 1% for uniform picks. */
+    double f_auc = (double)hot_auction / count[2], f_bidder = (double)hot_bidder / count[2],
+           f_seller = (double)hot_seller / count[1];
+    fprintf(stderr, "  (hot shares: auction %.3f bidder %.3f seller %.3f)\n", f_auc, f_bidder,
+            f_seller);
+    CHECK(f_auc > 0.48 && f_auc < 0.53);
+    CHECK(f_bidder > 0.73 && f_bidder < 0.78);
+    CHECK(f_seller > 0.73 && f_seller < 0.78);
+}
+
+TEST(nexmark_columns)
+{
+    sl_nexmark_config cfg;
+    sl_nexmark_config_default(&cfg);
+    CHECK_INT(sl_nexmark_kind_parse("BID"), SL_NEXMARK_BID);
+    CHECK_INT(sl_nexmark_kind_parse("nope"), -1);
+    CHECK_STR(sl_nexmark_col_name(SL_NEXMARK_AUCTION, 1), "itemName");
+    CHECK_STR(sl_nexmark_col_name(SL_NEXMARK_PERSON, 2), "emailAddress");
+    CHECK(sl_nexmark_col_type(SL_NEXMARK_BID, 5) == SL_TYPE_TIMESTAMP);
+
+    /* Bid columns (price, dateTime, auction) for events [0, 500). */
+    sl_batch *b = sl_batch_new(3);
+    REQUIRE(b);
+    b->cols[0] = sl_col_new(SL_TYPE_BIGINT);
+    b->cols[1] = sl_col_new(SL_TYPE_TIMESTAMP);
+    b->cols[2] = sl_col_new(SL_TYPE_BIGINT);
+    REQUIRE(b->cols[0] && b->cols[1] && b->cols[2]);
+    int proj[3] = {2, 5, 0};
+    CHECK(sl_nexmark_append(&cfg, SL_NEXMARK_BID, 0, 500, b, proj, 3) == 0);
+    CHECK(sl_batch_seal(b) == 0);
+    CHECK_INT(b->n_rows, 460);
+    sl_nexmark_event ev;
+    sl_nexmark_event_gen(&cfg, 4, &ev);   /* the first bid */
+    CHECK_INT(sl_col_i64(b->cols[0])[0], ev.u.bid.price);
+    CHECK_INT(sl_col_i64(b->cols[1])[0], ev.date_time_ms * 1000);
+    CHECK_INT(sl_col_i64(b->cols[2])[0], ev.u.bid.auction);
+    sl_batch_unref(b);
+}
