@@ -10,6 +10,7 @@
 extern const sl_source_ops sl_socket_source_ops;
 extern const sl_source_ops sl_file_source_ops;
 extern const sl_source_ops sl_rate_source_ops;
+extern const sl_source_ops sl_nexmark_source_ops;
 extern const sl_sink_ops sl_console_sink_ops;
 extern const sl_sink_ops sl_file_sink_ops;
 
@@ -17,6 +18,7 @@ static const sl_source_ops *const source_ops[] = {
     &sl_socket_source_ops,
     &sl_file_source_ops,
     &sl_rate_source_ops,
+    &sl_nexmark_source_ops,
     /* more sources: add above this line */
 };
 
