@@ -193,6 +193,20 @@ SL_EXPORT sl_status sl_engine_run(sl_engine *eng, sl_error *err);
  * from a signal handler or another thread. */
 SL_EXPORT void sl_engine_stop(sl_engine *eng);
 
+/* ---- Nexmark ------------------------------------------------------------ */
+
+/* Writes events [0, n_events) of the Nexmark generator (the one behind
+ * connector = 'nexmark', reference configuration) as JSON lines, one object
+ * per event with Flink nexmark's column names, to out_dir/person.json,
+ * out_dir/auction.json and out_dir/bid.json (created or truncated; out_dir is
+ * created if missing).  dateTime and expires are written as
+ * "yyyy-MM-dd HH:mm:ss.SSS" in UTC.  events_per_second <= 0 means the
+ * reference rate, 10000.  On success *out_counts (may be NULL) receives the
+ * person, auction and bid counts. */
+SL_EXPORT sl_status sl_nexmark_write_json(const char *out_dir, int64_t n_events,
+                                          double events_per_second,
+                                          int64_t out_counts[3], sl_error *err);
+
 #ifdef __cplusplus
 }
 #endif

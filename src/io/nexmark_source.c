@@ -230,3 +230,138 @@ const sl_source_ops sl_nexmark_source_ops = {
     .exhausted = nx_exhausted,
     .close = nx_close,
 };
+
+/* ---- sluice gen nexmark: JSON lines files --------------------------------- */
+
+#include "core/buf.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+
+/* "yyyy-MM-dd HH:mm:ss.SSS" (UTC), Flink's TIMESTAMP(3) text. */
+static void put_ts(sl_buf *b, int64_t ms)
+{
+    int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+    int msec = (int)(ms - secs * 1000);
+    time_t t = (time_t)secs;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    sl_buf_printf(b, "\"%04d-%02d-%02d %02d:%02d:%02d.%03d\"", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, msec);
+}
+
+static void put_str(sl_buf *b, const char *key, sl_nexmark_str s)
+{
+    sl_buf_printf(b, ",\"%s\":", key);
+    sl_buf_json_str(b, s.p, (size_t)s.len);
+}
+
+static void event_json(sl_buf *b, const sl_nexmark_event *ev)
+{
+    switch (ev->kind) {
+    case SL_NEXMARK_PERSON:
+        sl_buf_printf(b, "{\"id\":%" PRId64, ev->u.person.id);
+        put_str(b, "name", ev->u.person.name);
+        put_str(b, "emailAddress", ev->u.person.email);
+        put_str(b, "creditCard", ev->u.person.credit_card);
+        put_str(b, "city", ev->u.person.city);
+        put_str(b, "state", ev->u.person.state);
+        sl_buf_puts(b, ",\"dateTime\":");
+        put_ts(b, ev->date_time_ms);
+        put_str(b, "extra", ev->u.person.extra);
+        break;
+    case SL_NEXMARK_AUCTION:
+        sl_buf_printf(b, "{\"id\":%" PRId64, ev->u.auction.id);
+        put_str(b, "itemName", ev->u.auction.item_name);
+        put_str(b, "description", ev->u.auction.description);
+        sl_buf_printf(b, ",\"initialBid\":%" PRId64 ",\"reserve\":%" PRId64 ",\"dateTime\":",
+                      ev->u.auction.initial_bid, ev->u.auction.reserve);
+        put_ts(b, ev->date_time_ms);
+        sl_buf_puts(b, ",\"expires\":");
+        put_ts(b, ev->u.auction.expires_ms);
+        sl_buf_printf(b, ",\"seller\":%" PRId64 ",\"category\":%" PRId64, ev->u.auction.seller,
+                      ev->u.auction.category);
+        put_str(b, "extra", ev->u.auction.extra);
+        break;
+    default:
+        sl_buf_printf(b, "{\"auction\":%" PRId64 ",\"bidder\":%" PRId64 ",\"price\":%" PRId64,
+                      ev->u.bid.auction, ev->u.bid.bidder, ev->u.bid.price);
+        put_str(b, "channel", ev->u.bid.channel);
+        put_str(b, "url", ev->u.bid.url);
+        sl_buf_puts(b, ",\"dateTime\":");
+        put_ts(b, ev->date_time_ms);
+        put_str(b, "extra", ev->u.bid.extra);
+        break;
+    }
+    sl_buf_puts(b, "}\n");
+}
+
+SL_EXPORT sl_status sl_nexmark_write_json(const char *out_dir, int64_t n_events,
+                                          double events_per_second, int64_t out_counts[3],
+                                          sl_error *err)
+{
+    static const char *const names[3] = {"person.json", "auction.json", "bid.json"};
+    if (!out_dir || n_events < 0)
+        return sl_err(err, SL_ERR_CONFIG, "nexmark: an output directory and events >= 0 are needed");
+    if (mkdir(out_dir, 0777) != 0 && errno != EEXIST)
+        return sl_err(err, SL_ERR_IO, "cannot create %s: %s", out_dir, strerror(errno));
+    sl_nexmark_config cfg;
+    sl_nexmark_config_default(&cfg);
+    if (events_per_second > 0) cfg.events_per_second = events_per_second;
+
+    FILE *f[3] = {NULL, NULL, NULL};
+    sl_buf b[3];
+    int64_t counts[3] = {0, 0, 0};
+    sl_status st = SL_OK;
+    sl_nexmark_event *ev = sl_malloc(sizeof *ev);
+    for (int k = 0; k < 3; k++) sl_buf_init(&b[k]);
+    if (!ev) {
+        st = sl_err_oom(err);
+        goto done;
+    }
+    for (int k = 0; k < 3; k++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", out_dir, names[k]);
+        if (!(f[k] = fopen(path, "w"))) {
+            st = sl_err(err, SL_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+            goto done;
+        }
+    }
+    for (int64_t i = 0; i < n_events; i++) {
+        sl_nexmark_event_gen(&cfg, i, ev);
+        sl_buf *bk = &b[ev->kind];
+        event_json(bk, ev);
+        counts[ev->kind]++;
+        if (bk->oom) {
+            st = sl_err_oom(err);
+            goto done;
+        }
+        if (bk->len >= (1 << 20)) {
+            if (fwrite(bk->data, 1, bk->len, f[ev->kind]) != bk->len) {
+                st = sl_err(err, SL_ERR_IO, "write to %s/%s failed", out_dir, names[ev->kind]);
+                goto done;
+            }
+            sl_buf_reset(bk);
+        }
+    }
+    for (int k = 0; k < 3; k++) {
+        if (b[k].oom) {
+            st = sl_err_oom(err);
+            goto done;
+        }
+        if ((b[k].len && fwrite(b[k].data, 1, b[k].len, f[k]) != b[k].len) || fflush(f[k])) {
+            st = sl_err(err, SL_ERR_IO, "write to %s/%s failed", out_dir, names[k]);
+            goto done;
+        }
+    }
+done:
+    for (int k = 0; k < 3; k++) {
+        if (f[k] && fclose(f[k]) != 0 && st == SL_OK)
+            st = sl_err(err, SL_ERR_IO, "closing %s/%s failed", out_dir, names[k]);
+        sl_buf_fini(&b[k]);
+    }
+    sl_free(ev);
+    if (st == SL_OK && out_counts)
+        for (int k = 0; k < 3; k++) out_counts[k] = counts[k];
+    return st;
+}
