@@ -1,0 +1,18 @@
+-- Nexmark q19: auction TOP-10 price. The ten highest bids of each auction
+-- (Flink nexmark q19.sql, ROW_NUMBER() Top-N).
+-- NOT RUNNABLE YET: needs ROW_NUMBER() OVER (PARTITION BY … ORDER BY …), which
+-- sluice's SQL does not have. Kept as the definition to implement against.
+--
+-- Common deviations: see README.md in this directory.
+
+CREATE SOURCE bid (
+    auction BIGINT, bidder BIGINT, price BIGINT, channel STRING, url STRING,
+    dateTime TIMESTAMP, extra STRING,
+    WATERMARK FOR dateTime AS dateTime - INTERVAL '4' SECOND
+) WITH (connector = 'nexmark', table = 'bid', events = '${EVENTS}');
+
+CREATE SINK q19 WITH (connector = 'blackhole', 'output.mode' = 'update') AS
+SELECT * FROM (
+    SELECT *, ROW_NUMBER() OVER (PARTITION BY auction ORDER BY price DESC) AS rank_number
+    FROM bid)
+WHERE rank_number <= 10;

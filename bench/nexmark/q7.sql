@@ -1,0 +1,23 @@
+-- Nexmark q7: highest bid. The bids with the highest price in each 10-second
+-- tumbling window (Flink nexmark q7.sql).
+-- Deviation: window(dateTime, '10 seconds') with window_end for Flink's TUMBLE
+-- TVF; the join is an interval join on event time.
+--
+-- Common deviations: see README.md in this directory.
+
+CREATE SOURCE bid (
+    auction BIGINT, bidder BIGINT, price BIGINT, channel STRING, url STRING,
+    dateTime TIMESTAMP, extra STRING,
+    WATERMARK FOR dateTime AS dateTime - INTERVAL '4' SECOND
+) WITH (connector = 'nexmark', table = 'bid', events = '${EVENTS}');
+
+CREATE VIEW q7_max AS
+SELECT MAX(price) AS maxprice, window_end AS dateTime
+FROM bid
+GROUP BY window(dateTime, '10 seconds');
+
+CREATE SINK q7 WITH (connector = 'blackhole') AS
+SELECT B.auction, B.price, B.bidder, B.dateTime, B.extra
+FROM bid B
+JOIN q7_max B1 ON B.price = B1.maxprice
+WHERE B.dateTime BETWEEN B1.dateTime - INTERVAL '10' SECOND AND B1.dateTime;
