@@ -1,0 +1,163 @@
+/* The inside of src/model/: how a loaded model is represented, shared by the
+ * loaders (xgb_json.c, spark_pipeline.c, spark_stages.c, bundle.c) and the
+ * scorer (tree_score.c, logreg.c, model.c).  Not for use outside src/model/.
+ *
+ * Whatever its origin, a model becomes three layers:
+ *   sources  one per input column: its values as doubles (NaN for NULL) or,
+ *            for string-indexed inputs, the label index as a double;
+ *   slots    the features the predictor actually reads (a compacted subset
+ *            of the full feature vector: a 937-wide, mostly one-hot Spark
+ *            vector becomes the few dozen slots the trees test), each a
+ *            source's value or a one-hot indicator (source == k);
+ *   predictor a tree ensemble or a linear model over the slots.
+ * Scoring fills a row-major block of slots for a run of rows, column at a
+ * time, then walks each tree for the whole block. */
+#ifndef SL_MODEL_MODEL_INT_H
+#define SL_MODEL_MODEL_INT_H
+
+#include "model/model.h"
+#include "core/jdoc.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* ---- string index (StringIndexer labels, bundle encoders) ------------- */
+
+typedef struct sl_mdl_strindex {
+    int n_labels;
+    char **labels;        /* owned */
+    uint32_t *slots;      /* open addressing: label index + 1, 0 = empty */
+    uint32_t mask;
+} sl_mdl_strindex;
+
+int sl_mdl_strindex_build(sl_mdl_strindex *ix, const char *const *labels, int n);
+void sl_mdl_strindex_fini(sl_mdl_strindex *ix);
+/* Index of s, or -1. */
+int sl_mdl_strindex_find(const sl_mdl_strindex *ix, const char *s, size_t n);
+
+/* ---- sources and slots ------------------------------------------------ */
+
+enum { SL_MDL_INVALID_ERROR, SL_MDL_INVALID_SKIP, SL_MDL_INVALID_KEEP };
+
+typedef struct sl_mdl_source {
+    int input;                 /* index into the model's inputs */
+    bool indexed;              /* string index (else numeric value) */
+    sl_mdl_strindex ix;        /* when indexed */
+    int invalid;               /* SL_MDL_INVALID_* for unseen labels */
+    bool null_is_nan;          /* bundle encoders: NULL -> NaN, not invalid */
+    int unseen_index;          /* index given to unseen under keep */
+} sl_mdl_source;
+
+/* A feature of the predictor's vector. */
+typedef struct sl_mdl_feat {
+    int source;                /* -1: constant 0 (an unused one-hot slot) */
+    int onehot;                /* -1: the source's value; k: source == k */
+} sl_mdl_feat;
+
+/* ---- tree ensembles ----------------------------------------------------- */
+
+/* Leaves point left and right (and default) at themselves, so a walk can run
+ * a fixed number of branch-free steps (the tree's depth). */
+typedef struct sl_mdl_node {
+    double thr;        /* split threshold; for leaves unused */
+    double value;      /* leaf value (prediction / XGBoost leaf weight) */
+    int32_t slot;      /* feature slot tested */
+    int32_t left, right;
+    int32_t dflt;      /* XGBoost: where NaN goes */
+} sl_mdl_node;
+
+typedef struct sl_mdl_tree {
+    int32_t n_nodes;
+    int32_t depth;          /* longest root-to-leaf path in edges */
+    sl_mdl_node *nodes;
+    /* Spark categorical splits: node i goes left iff its value is one of
+     * cats[cat_off[i] .. cat_off[i] + n_cat[i]); n_cat[i] < 0: continuous.
+     * NULL when the tree has no categorical split. */
+    int32_t *cat_off, *n_cat;
+    double *cats;
+    /* Spark RF/DT classifiers: leaf class distributions, n_nodes x n_classes
+     * (normalised for RF, raw counts for DT). NULL otherwise. */
+    double *leaf_stats;
+} sl_mdl_tree;
+
+typedef enum sl_mdl_kind {
+    SL_MDL_GBT_CLS, SL_MDL_GBT_REG, SL_MDL_RF_CLS, SL_MDL_RF_REG,
+    SL_MDL_DT_CLS, SL_MDL_DT_REG, SL_MDL_LOGREG, SL_MDL_XGB
+} sl_mdl_kind;
+
+typedef enum sl_mdl_xgb_obj {
+    SL_XGB_BINARY_LOGISTIC, SL_XGB_REG_LOGISTIC, SL_XGB_BINARY_LOGITRAW,
+    SL_XGB_REG_SQUAREDERROR, SL_XGB_MULTI_SOFTPROB, SL_XGB_MULTI_SOFTMAX
+} sl_mdl_xgb_obj;
+
+typedef struct sl_mdl_ens {
+    int n_trees;
+    sl_mdl_tree *trees;
+    double *weights;        /* Spark GBT tree weights */
+    int *group;             /* XGBoost: output group (class) of each tree */
+    int n_groups;
+    float base_margin;      /* XGBoost */
+    sl_mdl_xgb_obj obj;
+} sl_mdl_ens;
+
+typedef struct sl_mdl_linear {
+    int n_classes;          /* 2: binary */
+    double *coef;           /* per slot (binary) */
+    double intercept;
+    double threshold;
+} sl_mdl_linear;
+
+struct sl_model {
+    char *describe;
+    int n_inputs;
+    sl_model_input *inputs;   /* names owned (char *) */
+    int n_sources;
+    sl_mdl_source *sources;
+    int n_slots;
+    sl_mdl_feat *slots;
+    bool f32;                 /* round slot values to float (XGBoost) */
+    sl_mdl_kind kind;
+    int n_classes;            /* 0 regressor */
+    sl_mdl_ens ens;
+    sl_mdl_linear lin;
+};
+
+/* Builds slots from a full feature vector: the predictor's feature indices
+ * (already set in trees' node.slot / lin.coef indexed by feature) are
+ * remapped to compact slots. feats has n_feats entries. Called by loaders
+ * once the predictor is read. For linear models coef has n_feats entries on
+ * entry and n_slots after. */
+sl_status sl_mdl_compact(sl_model *m, const sl_mdl_feat *feats, int n_feats, sl_error *err);
+
+/* Adds an input (name copied); returns its index or -1 on OOM. An existing
+ * input of that name is reused. */
+int sl_mdl_add_input(sl_model *m, const char *name, sl_type type);
+
+/* Turns an already-filled error (e.g. a JSON parse error) into `code`,
+ * keeping its message; returns code. */
+sl_status sl_mdl_err_recode(sl_error *err, sl_status code);
+
+/* Loaders. Each fills a zeroed model. */
+sl_status sl_mdl_load_xgb_json(sl_model *m, const char *path, sl_error *err);
+/* XGBoost learner from a parsed document: trees and objective into m->ens
+ * with node.slot = feature index; *out_n_features the model's width. */
+sl_status sl_mdl_xgb_from_doc(sl_model *m, const sl_jval *root, const char *path,
+                              int *out_n_features, char ***out_names, sl_error *err);
+sl_status sl_mdl_load_spark(sl_model *m, const char *dir, bool pipeline, sl_error *err);
+sl_status sl_mdl_load_bundle(sl_model *m, const char *dir, sl_error *err);
+
+/* Tree walking: leaf node index for each of n rows of the row-major block x
+ * (stride doubles per row). */
+void sl_mdl_tree_walk_spark(const sl_mdl_tree *t, const double *x, int stride, int n,
+                            int32_t *leaf);
+void sl_mdl_tree_walk_xgb(const sl_mdl_tree *t, const double *x, int stride, int n,
+                          int32_t *leaf);
+/* Predictor outputs for a block: out is n x sl_model_num_outputs. */
+void sl_mdl_ens_predict(const sl_model *m, const double *x, int stride, int n, double *out);
+void sl_mdl_linear_predict(const sl_model *m, const double *x, int stride, int n, double *out);
+
+void sl_mdl_tree_fini(sl_mdl_tree *t);
+/* Sets depth and self-loops leaves; checks child indices (SL_ERR_MODEL). */
+sl_status sl_mdl_tree_finish(sl_mdl_tree *t, const char *what, sl_error *err);
+
+#endif

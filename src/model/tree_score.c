@@ -1,0 +1,272 @@
+/* Vectorised tree-ensemble scoring: the inner loop of predict() for every
+ * tree model sluice loads (Spark GBT/RF/DT, XGBoost, sluice bundles).
+ *
+ * The scorer gets a row-major block of feature slots (model_int.h) and walks
+ * one tree for the whole block before the next, so a tree's nodes stay in
+ * cache.  Leaves loop back to themselves, which lets a walk take exactly
+ * `depth` steps with no leaf test; eight rows go down together so their
+ * independent loads overlap instead of waiting on each other.  Comparison
+ * rules are the producers' own: Spark goes left iff value <= threshold (NaN
+ * compares false, so goes right) or, for categorical splits, iff the value is
+ * one of the left categories; XGBoost goes left iff (float)value < split and
+ * sends NaN to the node's default side. */
+#include "model/model_int.h"
+#include "core/mem.h"
+#include "core/status.h"
+
+#include <math.h>
+#include <string.h>
+
+void sl_mdl_tree_fini(sl_mdl_tree *t)
+{
+    sl_free(t->nodes);
+    sl_free(t->cat_off);
+    sl_free(t->n_cat);
+    sl_free(t->cats);
+    sl_free(t->leaf_stats);
+    memset(t, 0, sizeof *t);
+}
+
+sl_status sl_mdl_tree_finish(sl_mdl_tree *t, const char *what, sl_error *err)
+{
+    int32_t n = t->n_nodes;
+    if (n <= 0) return sl_err(err, SL_ERR_MODEL, "%s: empty tree", what);
+    /* depth[] by a walk from the root: children must have larger indices
+     * or at least form a tree; an explicit stack guards against cycles. */
+    int32_t *stack = sl_malloc(sizeof *stack * (size_t)n * 2);
+    uint8_t *seen = sl_calloc((size_t)n, 1);
+    if (!stack || !seen) {
+        sl_free(stack);
+        sl_free(seen);
+        return sl_err_oom(err);
+    }
+    int sp = 0, max_depth = 0;
+    stack[sp++] = 0;
+    stack[sp++] = 0;
+    sl_status st = SL_OK;
+    while (sp > 0) {
+        int32_t d = stack[--sp], k = stack[--sp];
+        if (seen[k]) { st = sl_err(err, SL_ERR_MODEL, "%s: node %d reached twice", what, k); break; }
+        seen[k] = 1;
+        sl_mdl_node *nd = &t->nodes[k];
+        if (nd->left < 0) {   /* leaf */
+            nd->left = nd->right = nd->dflt = k;
+            nd->slot = 0;
+            nd->thr = 0;
+            if (d > max_depth) max_depth = d;
+            continue;
+        }
+        if (nd->left >= n || nd->right < 0 || nd->right >= n) {
+            st = sl_err(err, SL_ERR_MODEL, "%s: node %d has a child out of range", what, k);
+            break;
+        }
+        if (sp + 4 > 2 * n) { st = sl_err(err, SL_ERR_MODEL, "%s: malformed tree", what); break; }
+        stack[sp++] = nd->left;
+        stack[sp++] = d + 1;
+        stack[sp++] = nd->right;
+        stack[sp++] = d + 1;
+    }
+    sl_free(stack);
+    sl_free(seen);
+    t->depth = max_depth;
+    return st;
+}
+
+#define LANES 8
+
+void sl_mdl_tree_walk_spark(const sl_mdl_tree *t, const double *x, int stride, int n,
+                            int32_t *leaf)
+{
+    const sl_mdl_node *nodes = t->nodes;
+    const int depth = t->depth;
+    if (t->n_cat) {
+        /* Categorical splits present: the general walk. */
+        for (int i = 0; i < n; i++) {
+            const double *xr = x + (size_t)i * stride;
+            int32_t k = 0;
+            for (int d = 0; d < depth; d++) {
+                const sl_mdl_node *nd = &nodes[k];
+                double v = xr[nd->slot];
+                int nc = t->n_cat[k];
+                if (nc >= 0 && nd->left != k) {
+                    const double *c = t->cats + t->cat_off[k];
+                    bool in = false;
+                    for (int j = 0; j < nc; j++) in |= (c[j] == v);
+                    k = in ? nd->left : nd->right;
+                } else {
+                    k = v <= nd->thr ? nd->left : nd->right;
+                }
+            }
+            leaf[i] = k;
+        }
+        return;
+    }
+    int i = 0;
+    for (; i + LANES <= n; i += LANES) {
+        int32_t k[LANES] = {0};
+        const double *xr = x + (size_t)i * stride;
+        for (int d = 0; d < depth; d++) {
+            for (int j = 0; j < LANES; j++) {
+                const sl_mdl_node *nd = &nodes[k[j]];
+                k[j] = xr[(size_t)j * stride + nd->slot] <= nd->thr ? nd->left : nd->right;
+            }
+        }
+        memcpy(leaf + i, k, sizeof k);
+    }
+    for (; i < n; i++) {
+        const double *xr = x + (size_t)i * stride;
+        int32_t k = 0;
+        for (int d = 0; d < depth; d++) {
+            const sl_mdl_node *nd = &nodes[k];
+            k = xr[nd->slot] <= nd->thr ? nd->left : nd->right;
+        }
+        leaf[i] = k;
+    }
+}
+
+static inline int32_t xgb_step(const sl_mdl_node *nd, double v)
+{
+    int32_t lr = v < nd->thr ? nd->left : nd->right;
+    return v != v ? nd->dflt : lr;
+}
+
+void sl_mdl_tree_walk_xgb(const sl_mdl_tree *t, const double *x, int stride, int n,
+                          int32_t *leaf)
+{
+    const sl_mdl_node *nodes = t->nodes;
+    const int depth = t->depth;
+    int i = 0;
+    for (; i + LANES <= n; i += LANES) {
+        int32_t k[LANES] = {0};
+        const double *xr = x + (size_t)i * stride;
+        for (int d = 0; d < depth; d++) {
+            for (int j = 0; j < LANES; j++) {
+                const sl_mdl_node *nd = &nodes[k[j]];
+                k[j] = xgb_step(nd, xr[(size_t)j * stride + nd->slot]);
+            }
+        }
+        memcpy(leaf + i, k, sizeof k);
+    }
+    for (; i < n; i++) {
+        const double *xr = x + (size_t)i * stride;
+        int32_t k = 0;
+        for (int d = 0; d < depth; d++) k = xgb_step(&nodes[k], xr[nodes[k].slot]);
+        leaf[i] = k;
+    }
+}
+
+/* XGBoost's own float transforms, so results match its predictions bit for
+ * bit where the arithmetic allows. */
+static float xgb_sigmoid(float v) { return 1.0f / (1.0f + expf(-v)); }
+
+static void xgb_finish(const sl_model *m, const float *margin, int n, double *out)
+{
+    const sl_mdl_ens *e = &m->ens;
+    int g = e->n_groups;
+    for (int i = 0; i < n; i++) {
+        const float *mg = margin + (size_t)i * g;
+        switch (e->obj) {
+        case SL_XGB_BINARY_LOGISTIC: {
+            float p = xgb_sigmoid(mg[0]);
+            out[2 * i] = 1.0 - (double)p;
+            out[2 * i + 1] = p;
+            break;
+        }
+        case SL_XGB_REG_LOGISTIC:
+            out[i] = xgb_sigmoid(mg[0]);
+            break;
+        case SL_XGB_BINARY_LOGITRAW:
+        case SL_XGB_REG_SQUAREDERROR:
+            out[i] = mg[0];
+            break;
+        case SL_XGB_MULTI_SOFTPROB:
+        case SL_XGB_MULTI_SOFTMAX: {
+            float mx = mg[0];
+            for (int c = 1; c < g; c++) if (mg[c] > mx) mx = mg[c];
+            float sum = 0;
+            float ex[g];
+            for (int c = 0; c < g; c++) { ex[c] = expf(mg[c] - mx); sum += ex[c]; }
+            for (int c = 0; c < g; c++) out[(size_t)i * g + c] = ex[c] / sum;
+            break;
+        }
+        }
+    }
+}
+
+void sl_mdl_ens_predict(const sl_model *m, const double *x, int stride, int n, double *out)
+{
+    const sl_mdl_ens *e = &m->ens;
+    int32_t leaf[n];
+    int n_out = sl_model_num_outputs(m);
+    if (m->kind == SL_MDL_XGB) {
+        int g = e->n_groups;
+        float margin[(size_t)n * g];
+        for (int i = 0; i < n * g; i++) margin[i] = e->base_margin;
+        for (int t = 0; t < e->n_trees; t++) {
+            const sl_mdl_tree *tr = &e->trees[t];
+            sl_mdl_tree_walk_xgb(tr, x, stride, n, leaf);
+            int grp = e->group ? e->group[t] : 0;
+            for (int i = 0; i < n; i++)
+                margin[(size_t)i * g + grp] += (float)tr->nodes[leaf[i]].value;
+        }
+        xgb_finish(m, margin, n, out);
+        return;
+    }
+    int nc = m->n_classes;
+    memset(out, 0, sizeof *out * (size_t)n * n_out);
+    double acc[n];
+    memset(acc, 0, sizeof acc);
+    for (int t = 0; t < e->n_trees; t++) {
+        const sl_mdl_tree *tr = &e->trees[t];
+        sl_mdl_tree_walk_spark(tr, x, stride, n, leaf);
+        switch (m->kind) {
+        case SL_MDL_GBT_CLS:
+        case SL_MDL_GBT_REG: {
+            double w = e->weights[t];
+            for (int i = 0; i < n; i++) acc[i] += w * tr->nodes[leaf[i]].value;
+            break;
+        }
+        case SL_MDL_RF_REG:
+        case SL_MDL_DT_REG:
+            for (int i = 0; i < n; i++) acc[i] += tr->nodes[leaf[i]].value;
+            break;
+        case SL_MDL_RF_CLS:
+        case SL_MDL_DT_CLS:
+            for (int i = 0; i < n; i++) {
+                const double *s = tr->leaf_stats + (size_t)leaf[i] * nc;
+                for (int c = 0; c < nc; c++) out[(size_t)i * nc + c] += s[c];
+            }
+            break;
+        default:
+            break;
+        }
+    }
+    switch (m->kind) {
+    case SL_MDL_GBT_CLS:
+        /* Spark's LogLoss.computeProbability: 1 / (1 + exp(-2 * margin)). */
+        for (int i = 0; i < n; i++) {
+            double p = 1.0 / (1.0 + exp(-2.0 * acc[i]));
+            out[2 * i] = 1.0 - p;
+            out[2 * i + 1] = p;
+        }
+        break;
+    case SL_MDL_GBT_REG:
+    case SL_MDL_DT_REG:
+        for (int i = 0; i < n; i++) out[i] = acc[i];
+        break;
+    case SL_MDL_RF_REG:
+        for (int i = 0; i < n; i++) out[i] = acc[i] / e->n_trees;
+        break;
+    case SL_MDL_RF_CLS:
+    case SL_MDL_DT_CLS:
+        /* Spark normalises the summed (RF) or raw (DT) distribution. */
+        for (int i = 0; i < n; i++) {
+            double *o = out + (size_t)i * nc, s = 0;
+            for (int c = 0; c < nc; c++) s += o[c];
+            if (s > 0) for (int c = 0; c < nc; c++) o[c] /= s;
+        }
+        break;
+    default:
+        break;
+    }
+}
