@@ -1,0 +1,317 @@
+/* CSV records straight into columns.  A record is one line (the source
+ * splits lines; a quoted field cannot span lines).  With header = true the
+ * first record of each file (sl_format_begin_file) names the fields and maps
+ * them to schema columns case-insensitively; otherwise fields map by
+ * position to the columns the source does not fill.  Fields are split in
+ * place — spans into the record, unquoted into a scratch buffer only when a
+ * quoted field holds escapes — then converted with the shared text rules of
+ * format.c.  A field count that differs from the header's (or the schema's)
+ * makes the record malformed.  The writers render rows as Spark's CSV sink. */
+#include "format/format_int.h"
+
+#include "core/mem.h"
+#include "core/status.h"
+#include "core/textconv.h"
+
+#include <string.h>
+#include <strings.h>
+
+static int opt_char(const sl_options *opts, const char *name, char dflt, char *out,
+                    sl_error *err)
+{
+    const char *v = sl_options_get(opts, name);
+    if (!v) { *out = dflt; return 0; }
+    if (!strcmp(v, "\\t")) { *out = '\t'; return 0; }
+    if (strlen(v) != 1) {
+        sl_err(err, SL_ERR_CONFIG, "option '%s': '%s' is not a single character", name, v);
+        return -1;
+    }
+    *out = v[0];
+    return 0;
+}
+
+static int grow_fields(sl_format *f, int need)
+{
+    if (need <= f->cap_fld) return 0;
+    int cap = f->cap_fld ? f->cap_fld * 2 : 16;
+    while (cap < need) cap *= 2;
+    const char **p = sl_realloc(f->fld_p, (size_t)cap * sizeof *p);
+    if (!p) return -1;
+    f->fld_p = p;
+    size_t *l = sl_realloc(f->fld_len, (size_t)cap * sizeof *l);
+    if (!l) return -1;
+    f->fld_len = l;
+    uint8_t *q = sl_realloc(f->fld_quoted, (size_t)cap);
+    if (!q) return -1;
+    f->fld_quoted = q;
+    f->cap_fld = cap;
+    return 0;
+}
+
+static int set_field_map(sl_format *f, int n)
+{
+    if (n > f->cap_field_col) {
+        int *m = sl_realloc(f->field_col, (size_t)n * sizeof *m);
+        if (!m) return -1;
+        f->field_col = m;
+        f->cap_field_col = n;
+    }
+    f->n_field_col = n;
+    return 0;
+}
+
+static bool data_col(const sl_format *f, int c)
+{
+    return !f->skip[c] && c != f->corrupt_col;
+}
+
+int sl_format_csv_init(sl_format *f, const sl_options *opts, sl_error *err)
+{
+    if (opt_char(opts, "sep", ',', &f->sep, err)) return -1;
+    if (opts && sl_options_get(opts, "delimiter") && !sl_options_get(opts, "sep") &&
+        opt_char(opts, "delimiter", ',', &f->sep, err))
+        return -1;
+    if (opt_char(opts, "quote", '"', &f->quote, err)) return -1;
+    if (opt_char(opts, "escape", '\\', &f->esc, err)) return -1;
+    if (sl_options_get_bool(opts, "header", true, &f->header, err)) return -1;
+    f->null_value = sl_strdup(sl_options_get_or(opts, "nullValue", ""));
+    if (!f->null_value) { sl_err_oom(err); return -1; }
+    f->expect_header = f->header;
+    /* Without a header, fields map by position to the data columns. */
+    int n = 0;
+    for (int c = 0; c < f->schema->n; c++) n += data_col(f, c);
+    if (set_field_map(f, n ? n : 1)) { sl_err_oom(err); return -1; }
+    f->n_field_col = n;
+    for (int c = 0, k = 0; c < f->schema->n; c++)
+        if (data_col(f, c)) f->field_col[k++] = c;
+    return 0;
+}
+
+void sl_format_csv_fini(sl_format *f)
+{
+    sl_free(f->null_value);
+    sl_free(f->field_col);
+    sl_free(f->fld_p);
+    sl_free(f->fld_len);
+    sl_free(f->fld_quoted);
+}
+
+/* Splits a record into field spans. Returns the field count, -1 when a
+ * quote is unterminated or followed by text, -2 on OOM. */
+static int split(sl_format *f, const char *rec, size_t len)
+{
+    int nf = 0;
+    size_t i = 0;
+    char sep = f->sep, q = f->quote, esc = f->esc;
+    for (;;) {
+        if (grow_fields(f, nf + 1)) return -2;
+        if (i < len && rec[i] == q) {
+            size_t start = ++i;
+            uint8_t kind = 1;
+            for (;;) {
+                if (i >= len) return -1;
+                if (rec[i] == q) {
+                    if (i + 1 < len && rec[i + 1] == q) { kind = 2; i += 2; continue; }
+                    break;
+                }
+                if (rec[i] == esc && esc != q && i + 1 < len &&
+                    (rec[i + 1] == q || rec[i + 1] == esc)) {
+                    kind = 2;
+                    i += 2;
+                    continue;
+                }
+                i++;
+            }
+            f->fld_p[nf] = rec + start;
+            f->fld_len[nf] = i - start;
+            f->fld_quoted[nf] = kind;
+            nf++;
+            i++; /* closing quote */
+            if (i == len) return nf;
+            if (rec[i] != sep) return -1;
+            i++;
+            continue;
+        }
+        const char *e = memchr(rec + i, sep, len - i);
+        size_t end = e ? (size_t)(e - rec) : len;
+        /* A CR left by a CRLF file is not part of the last field. */
+        size_t fe = (!e && end > i && rec[end - 1] == '\r') ? end - 1 : end;
+        f->fld_p[nf] = rec + i;
+        f->fld_len[nf] = fe - i;
+        f->fld_quoted[nf] = 0;
+        nf++;
+        if (!e) return nf;
+        i = end + 1;
+    }
+}
+
+/* The text of a quoted field with its escapes undone, in f->scratch. */
+static int unquote(sl_format *f, const char *s, size_t n)
+{
+    sl_buf_reset(&f->scratch);
+    if (sl_buf_reserve(&f->scratch, n + 1)) return -1;
+    char *o = f->scratch.data;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if ((s[i] == f->quote || s[i] == f->esc) && i + 1 < n &&
+            (s[i + 1] == f->quote || s[i + 1] == f->esc))
+            i++;
+        o[k++] = s[i];
+    }
+    f->scratch.len = k;
+    return 0;
+}
+
+static int read_header(sl_format *f, int nf)
+{
+    if (set_field_map(f, nf ? nf : 1)) return -1;
+    f->n_field_col = nf;
+    for (int i = 0; i < nf; i++) {
+        const char *p = f->fld_p[i];
+        size_t n = f->fld_len[i];
+        if (f->fld_quoted[i] == 2) {
+            if (unquote(f, p, n)) return -1;
+            p = f->scratch.data;
+            n = f->scratch.len;
+        }
+        int col = -1;
+        for (int c = 0; c < f->schema->n; c++) {
+            const char *name = f->schema->fields[c].name;
+            if (data_col(f, c) && strlen(name) == n && !strncasecmp(name, p, n)) {
+                col = c;
+                break;
+            }
+        }
+        f->field_col[i] = col;
+    }
+    return 0;
+}
+
+sl_status sl_format_csv_parse(sl_format *f, const char *rec, size_t len,
+                              sl_batch *out, int64_t *out_rows, sl_error *err)
+{
+    *out_rows = 0;
+    if (len == 0 || (len == 1 && rec[0] == '\r')) return SL_OK; /* blank line */
+    int nf = split(f, rec, len);
+    if (nf == -2) return sl_err_oom(err);
+    if (f->expect_header) {
+        if (nf < 0) {
+            f->stats.records++;
+            f->stats.malformed++;
+            return f->mode == SL_MODE_FAILFAST
+                       ? sl_err(err, SL_ERR_FORMAT, "malformed CSV header: %.*s",
+                                len > 200 ? 200 : (int)len, rec)
+                       : SL_OK;
+        }
+        f->expect_header = false;
+        return read_header(f, nf) ? sl_err_oom(err) : SL_OK;
+    }
+    f->stats.records++;
+    sl_format_save(f, out);
+    if (nf != f->n_field_col) return sl_format_malformed(f, rec, len, out, out_rows, err);
+
+    int bad = 0;
+    int n = f->schema->n;
+    /* Columns no field maps to get NULL. */
+    for (int c = 0; c < n; c++) {
+        if (!data_col(f, c)) continue;
+        bool mapped = false;
+        for (int i = 0; i < nf && !mapped; i++) mapped = f->field_col[i] == c;
+        if (!mapped && sl_col_append_null(out->cols[c])) goto oom;
+    }
+    for (int i = 0; i < nf; i++) {
+        int c = f->field_col[i];
+        if (c < 0) continue;
+        sl_col *col = out->cols[c];
+        const char *p = f->fld_p[i];
+        size_t fl = f->fld_len[i];
+        int rc;
+        if (!f->fld_quoted[i] &&
+            (strlen(f->null_value) == fl && !memcmp(p, f->null_value, fl))) {
+            rc = sl_col_append_null(col);
+        } else if (!f->fld_quoted[i] && fl == 0) {
+            rc = sl_col_append_null(col); /* an empty non-string field is NULL */
+        } else {
+            if (f->fld_quoted[i] == 2) {
+                if (unquote(f, p, fl)) goto oom;
+                p = f->scratch.data;
+                fl = f->scratch.len;
+            }
+            rc = sl_format_append_text(f, c, col, p, fl);
+        }
+        if (rc < 0) goto oom;
+        bad |= rc;
+    }
+    if (bad) return sl_format_partial(f, rec, len, out, out_rows, err);
+    if (sl_format_corrupt_ok(f, out)) goto oom;
+    *out_rows = 1;
+    return SL_OK;
+oom:
+    sl_format_rollback(f, out);
+    return sl_err_oom(err);
+}
+
+/* ---- writers ------------------------------------------------------------ */
+
+static void put_field(sl_buf *out, const char *s, size_t n, char sep)
+{
+    bool need = n == 0;
+    for (size_t i = 0; i < n && !need; i++)
+        need = s[i] == sep || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+    if (n && (s[0] == ' ' || s[n - 1] == ' ')) need = true;
+    if (!need) { sl_buf_append(out, s, n); return; }
+    sl_buf_putc(out, '"');
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '"') {
+            sl_buf_append(out, s + run, i + 1 - run);
+            sl_buf_putc(out, '"');
+            run = i + 1;
+        }
+    sl_buf_append(out, s + run, n - run);
+    sl_buf_putc(out, '"');
+}
+
+void sl_format_csv_header(const sl_schema *schema, char sep, sl_buf *out)
+{
+    for (int c = 0; c < schema->n; c++) {
+        if (c) sl_buf_putc(out, sep);
+        put_field(out, schema->fields[c].name, strlen(schema->fields[c].name), sep);
+    }
+}
+
+void sl_format_csv_row(const sl_batch *b, const sl_schema *schema, int64_t row,
+                       char sep, sl_buf *out)
+{
+    char tmp[SL_TEXT_MAX];
+    for (int c = 0; c < schema->n && c < b->n_cols; c++) {
+        if (c) sl_buf_putc(out, sep);
+        const sl_col *col = b->cols[c];
+        if (col->type == SL_TYPE_NULL || sl_col_is_null(col, row)) continue;
+        size_t n = 0;
+        switch (col->type) {
+        case SL_TYPE_BOOLEAN: sl_buf_puts(out, sl_col_bool(col, row) ? "true" : "false"); break;
+        case SL_TYPE_INT: sl_buf_printf(out, "%d", sl_col_i32(col)[row]); break;
+        case SL_TYPE_BIGINT: sl_buf_printf(out, "%lld", (long long)sl_col_i64(col)[row]); break;
+        case SL_TYPE_DOUBLE:
+            n = sl_f64_to_text(sl_col_f64(col)[row], tmp);
+            sl_buf_append(out, tmp, n);
+            break;
+        case SL_TYPE_STRING: {
+            const char *s = sl_col_str(col, row, &n);
+            put_field(out, s, n, sep);
+            break;
+        }
+        case SL_TYPE_TIMESTAMP:
+            n = sl_timestamp_to_iso(sl_col_i64(col)[row], tmp);
+            sl_buf_append(out, tmp, n);
+            break;
+        case SL_TYPE_DATE:
+            n = sl_date_to_text(sl_col_i32(col)[row], tmp);
+            sl_buf_append(out, tmp, n);
+            break;
+        default:
+            break;
+        }
+    }
+}
