@@ -33,9 +33,9 @@ UNIT_OBJ := $(UNIT_SRC:%.c=$(B)/obj/%.o)
 
 CFLAGS_ALL = $(CSTD) $(WARN) $(INC) $(OPT) $(DEPFLAGS) -fvisibility=hidden $(CFLAGS)
 
-.PHONY: all lib test unit demo bench clean deps check-exports fuzz soak bench-nexmark
+.PHONY: all lib test unit demo bench clean deps web check-exports fuzz soak bench-nexmark
 
-all: $(B)/sluice $(B)/libsluice.a $(B)/libsluice.so $(B)/test_unit
+all: $(B)/sluice $(B)/libsluice.a $(B)/libsluice.so $(B)/test_unit $(B)/pqtool $(B)/dashboard_fake
 
 lib: $(B)/libsluice.a
 
@@ -69,6 +69,20 @@ $(B)/sluice: $(CLI_OBJ) $(B)/libsluice.a
 # Unit tests see the internal headers.
 $(B)/test_unit: $(UNIT_OBJ) $(B)/libsluice.a
 	$(CC) -o $@ $(UNIT_OBJ) $(B)/libsluice.a $(LDSAN) $(LIBS)
+
+# Parquet test helper (tests/tools/pqtool.c), used by the parquet script tests.
+$(B)/pqtool: $(B)/obj/tests/tools/pqtool.o $(B)/libsluice.a
+	$(CC) -o $@ $< $(B)/libsluice.a $(LDSAN) $(LIBS)
+
+# Dashboard server with a fake provider (tests/tools/dashboard_fake.c), for
+# the dashboard script and browser tests.
+$(B)/dashboard_fake: $(B)/obj/tests/tools/dashboard_fake.o $(B)/libsluice.a
+	$(CC) -o $@ $< $(B)/libsluice.a $(LDSAN) $(LIBS)
+
+# The dashboard's front end: bundles web/ into src/http/web_assets.c (committed,
+# so a normal build needs no npm).
+web:
+	cd web && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund) && node build.mjs
 
 deps:
 	@bash scripts/install-deps.sh
