@@ -1,0 +1,188 @@
+/* The RocksDB state backend ('state.backend' = 'rocksdb'), for operator
+ * state larger than memory.  RocksDB works in a scratch directory that is
+ * wiped at open: durability comes from sluice's checkpoint (snapshot and
+ * delta files written through kv.c), not from RocksDB's own log, so the
+ * write-ahead log is off and a crash simply rebuilds the scratch database
+ * from the checkpoint.  RocksDB allocates with its own allocator; those
+ * allocations are outside the fault simulator's reach. */
+#include "state/kv_int.h"
+#include "state/ckpt_file.h"
+#include "core/mem.h"
+#include "core/status.h"
+
+#include <rocksdb/c.h>
+#include <string.h>
+
+typedef struct rdb {
+    rocksdb_t *db;
+    rocksdb_options_t *opts;
+    rocksdb_writeoptions_t *wopts;
+    rocksdb_readoptions_t *ropts;
+    char *path;
+    int64_t n; /* exact key count, kept here: RocksDB only estimates it */
+} rdb;
+
+typedef struct rdb_iter {
+    rocksdb_iterator_t *it;
+    bool started;
+} rdb_iter;
+
+static sl_status rdb_err(sl_error *err, const char *what, const rdb *r, char *msg)
+{
+    sl_status st = sl_err(err, SL_ERR_STATE, "rocksdb state store %s: %s failed: %s",
+                          r->path, what, msg ? msg : "unknown error");
+    rocksdb_free(msg);
+    return st;
+}
+
+static bool exists(rdb *r, const void *k, size_t kl, sl_error *err, sl_status *st)
+{
+    char *msg = NULL;
+    rocksdb_pinnableslice_t *ps = rocksdb_get_pinned(r->db, r->ropts, k, kl, &msg);
+    if (msg) { *st = rdb_err(err, "get", r, msg); return false; }
+    *st = SL_OK;
+    if (!ps) return false;
+    rocksdb_pinnableslice_destroy(ps);
+    return true;
+}
+
+static sl_status r_put(void *impl, const void *k, size_t kl, const void *v, size_t vl,
+                       sl_error *err)
+{
+    rdb *r = impl;
+    sl_status st;
+    bool had = exists(r, k, kl, err, &st);
+    if (st != SL_OK) return st;
+    char *msg = NULL;
+    rocksdb_put(r->db, r->wopts, k, kl, v, vl, &msg);
+    if (msg) return rdb_err(err, "put", r, msg);
+    if (!had) r->n++;
+    return SL_OK;
+}
+
+static sl_status r_get(void *impl, const void *k, size_t kl, sl_buf *out, bool *out_found,
+                       sl_error *err)
+{
+    rdb *r = impl;
+    char *msg = NULL;
+    rocksdb_pinnableslice_t *ps = rocksdb_get_pinned(r->db, r->ropts, k, kl, &msg);
+    if (msg) return rdb_err(err, "get", r, msg);
+    *out_found = ps != NULL;
+    if (!ps) return SL_OK;
+    size_t vl;
+    const char *v = rocksdb_pinnableslice_value(ps, &vl);
+    sl_buf_append(out, v, vl);
+    rocksdb_pinnableslice_destroy(ps);
+    return out->oom ? sl_err_oom(err) : SL_OK;
+}
+
+static sl_status r_del(void *impl, const void *k, size_t kl, sl_error *err)
+{
+    rdb *r = impl;
+    sl_status st;
+    bool had = exists(r, k, kl, err, &st);
+    if (st != SL_OK || !had) return st;
+    char *msg = NULL;
+    rocksdb_delete(r->db, r->wopts, k, kl, &msg);
+    if (msg) return rdb_err(err, "delete", r, msg);
+    r->n--;
+    return SL_OK;
+}
+
+static sl_status r_reopen(rdb *r, sl_error *err)
+{
+    char *msg = NULL;
+    if (r->db) rocksdb_close(r->db);
+    r->db = NULL;
+    rocksdb_destroy_db(r->opts, r->path, &msg);
+    if (msg) return rdb_err(err, "wipe", r, msg);
+    r->db = rocksdb_open(r->opts, r->path, &msg);
+    if (msg || !r->db) return rdb_err(err, "open", r, msg);
+    r->n = 0;
+    return SL_OK;
+}
+
+static sl_status r_clear(void *impl, sl_error *err)
+{
+    /* Wiping the scratch database beats deleting key by key. */
+    return r_reopen(impl, err);
+}
+
+static int64_t r_count(const void *impl) { return ((const rdb *)impl)->n; }
+
+static sl_status r_iter_new(void *impl, void **out_it, sl_error *err)
+{
+    rdb *r = impl;
+    rdb_iter *it = sl_calloc(1, sizeof *it);
+    if (!it) return sl_err_oom(err);
+    it->it = rocksdb_create_iterator(r->db, r->ropts);
+    rocksdb_iter_seek_to_first(it->it);
+    *out_it = it;
+    return SL_OK;
+}
+
+static bool r_iter_next(void *p, const void **k, size_t *kl, const void **v, size_t *vl)
+{
+    rdb_iter *it = p;
+    if (it->started) rocksdb_iter_next(it->it);
+    it->started = true;
+    if (!rocksdb_iter_valid(it->it)) return false;
+    *k = rocksdb_iter_key(it->it, kl);
+    *v = rocksdb_iter_value(it->it, vl);
+    return true;
+}
+
+static void r_iter_free(void *p)
+{
+    rdb_iter *it = p;
+    if (!it) return;
+    rocksdb_iter_destroy(it->it);
+    sl_free(it);
+}
+
+static void r_free(void *impl)
+{
+    rdb *r = impl;
+    if (!r) return;
+    if (r->db) rocksdb_close(r->db);
+    if (r->opts) {
+        char *msg = NULL;
+        rocksdb_destroy_db(r->opts, r->path, &msg); /* scratch: leave nothing */
+        rocksdb_free(msg);
+        rocksdb_options_destroy(r->opts);
+    }
+    if (r->wopts) rocksdb_writeoptions_destroy(r->wopts);
+    if (r->ropts) rocksdb_readoptions_destroy(r->ropts);
+    sl_free(r->path);
+    sl_free(r);
+}
+
+const sl_kv_backend sl_kv_rocksdb_backend = {
+    "rocksdb", r_put, r_get, r_del, r_clear, r_count,
+    r_iter_new, r_iter_next, r_iter_free, r_free,
+};
+
+void *sl_kv_rocksdb_open(const char *path, sl_error *err)
+{
+    if (!path || !*path) {
+        sl_err(err, SL_ERR_CONFIG, "state.backend 'rocksdb' needs a working directory");
+        return NULL;
+    }
+    if (sl_ckpt_mkdirs(path, err) != SL_OK) return NULL;
+    rdb *r = sl_calloc(1, sizeof *r);
+    if (!r || !(r->path = sl_strdup(path))) {
+        sl_free(r);
+        sl_err_oom(err);
+        return NULL;
+    }
+    r->opts = rocksdb_options_create();
+    rocksdb_options_set_create_if_missing(r->opts, 1);
+    r->wopts = rocksdb_writeoptions_create();
+    rocksdb_writeoptions_disable_WAL(r->wopts, 1);
+    r->ropts = rocksdb_readoptions_create();
+    if (r_reopen(r, err) != SL_OK) {
+        r_free(r);
+        return NULL;
+    }
+    return r;
+}
