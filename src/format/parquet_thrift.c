@@ -376,7 +376,7 @@ static void parse_colmeta(tr *t, pq_colmeta *c)
             int et;
             size_t n = tr_list(t, &et);
             if (t->bad) break;
-            if (et != TC_BINARY) { t->bad = 1; break; }
+            if (et != TC_BINARY || c->path) { t->bad = 1; break; }
             c->path = sl_calloc(n ? n : 1, sizeof *c->path);
             if (!c->path) { t->bad = 2; break; }
             for (size_t i = 0; i < n && !t->bad; i++) {
