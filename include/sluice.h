@@ -207,6 +207,78 @@ SL_EXPORT sl_status sl_nexmark_write_json(const char *out_dir, int64_t n_events,
                                           double events_per_second,
                                           int64_t out_counts[3], sl_error *err);
 
+/* ---- Kafka tools -------------------------------------------------------- */
+/* The embedded broker, producer and consumer behind `sluice broker`,
+ * `sluice produce` and `sluice consume` (and usable by tests). */
+
+/* An embedded Kafka cluster: librdkafka's mock cluster, speaking the Kafka
+ * protocol on loopback ports it picks itself (librdkafka 2.0.2 has no way to
+ * choose them). Topics a client produces to are created on first use with 4
+ * partitions (the mock cluster's default). */
+typedef struct sl_kafka_broker sl_kafka_broker;
+
+/* Starts a cluster of n_brokers (>= 1) brokers; the caller frees it. */
+SL_EXPORT sl_status sl_kafka_broker_new(int n_brokers, sl_kafka_broker **out_kb,
+                                        sl_error *err);
+SL_EXPORT void sl_kafka_broker_free(sl_kafka_broker *kb);
+/* "127.0.0.1:port,…": borrowed, lives as long as kb. */
+SL_EXPORT const char *sl_kafka_broker_bootstraps(const sl_kafka_broker *kb);
+/* Creates topics from "name[:partitions],…" (partitions default 1). */
+SL_EXPORT sl_status sl_kafka_broker_create_topics(sl_kafka_broker *kb, const char *spec,
+                                                  sl_error *err);
+/* Takes every broker down (connections dropped and refused) or up again. */
+SL_EXPORT sl_status sl_kafka_broker_set_down(sl_kafka_broker *kb, int down, sl_error *err);
+
+/* The producer tool (`sluice produce`): replays CSV (with a header; values
+ * sent as JSON strings) or JSON-lines files into topics. */
+typedef struct sl_kafka_produce_opts {
+    const char *bootstrap;          /* host:port,… (required) */
+    int n_inputs;
+    const char *const *topics;      /* n_inputs topics … */
+    const char *const *files;       /* … and their files ("-" = stdin) */
+    const char *format;             /* "json" (a message per row, default) or
+                                       "json-array" (a message per batch) */
+    const char *group_by;           /* a column: batches take whole ID groups */
+    int batch_min, batch_max;       /* rows (or ID groups) per batch; default 1 */
+    int ts_now;                     /* add "ts": send time in epoch seconds */
+    int64_t interval_ms;            /* pause between batches */
+    double rate;                    /* messages per second, 0 = unlimited */
+    int loop;                       /* start again at the end of the files */
+    int64_t max_batches;            /* 0 = no limit */
+    uint64_t seed;                  /* batch sizes are drawn from this */
+    int64_t connect_timeout_ms;     /* wait for the broker at start */
+    /* Called after each batch (may be NULL). */
+    void (*progress)(int64_t batches, int64_t messages, int64_t rows, void *opaque);
+    void *opaque;
+} sl_kafka_produce_opts;
+
+SL_EXPORT void sl_kafka_produce_opts_init(sl_kafka_produce_opts *po);
+/* Runs until the inputs end (or forever with loop), max_batches, or *stop
+ * becomes non-zero (stop may be NULL). Every message is delivered and
+ * acknowledged before it returns SL_OK. */
+SL_EXPORT sl_status sl_kafka_produce(const sl_kafka_produce_opts *po, const volatile int *stop,
+                                     sl_error *err);
+
+/* The consumer tool (`sluice consume`). The callback gets each message
+ * (borrowed for the call; key/value NULL when absent); returning non-zero
+ * stops. */
+typedef int (*sl_kafka_msg_cb)(const char *topic, int32_t partition, int64_t offset,
+                               int64_t timestamp_ms, const char *key, size_t key_len,
+                               const char *value, size_t value_len, void *opaque);
+typedef struct sl_kafka_consume_opts {
+    const char *bootstrap;
+    const char *topic;
+    int from_end;                   /* 0: from the beginning (default) */
+    int64_t max;                    /* stop after this many; 0 = no limit */
+    int64_t timeout_ms;             /* stop after this long without a
+                                       message; 0 = never */
+    int64_t connect_timeout_ms;
+} sl_kafka_consume_opts;
+
+SL_EXPORT sl_status sl_kafka_consume(const sl_kafka_consume_opts *co, sl_kafka_msg_cb cb,
+                                     void *opaque, const volatile int *stop, sl_error *err);
+/* ---- end of Kafka tools ------------------------------------------------- */
+
 #ifdef __cplusplus
 }
 #endif

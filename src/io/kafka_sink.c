@@ -1,0 +1,339 @@
+/* The Kafka sink (`connector = 'kafka'`): writes a query's rows to a topic.
+ *
+ * Each row is one message: the output column `key` (if any) is the key, the
+ * column `value` (if any) the value, else the row without `key` as a JSON
+ * object.  With format = 'json-array' a whole micro-batch becomes one
+ * message holding its rows as a JSON array (the reference's consumer reads
+ * that), keyed by the first row's `key`.
+ *
+ * The producer is idempotent (no duplicates from its own retries); commit()
+ * flushes and waits for every delivery report, and any failed delivery turns
+ * into SL_ERR_KAFKA with the broker's message — never a silent loss.  With
+ * 'kafka.transactional' = 'true' each batch is one Kafka transaction, and
+ * the batch id is committed inside it as the offset of a bookkeeping
+ * consumer group, so a batch replayed after a crash that had in fact been
+ * committed is recognised and skipped: exactly-once output for
+ * read_committed readers. */
+#include "io/connector.h"
+#include "io/kafka_common.h"
+#include "core/buf.h"
+#include "core/mem.h"
+#include "format/format.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+enum { OUT_ROW, OUT_JSON_ARRAY };
+
+typedef struct ksink {
+    rd_kafka_t *rk;
+    char *topic;
+    char *bootstrap;
+    int key_col, value_col;
+    int out;
+    /* The row schema written as JSON: the output without `key`. */
+    sl_schema *json_schema;
+    int *json_cols;
+    sl_buf buf, keybuf;
+    int64_t rows_in_array;
+    bool have_array_key;
+    /* delivery reports, gathered by dr_cb during poll/flush */
+    int64_t n_failed;
+    char first_error[512];
+    /* transactions */
+    bool txn, in_txn, skip_batch;
+    char *group;                /* bookkeeping group of the committed batch id */
+    int64_t last_committed;     /* -1: none known */
+    int64_t flush_ms;
+} ksink;
+
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
+{
+    ksink *kk = opaque;
+    if (!msg->err) return;
+    if (kk->n_failed++ == 0)
+        snprintf(kk->first_error, sizeof kk->first_error, "%s", rd_kafka_err2str(msg->err));
+}
+
+static void ksink_close(sl_sink *snk)
+{
+    ksink *kk = snk->impl;
+    if (!kk) return;
+    if (kk->rk) {
+        if (kk->in_txn) rd_kafka_abort_transaction(kk->rk, 5000);
+        rd_kafka_flush(kk->rk, 5000);
+        rd_kafka_destroy(kk->rk);
+    }
+    sl_free(kk->topic);
+    sl_free(kk->bootstrap);
+    sl_free(kk->group);
+    sl_free(kk->json_cols);
+    sl_schema_free(kk->json_schema);
+    sl_buf_fini(&kk->buf);
+    sl_buf_fini(&kk->keybuf);
+    sl_free(kk);
+    snk->impl = NULL;
+}
+
+static sl_status txn_err(sl_error *err, rd_kafka_error_t *kerror, const char *what)
+{
+    sl_status st = sl_err(err, SL_ERR_KAFKA, "%s: %s", what, rd_kafka_error_string(kerror));
+    if (err) err->retriable = rd_kafka_error_is_retriable(kerror);
+    rd_kafka_error_destroy(kerror);
+    return st;
+}
+
+/* Reads the last batch id committed by an earlier run of this sink. */
+static sl_status fetch_last_committed(ksink *kk, const sl_options *o, sl_error *err)
+{
+    const char *extra[] = {"group.id", kk->group, "enable.auto.commit", "false", NULL};
+    rd_kafka_conf_t *conf;
+    sl_status st = sl_kafka_conf_new(o, kk->bootstrap, extra, &conf, err);
+    if (st) return st;
+    char errstr[512];
+    rd_kafka_t *rkc = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    if (!rkc) {
+        rd_kafka_conf_destroy(conf);
+        return sl_err(err, SL_ERR_KAFKA, "cannot create a Kafka consumer: %s", errstr);
+    }
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(parts, kk->topic, 0);
+    rd_kafka_resp_err_t kerr = rd_kafka_committed(rkc, parts, 10000);
+    if (!kerr) kerr = parts->elems[0].err;
+    kk->last_committed = -1;
+    if (!kerr && parts->elems[0].offset > 0) kk->last_committed = parts->elems[0].offset - 1;
+    rd_kafka_topic_partition_list_destroy(parts);
+    rd_kafka_consumer_close(rkc);
+    rd_kafka_destroy(rkc);
+    if (kerr) return sl_kafka_err(err, kerr, "reading the sink's committed batch id");
+    return SL_OK;
+}
+
+static sl_status ksink_open(sl_sink *snk, sl_error *err)
+{
+    ksink *kk = sl_calloc(1, sizeof *kk);
+    if (!kk) return sl_err_oom(err);
+    snk->impl = kk;
+    sl_buf_init(&kk->buf);
+    sl_buf_init(&kk->keybuf);
+    kk->last_committed = -1;
+    const sl_options *o = &snk->opts;
+    sl_status st;
+
+    const char *bs = sl_kafka_bootstrap_get(o);
+    if (!bs) return sl_err(err, SL_ERR_CONFIG, "option 'bootstrap.servers' is missing");
+    const char *topic = sl_options_get(o, "topic");
+    if (!topic) return sl_err(err, SL_ERR_CONFIG, "option 'topic' is missing");
+    if (!(kk->bootstrap = sl_strdup(bs)) || !(kk->topic = sl_strdup(topic)))
+        return sl_err_oom(err);
+    const char *format = sl_options_get_or(o, "format", "json");
+    if (!strcasecmp(format, "json-array")) kk->out = OUT_JSON_ARRAY;
+    else if (!strcasecmp(format, "json")) kk->out = OUT_ROW;
+    else return sl_err(err, SL_ERR_CONFIG, "option 'format': '%s' is not json or json-array", format);
+    if ((st = sl_options_get_bool(o, "kafka.transactional", false, &kk->txn, err))) return st;
+    int64_t us;
+    if ((st = sl_parse_duration(sl_options_get_or(o, "connectTimeout", "10 seconds"), &us, err)))
+        return st;
+    int64_t connect_ms = us / 1000;
+    if ((st = sl_parse_duration(sl_options_get_or(o, "outageTimeout", "10 minutes"), &us, err)))
+        return st;
+    kk->flush_ms = us / 1000;
+
+    kk->key_col = sl_schema_find(snk->schema, "key");
+    kk->value_col = sl_schema_find(snk->schema, "value");
+    if (kk->key_col >= 0 && snk->schema->fields[kk->key_col].type != SL_TYPE_STRING)
+        return sl_err(err, SL_ERR_CONFIG, "output column 'key' must be STRING (CAST it)");
+    if (kk->value_col >= 0 && snk->schema->fields[kk->value_col].type != SL_TYPE_STRING)
+        return sl_err(err, SL_ERR_CONFIG, "output column 'value' must be STRING (CAST it)");
+    if (kk->value_col < 0 || kk->out == OUT_JSON_ARRAY) {
+        int n = snk->schema->n - (kk->key_col >= 0);
+        if (!(kk->json_schema = sl_schema_new(n)) ||
+            !(kk->json_cols = sl_calloc((size_t)n + 1, sizeof(int))))
+            return sl_err_oom(err);
+        for (int i = 0, j = 0; i < snk->schema->n; i++) {
+            if (i == kk->key_col) continue;
+            if (sl_schema_set(kk->json_schema, j, snk->schema->fields[i].name,
+                              snk->schema->fields[i].type))
+                return sl_err_oom(err);
+            kk->json_cols[j++] = i;
+        }
+    }
+
+    char txid[300];
+    const char *tid = sl_options_get(o, "transactional.id");
+    if (!tid) tid = sl_options_get(o, "kafka.transactional.id");
+    if (kk->txn && !tid) {
+        snprintf(txid, sizeof txid, "sluice-%s-%s", snk->name ? snk->name : "sink", topic);
+        tid = txid;
+    }
+    const char *extra[] = {
+        "enable.idempotence", "true",
+        "linger.ms", "5",
+        kk->txn ? "transactional.id" : NULL, tid,
+        NULL};
+    rd_kafka_conf_t *conf;
+    if ((st = sl_kafka_conf_new(o, kk->bootstrap, extra, &conf, err))) return st;
+    rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+    rd_kafka_conf_set_opaque(conf, kk);
+    char errstr[512];
+    kk->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    if (!kk->rk) {
+        rd_kafka_conf_destroy(conf);
+        return sl_err(err, SL_ERR_KAFKA, "cannot create a Kafka producer: %s", errstr);
+    }
+    if ((st = sl_kafka_wait_broker(kk->rk, kk->bootstrap, connect_ms, err))) return st;
+    if (kk->txn) {
+        char group[320];
+        snprintf(group, sizeof group, "%s.batches", tid);
+        if (!(kk->group = sl_strdup(group))) return sl_err_oom(err);
+        rd_kafka_error_t *kerror = rd_kafka_init_transactions(kk->rk, (int)connect_ms);
+        if (kerror) return txn_err(err, kerror, "init_transactions");
+        if ((st = fetch_last_committed(kk, o, err))) return st;
+    }
+    return SL_OK;
+}
+
+static sl_status ksink_begin(sl_sink *snk, int64_t batch_id, sl_error *err)
+{
+    ksink *kk = snk->impl;
+    kk->n_failed = 0;
+    kk->first_error[0] = '\0';
+    kk->rows_in_array = 0;
+    kk->have_array_key = false;
+    sl_buf_reset(&kk->buf);
+    sl_buf_reset(&kk->keybuf);
+    kk->skip_batch = kk->txn && batch_id <= kk->last_committed;
+    if (kk->txn && !kk->skip_batch) {
+        rd_kafka_error_t *kerror = rd_kafka_begin_transaction(kk->rk);
+        if (kerror) return txn_err(err, kerror, "begin_transaction");
+        kk->in_txn = true;
+    }
+    return SL_OK;
+}
+
+static sl_status produce(ksink *kk, const char *key, size_t key_len, const char *val,
+                         size_t val_len, sl_error *err)
+{
+    for (;;) {
+        rd_kafka_resp_err_t kerr = rd_kafka_producev(
+            kk->rk, RD_KAFKA_V_TOPIC(kk->topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE((void *)val, val_len),
+            RD_KAFKA_V_END);
+        if (!kerr) break;
+        /* A full local queue (e.g. while the broker is down): wait for room. */
+        if (kerr != RD_KAFKA_RESP_ERR__QUEUE_FULL) return sl_kafka_err(err, kerr, "produce");
+        rd_kafka_poll(kk->rk, 100);
+        if (kk->n_failed) break;
+    }
+    rd_kafka_poll(kk->rk, 0);
+    return SL_OK;
+}
+
+/* The row as a JSON object, without the key column. */
+static void json_row(ksink *kk, const sl_batch *b, int64_t row, sl_buf *out)
+{
+    sl_batch view = {.refs = 1, .n_cols = kk->json_schema->n, .n_rows = b->n_rows};
+    sl_col *cols[kk->json_schema->n > 0 ? kk->json_schema->n : 1];
+    for (int j = 0; j < kk->json_schema->n; j++) cols[j] = b->cols[kk->json_cols[j]];
+    view.cols = cols;
+    sl_format_json_row(&view, kk->json_schema, row, out);
+}
+
+static sl_status ksink_write(sl_sink *snk, sl_batch *b, sl_error *err)
+{
+    ksink *kk = snk->impl;
+    if (kk->skip_batch) return SL_OK;
+    for (int64_t r = 0; r < b->n_rows; r++) {
+        const char *key = NULL;
+        size_t key_len = 0;
+        if (kk->key_col >= 0 && !sl_col_is_null(b->cols[kk->key_col], r))
+            key = sl_col_str(b->cols[kk->key_col], r, &key_len);
+        if (kk->out == OUT_JSON_ARRAY) {
+            if (!kk->have_array_key) {
+                kk->have_array_key = true;
+                if (key) {
+                    sl_buf_append(&kk->keybuf, key, key_len);
+                    sl_buf_putc(&kk->keybuf, '\0');
+                }
+            }
+            sl_buf_putc(&kk->buf, kk->rows_in_array++ ? ',' : '[');
+            json_row(kk, b, r, &kk->buf);
+            if (kk->buf.oom) return sl_err_oom(err);
+            continue;
+        }
+        sl_status st;
+        if (kk->value_col >= 0) {
+            const sl_col *vc = b->cols[kk->value_col];
+            size_t vlen = 0;
+            const char *v = sl_col_is_null(vc, r) ? NULL : sl_col_str(vc, r, &vlen);
+            st = produce(kk, key, key_len, v, vlen, err);
+        } else {
+            sl_buf_reset(&kk->buf);
+            json_row(kk, b, r, &kk->buf);
+            if (kk->buf.oom) return sl_err_oom(err);
+            st = produce(kk, key, key_len, kk->buf.data, kk->buf.len, err);
+        }
+        if (st) return st;
+    }
+    if (kk->n_failed)
+        return sl_err(err, SL_ERR_KAFKA, "delivery to topic '%s' failed: %s", kk->topic,
+                      kk->first_error);
+    return SL_OK;
+}
+
+static sl_status ksink_commit(sl_sink *snk, int64_t batch_id, sl_error *err)
+{
+    ksink *kk = snk->impl;
+    sl_status st = SL_OK;
+    if (kk->skip_batch) return SL_OK;
+    if (kk->out == OUT_JSON_ARRAY && kk->rows_in_array) {
+        sl_buf_putc(&kk->buf, ']');
+        if (kk->buf.oom || kk->keybuf.oom) return sl_err_oom(err);
+        size_t klen = kk->keybuf.len ? kk->keybuf.len - 1 : 0;
+        st = produce(kk, kk->keybuf.len ? kk->keybuf.data : NULL, klen, kk->buf.data,
+                     kk->buf.len, err);
+        kk->rows_in_array = 0;
+        if (st) return st;
+    }
+    if (kk->txn) {
+        /* The batch id rides in the transaction as the offset of a
+         * bookkeeping group: committed if and only if the rows are. */
+        rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(parts, kk->topic, 0)->offset = batch_id + 1;
+        rd_kafka_consumer_group_metadata_t *cgmd = rd_kafka_consumer_group_metadata_new(kk->group);
+        rd_kafka_error_t *kerror =
+            rd_kafka_send_offsets_to_transaction(kk->rk, parts, cgmd, (int)kk->flush_ms);
+        rd_kafka_consumer_group_metadata_destroy(cgmd);
+        rd_kafka_topic_partition_list_destroy(parts);
+        if (!kerror) kerror = rd_kafka_commit_transaction(kk->rk, (int)kk->flush_ms);
+        if (kerror) {
+            st = txn_err(err, kerror, "commit_transaction");
+            rd_kafka_error_t *e2 = rd_kafka_abort_transaction(kk->rk, 10000);
+            if (e2) rd_kafka_error_destroy(e2);
+            kk->in_txn = false;
+            return st;
+        }
+        kk->in_txn = false;
+        kk->last_committed = batch_id;
+    } else {
+        rd_kafka_resp_err_t kerr = rd_kafka_flush(kk->rk, (int)kk->flush_ms);
+        if (kerr == RD_KAFKA_RESP_ERR__TIMED_OUT)
+            return sl_err(err, SL_ERR_KAFKA,
+                          "topic '%s': %d messages still undelivered after %lld ms",
+                          kk->topic, rd_kafka_outq_len(kk->rk), (long long)kk->flush_ms);
+    }
+    if (kk->n_failed)
+        return sl_err(err, SL_ERR_KAFKA, "delivery of %lld message(s) to topic '%s' failed: %s",
+                      (long long)kk->n_failed, kk->topic, kk->first_error);
+    return SL_OK;
+}
+
+const sl_sink_ops sl_kafka_sink_ops = {
+    .connector = "kafka",
+    .open = ksink_open,
+    .begin = ksink_begin,
+    .write = ksink_write,
+    .commit = ksink_commit,
+    .close = ksink_close,
+};

@@ -1,0 +1,685 @@
+/* The Kafka source (`connector = 'kafka'`): reads topics through librdkafka
+ * in micro-batches whose ranges sluice tracks itself, as Spark does.
+ *
+ * plan() asks the brokers for each partition's high watermark and returns
+ * Spark's offset JSON ({"topic":{"0":42}}), capped by maxOffsetsPerTrigger
+ * (split across partitions in proportion to their backlog, as Spark's
+ * rateLimit does).  read(start, end) assigns one partition at a time at its
+ * start offset and consumes exactly [start, end), so a replayed batch yields
+ * the same records in the same order (topic, partition, offset).  No
+ * consumer-group offsets are committed: the driver's offset log is the truth.
+ *
+ * The declared columns key, value, topic, partition, offset, timestamp and
+ * timestampType come from message metadata; with format 'json' or 'csv' the
+ * other columns are parsed from the value by format.h (a JSON array value
+ * becomes several rows, each carrying the message's metadata).  A broker
+ * outage is waited for (option outageTimeout, default 10 minutes): librdkafka
+ * reconnects by itself and the batch goes on where it stopped. */
+#include "io/connector.h"
+#include "io/kafka_common.h"
+#include "core/mem.h"
+#include "format/format.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+enum { META_KEY, META_VALUE, META_TOPIC, META_PARTITION, META_OFFSET, META_TIMESTAMP,
+       META_TIMESTAMP_TYPE, N_META };
+static const char *const meta_names[N_META] = {"key", "value", "topic", "partition",
+                                               "offset", "timestamp", "timestampType"};
+
+enum { START_EARLIEST, START_LATEST, START_JSON };
+
+typedef struct ksrc {
+    rd_kafka_t *rk;
+    char *bootstrap;
+    char **topics;            /* subscribe */
+    int n_topics;
+    pcre2_code *pattern;      /* subscribePattern */
+    pcre2_match_data *md;
+    int starting;
+    sl_kafka_offsets starting_json;
+    sl_kafka_offsets initial;   /* startingOffsets resolved at the first plan */
+    bool have_initial;
+    int64_t max_per_trigger;    /* 0: no cap */
+    bool fail_on_data_loss;
+    int64_t outage_ms;
+    sl_format *fmt;             /* NULL: raw */
+    int meta_col[N_META];       /* schema index or -1 */
+    /* bounded (availableNow): the offsets to stop at, fixed at first plan */
+    sl_kafka_offsets bound;
+    bool have_bound, done;
+} ksrc;
+
+/* ---- open / close -------------------------------------------------------- */
+
+static void ksrc_close(sl_source *src)
+{
+    ksrc *ks = src->impl;
+    if (!ks) return;
+    if (ks->rk) {
+        rd_kafka_consumer_close(ks->rk);
+        rd_kafka_destroy(ks->rk);
+    }
+    sl_free(ks->bootstrap);
+    for (int i = 0; i < ks->n_topics; i++) sl_free(ks->topics[i]);
+    sl_free(ks->topics);
+    if (ks->md) pcre2_match_data_free(ks->md);
+    if (ks->pattern) pcre2_code_free(ks->pattern);
+    sl_kafka_offsets_fini(&ks->starting_json);
+    sl_kafka_offsets_fini(&ks->initial);
+    sl_kafka_offsets_fini(&ks->bound);
+    sl_format_free(ks->fmt);
+    sl_free(ks);
+    src->impl = NULL;
+}
+
+static sl_status parse_topics(ksrc *ks, const char *list, sl_error *err)
+{
+    const char *p = list;
+    while (*p) {
+        while (*p == ' ' || *p == ',') p++;
+        const char *e = p;
+        while (*e && *e != ',') e++;
+        const char *t = e;
+        while (t > p && t[-1] == ' ') t--;
+        if (t > p) {
+            size_t cap = (size_t)ks->n_topics;
+            if (sl_grow((void **)&ks->topics, &cap, (size_t)ks->n_topics + 1, sizeof(char *)))
+                return sl_err_oom(err);
+            if (!(ks->topics[ks->n_topics] = sl_strndup(p, (size_t)(t - p)))) return sl_err_oom(err);
+            ks->n_topics++;
+        }
+        p = e;
+    }
+    if (!ks->n_topics) return sl_err(err, SL_ERR_CONFIG, "option 'subscribe' names no topic");
+    return SL_OK;
+}
+
+static bool type_fits(int meta, sl_type t)
+{
+    switch (meta) {
+    case META_KEY: case META_VALUE: case META_TOPIC: return t == SL_TYPE_STRING;
+    case META_PARTITION: case META_OFFSET: case META_TIMESTAMP_TYPE:
+        return t == SL_TYPE_INT || t == SL_TYPE_BIGINT;
+    case META_TIMESTAMP: return t == SL_TYPE_TIMESTAMP || t == SL_TYPE_BIGINT;
+    }
+    return false;
+}
+
+static sl_status ksrc_open(sl_source *src, sl_error *err)
+{
+    ksrc *ks = sl_calloc(1, sizeof *ks);
+    if (!ks) return sl_err_oom(err);
+    src->impl = ks;
+    sl_kafka_offsets_init(&ks->starting_json);
+    sl_kafka_offsets_init(&ks->initial);
+    sl_kafka_offsets_init(&ks->bound);
+    const sl_options *o = &src->opts;
+    sl_status st;
+
+    const char *bs = sl_kafka_bootstrap_get(o);
+    if (!bs) return sl_err(err, SL_ERR_CONFIG, "option 'bootstrap.servers' is missing");
+    if (!(ks->bootstrap = sl_strdup(bs))) return sl_err_oom(err);
+
+    const char *sub = sl_options_get(o, "subscribe");
+    if (!sub) sub = sl_options_get(o, "topic");
+    const char *pat = sl_options_get(o, "subscribePattern");
+    if (sl_options_get(o, "assign"))
+        return sl_err(err, SL_ERR_CONFIG, "option 'assign' is not supported; use 'subscribe'");
+    if (!!sub == !!pat)
+        return sl_err(err, SL_ERR_CONFIG,
+                      "exactly one of 'subscribe' and 'subscribePattern' must be given");
+    if (sub && (st = parse_topics(ks, sub, err))) return st;
+    if (pat) {
+        int ecode;
+        PCRE2_SIZE eoff;
+        ks->pattern = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, PCRE2_ANCHORED,
+                                    &ecode, &eoff, NULL);
+        if (!ks->pattern) {
+            PCRE2_UCHAR msg[256];
+            pcre2_get_error_message(ecode, msg, sizeof msg);
+            return sl_err(err, SL_ERR_CONFIG, "subscribePattern '%s': %s at %d", pat,
+                          (char *)msg, (int)eoff);
+        }
+        if (!(ks->md = pcre2_match_data_create_from_pattern(ks->pattern, NULL)))
+            return sl_err_oom(err);
+    }
+
+    const char *so = sl_options_get_or(o, "startingOffsets", "latest");
+    if (!strcasecmp(so, "earliest")) ks->starting = START_EARLIEST;
+    else if (!strcasecmp(so, "latest")) ks->starting = START_LATEST;
+    else {
+        ks->starting = START_JSON;
+        if ((st = sl_kafka_offsets_parse(&ks->starting_json, so, err))) {
+            sl_err_prefix(err, "option 'startingOffsets'");
+            return st;
+        }
+    }
+    if ((st = sl_options_get_i64(o, "maxOffsetsPerTrigger", 0, &ks->max_per_trigger, err)))
+        return st;
+    if (ks->max_per_trigger < 0)
+        return sl_err(err, SL_ERR_CONFIG, "option 'maxOffsetsPerTrigger' must be positive");
+    if ((st = sl_options_get_bool(o, "failOnDataLoss", true, &ks->fail_on_data_loss, err)))
+        return st;
+    int64_t us;
+    if ((st = sl_parse_duration(sl_options_get_or(o, "outageTimeout", "10 minutes"), &us, err)))
+        return st;
+    ks->outage_ms = us / 1000;
+    int64_t connect_ms;
+    if ((st = sl_parse_duration(sl_options_get_or(o, "connectTimeout", "10 seconds"), &us, err)))
+        return st;
+    connect_ms = us / 1000;
+
+    /* Columns: metadata first, the rest parsed from the value. */
+    bool *skip = sl_calloc((size_t)src->schema->n + 1, sizeof *skip);
+    if (!skip) return sl_err_oom(err);
+    int n_data = 0;
+    for (int m = 0; m < N_META; m++) ks->meta_col[m] = -1;
+    for (int i = 0; i < src->schema->n; i++) {
+        const sl_field *f = &src->schema->fields[i];
+        int m = -1;
+        for (int k = 0; k < N_META; k++)
+            if (!strcasecmp(f->name, meta_names[k])) m = k;
+        if (m < 0) {
+            n_data++;
+            continue;
+        }
+        if (!type_fits(m, f->type)) {
+            sl_free(skip);
+            return sl_err(err, SL_ERR_CONFIG, "Kafka column '%s' cannot be %s", f->name,
+                          sl_type_name(f->type));
+        }
+        ks->meta_col[m] = i;
+        skip[i] = true;
+    }
+    const char *format = sl_options_get_or(o, "format", "raw");
+    if (!strcasecmp(format, "json") || !strcasecmp(format, "csv")) {
+        sl_options fo;
+        sl_options_init(&fo);
+        /* A message is one record: no CSV header unless asked for. */
+        if (sl_options_set(&fo, "header", "false") || sl_options_merge(&fo, o)) {
+            sl_options_fini(&fo);
+            sl_free(skip);
+            return sl_err_oom(err);
+        }
+        st = sl_format_new(format, src->schema, skip, &fo, &ks->fmt, err);
+        sl_options_fini(&fo);
+        if (st) {
+            sl_free(skip);
+            return st;
+        }
+    } else if (strcasecmp(format, "raw") != 0) {
+        sl_free(skip);
+        return sl_err(err, SL_ERR_CONFIG, "option 'format': '%s' is not json, csv or raw", format);
+    } else if (n_data) {
+        for (int i = 0; i < src->schema->n; i++)
+            if (!skip[i]) {
+                sl_status s2 = sl_err(err, SL_ERR_CONFIG,
+                                      "column '%s' is not a Kafka column (key, value, topic, "
+                                      "partition, offset, timestamp, timestampType); set "
+                                      "format = 'json' or 'csv' to parse it from the value",
+                                      src->schema->fields[i].name);
+                sl_free(skip);
+                return s2;
+            }
+    }
+    sl_free(skip);
+
+    char group[256];
+    snprintf(group, sizeof group, "sluice-source-%s", src->name ? src->name : "kafka");
+    const char *extra[] = {
+        "group.id", group,
+        "enable.auto.commit", "false",
+        "enable.auto.offset.store", "false",
+        "enable.partition.eof", "true",
+        /* Offsets below the log start are data loss: see failOnDataLoss. */
+        "auto.offset.reset", ks->fail_on_data_loss ? "error" : "earliest",
+        NULL};
+    rd_kafka_conf_t *conf;
+    if ((st = sl_kafka_conf_new(o, ks->bootstrap, extra, &conf, err))) return st;
+    char errstr[512];
+    ks->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    if (!ks->rk) {
+        rd_kafka_conf_destroy(conf);
+        return sl_err(err, SL_ERR_KAFKA, "cannot create a Kafka consumer: %s", errstr);
+    }
+    return sl_kafka_wait_broker(ks->rk, ks->bootstrap, connect_ms, err);
+}
+
+/* ---- plan ---------------------------------------------------------------- */
+
+static bool topic_wanted(ksrc *ks, const char *topic)
+{
+    if (ks->pattern) {
+        size_t len = strlen(topic);
+        int rc = pcre2_match(ks->pattern, (PCRE2_SPTR)topic, len, 0, PCRE2_ANCHORED, ks->md, NULL);
+        if (rc < 0) return false;
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(ks->md);
+        return ov[1] == len;   /* the whole name, as Java's Pattern.matches */
+    }
+    for (int i = 0; i < ks->n_topics; i++)
+        if (!strcmp(ks->topics[i], topic)) return true;
+    return false;
+}
+
+/* Waits out an outage: returns false once the deadline has passed. */
+static bool outage_wait(ksrc *ks, int64_t *deadline)
+{
+    int64_t now = sl_kafka_now_ms();
+    if (!*deadline) *deadline = now + ks->outage_ms;
+    return now < *deadline;
+}
+
+/* The partitions of the subscribed topics with their watermarks: lo in
+ * out_lo, hi in out_hi. */
+static sl_status list_partitions(ksrc *ks, sl_kafka_offsets *out_lo, sl_kafka_offsets *out_hi,
+                                 sl_error *err)
+{
+    int64_t deadline = 0;
+    for (;;) {
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_resp_err_t kerr = rd_kafka_metadata(ks->rk, 1, NULL, &md, 5000);
+        if (kerr == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            bool retry = false;
+            for (int t = 0; t < md->topic_cnt && !retry; t++) {
+                const rd_kafka_metadata_topic_t *mt = &md->topics[t];
+                if (mt->err || !topic_wanted(ks, mt->topic)) continue;
+                for (int p = 0; p < mt->partition_cnt; p++) {
+                    int32_t pid = mt->partitions[p].id;
+                    int64_t lo, hi;
+                    kerr = rd_kafka_query_watermark_offsets(ks->rk, mt->topic, pid, &lo, &hi,
+                                                            5000);
+                    if (kerr) {
+                        retry = true;
+                        break;
+                    }
+                    if (sl_kafka_offsets_set(out_lo, mt->topic, pid, lo) ||
+                        sl_kafka_offsets_set(out_hi, mt->topic, pid, hi)) {
+                        rd_kafka_metadata_destroy(md);
+                        return sl_err_oom(err);
+                    }
+                }
+            }
+            rd_kafka_metadata_destroy(md);
+            if (!retry) return SL_OK;
+        }
+        if (!outage_wait(ks, &deadline))
+            return sl_kafka_err(err, kerr, "Kafka broker unreachable (outageTimeout passed)");
+    }
+}
+
+/* Resolves startingOffsets against the current watermarks. */
+static sl_status resolve_initial(ksrc *ks, const sl_kafka_offsets *lo, const sl_kafka_offsets *hi,
+                                 sl_kafka_offsets *out, sl_error *err)
+{
+    for (int i = 0; i < hi->n; i++) {
+        const sl_kafka_tp *tp = &hi->items[i];
+        int64_t off;
+        if (ks->starting == START_EARLIEST) off = lo->items[i].offset;
+        else if (ks->starting == START_LATEST) off = tp->offset;
+        else {
+            const sl_kafka_tp *want = sl_kafka_offsets_find(&ks->starting_json, tp->topic,
+                                                            tp->partition);
+            if (!want)
+                return sl_err(err, SL_ERR_CONFIG,
+                              "startingOffsets does not name %s-%d: when it gives offsets, "
+                              "it must name every partition (-2 earliest, -1 latest)",
+                              tp->topic, (int)tp->partition);
+            off = want->offset == SL_KAFKA_OFFSET_EARLIEST ? lo->items[i].offset
+                  : want->offset == SL_KAFKA_OFFSET_LATEST ? tp->offset
+                                                           : want->offset;
+        }
+        if (sl_kafka_offsets_set(out, tp->topic, tp->partition, off)) return sl_err_oom(err);
+    }
+    return SL_OK;
+}
+
+static sl_status ksrc_plan(sl_source *src, const char *start, char **out_end, sl_error *err)
+{
+    ksrc *ks = src->impl;
+    *out_end = NULL;
+    if (ks->done) return SL_OK;
+    sl_kafka_offsets lo, hi, from, end;
+    sl_kafka_offsets_init(&lo);
+    sl_kafka_offsets_init(&hi);
+    sl_kafka_offsets_init(&from);
+    sl_kafka_offsets_init(&end);
+    sl_status st = list_partitions(ks, &lo, &hi, err);
+    if (st) goto out;
+    if (src->bounded && !ks->have_bound) {
+        for (int i = 0; i < hi.n; i++)
+            if (sl_kafka_offsets_set(&ks->bound, hi.items[i].topic, hi.items[i].partition,
+                                     hi.items[i].offset)) {
+                st = sl_err_oom(err);
+                goto out;
+            }
+        ks->have_bound = true;
+    }
+    if (start) {
+        if ((st = sl_kafka_offsets_parse(&from, start, err))) goto out;
+    } else {
+        if (!ks->have_initial) {
+            if ((st = resolve_initial(ks, &lo, &hi, &ks->initial, err))) goto out;
+            ks->have_initial = true;
+        }
+        for (int i = 0; i < ks->initial.n; i++) {
+            sl_kafka_tp *tp = &ks->initial.items[i];
+            if (sl_kafka_offsets_set(&from, tp->topic, tp->partition, tp->offset)) {
+                st = sl_err_oom(err);
+                goto out;
+            }
+        }
+    }
+    /* Partitions of the previous end that vanished keep their offsets. */
+    for (int i = 0; i < from.n; i++)
+        if (sl_kafka_offsets_set(&end, from.items[i].topic, from.items[i].partition,
+                                 from.items[i].offset)) {
+            st = sl_err_oom(err);
+            goto out;
+        }
+    /* New partitions start at their earliest offset, as Spark does. */
+    int64_t total = 0;
+    for (int i = 0; i < hi.n; i++) {
+        sl_kafka_tp *h = &hi.items[i];
+        sl_kafka_tp *f = sl_kafka_offsets_find(&from, h->topic, h->partition);
+        int64_t begin = f ? f->offset : lo.items[i].offset;
+        int64_t until = h->offset;
+        if (ks->have_bound) {
+            sl_kafka_tp *b = sl_kafka_offsets_find(&ks->bound, h->topic, h->partition);
+            until = b ? (b->offset < until ? b->offset : until) : begin;
+        }
+        if (until < begin) {
+            if (ks->fail_on_data_loss && f) {
+                st = sl_err(err, SL_ERR_KAFKA,
+                            "%s-%d: offset %lld is beyond the log end %lld (topic deleted "
+                            "or recreated?); set failOnDataLoss = 'false' to go on",
+                            h->topic, (int)h->partition, (long long)begin, (long long)until);
+                goto out;
+            }
+            begin = until;
+        }
+        if (until > begin) total += until - begin;
+        if (sl_kafka_offsets_set(&end, h->topic, h->partition, until)) {
+            st = sl_err_oom(err);
+            goto out;
+        }
+        /* Remember where this partition begins so the cap below can use it. */
+        if (!f && sl_kafka_offsets_set(&from, h->topic, h->partition, begin)) {
+            st = sl_err_oom(err);
+            goto out;
+        }
+        else if (f) f->offset = begin;
+    }
+    if (total == 0) {
+        if (src->bounded) ks->done = true;
+        goto out;
+    }
+    if (ks->max_per_trigger > 0 && total > ks->max_per_trigger) {
+        /* Spark's rateLimit: each partition gets limit * size / total,
+         * rounded down, but at least 1 when its share is below one. */
+        for (int i = 0; i < end.n; i++) {
+            sl_kafka_tp *e = &end.items[i];
+            sl_kafka_tp *f = sl_kafka_offsets_find(&from, e->topic, e->partition);
+            int64_t begin = f ? f->offset : e->offset;
+            int64_t size = e->offset - begin;
+            if (size <= 0) continue;
+            double prorate = (double)ks->max_per_trigger * ((double)size / (double)total);
+            int64_t n = prorate < 1 ? (int64_t)__builtin_ceil(prorate)
+                                    : (int64_t)__builtin_floor(prorate);
+            if (begin + n < e->offset) e->offset = begin + n;
+        }
+    }
+    if (!(*out_end = sl_kafka_offsets_json(&end))) st = sl_err_oom(err);
+out:
+    sl_kafka_offsets_fini(&lo);
+    sl_kafka_offsets_fini(&hi);
+    sl_kafka_offsets_fini(&from);
+    sl_kafka_offsets_fini(&end);
+    return st;
+}
+
+/* ---- read ---------------------------------------------------------------- */
+
+typedef struct reader {
+    sl_source *src;
+    ksrc *ks;
+    sl_batch *b;
+    sl_emit_fn emit;
+    void *ctx;
+} reader;
+
+static int append_int(sl_col *col, int64_t v)
+{
+    switch (col->type) {
+    case SL_TYPE_INT: return sl_col_append_i32(col, (int32_t)v);
+    default: return sl_col_append_i64(col, v);
+    }
+}
+
+/* Emits the builder batch (in slices of at most SL_BATCH_ROWS rows) and
+ * starts a new one. */
+static sl_status flush_batch(reader *r, bool last, sl_error *err)
+{
+    if (sl_batch_seal(r->b)) return sl_err(err, SL_ERR_INTERNAL, "kafka source: ragged batch");
+    sl_status st = SL_OK;
+    int64_t n = r->b->n_rows;
+    if (n == 0) goto fresh;
+    if (n <= SL_BATCH_ROWS) {
+        r->src->stats.rows += n;
+        st = r->emit(r->ctx, r->b, err);
+    } else {
+        for (int64_t at = 0; at < n && !st; at += SL_BATCH_ROWS) {
+            int64_t k = n - at < SL_BATCH_ROWS ? n - at : SL_BATCH_ROWS;
+            sl_batch *s = sl_batch_new(r->b->n_cols);
+            if (!s) return sl_err_oom(err);
+            for (int c = 0; c < r->b->n_cols; c++)
+                if (!(s->cols[c] = sl_col_slice(r->b->cols[c], at, k))) {
+                    sl_batch_unref(s);
+                    return sl_err_oom(err);
+                }
+            s->n_rows = k;
+            r->src->stats.rows += k;
+            st = r->emit(r->ctx, s, err);
+            sl_batch_unref(s);
+        }
+    }
+fresh:
+    sl_batch_unref(r->b);
+    r->b = NULL;
+    if (st || last) return st;
+    if (!(r->b = sl_batch_new_builder(r->src->schema))) return sl_err_oom(err);
+    return SL_OK;
+}
+
+static sl_status add_message(reader *r, const rd_kafka_message_t *msg, sl_error *err)
+{
+    ksrc *ks = r->ks;
+    int64_t rows = 1;
+    r->src->stats.bytes += (int64_t)msg->len + (int64_t)msg->key_len;
+    if (ks->fmt) {
+        const sl_format_stats *fs = sl_format_get_stats(ks->fmt);
+        int64_t mal = fs->malformed, drop = fs->dropped;
+        sl_status st = sl_format_parse(ks->fmt, msg->payload ? msg->payload : "", msg->len,
+                                       r->b, &rows, err);
+        r->src->stats.malformed += fs->malformed - mal;
+        r->src->stats.dropped += fs->dropped - drop;
+        if (st) {
+            sl_err_prefix(err, "%s-%d offset %lld", rd_kafka_topic_name(msg->rkt),
+                          (int)msg->partition, (long long)msg->offset);
+            return st;
+        }
+    }
+    rd_kafka_timestamp_type_t tstype;
+    int64_t ts = rd_kafka_message_timestamp(msg, &tstype);
+    const char *topic = rd_kafka_topic_name(msg->rkt);
+    for (int64_t k = 0; k < rows; k++) {
+        for (int m = 0; m < N_META; m++) {
+            int c = ks->meta_col[m];
+            if (c < 0) continue;
+            sl_col *col = r->b->cols[c];
+            int rc = 0;
+            switch (m) {
+            case META_KEY:
+                rc = msg->key ? sl_col_append_str(col, msg->key, msg->key_len)
+                              : sl_col_append_null(col);
+                break;
+            case META_VALUE:
+                rc = msg->payload ? sl_col_append_str(col, msg->payload, msg->len)
+                                  : sl_col_append_null(col);
+                break;
+            case META_TOPIC: rc = sl_col_append_str(col, topic, strlen(topic)); break;
+            case META_PARTITION: rc = append_int(col, msg->partition); break;
+            case META_OFFSET: rc = append_int(col, msg->offset); break;
+            case META_TIMESTAMP:
+                if (tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE) rc = sl_col_append_null(col);
+                else rc = append_int(col, col->type == SL_TYPE_TIMESTAMP ? ts * 1000 : ts);
+                break;
+            case META_TIMESTAMP_TYPE:
+                /* Kafka's TimestampType ids, which Spark shows. */
+                rc = append_int(col, tstype == RD_KAFKA_TIMESTAMP_CREATE_TIME      ? 0
+                                     : tstype == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ? 1
+                                                                                    : -1);
+                break;
+            }
+            if (rc) return sl_err_oom(err);
+        }
+    }
+    if (r->src->schema->n == 0) return SL_OK;
+    int64_t have = r->b->cols[0]->len;
+    if (have >= SL_BATCH_ROWS) return flush_batch(r, false, err);
+    return SL_OK;
+}
+
+/* Consumes [begin, until) of one partition. */
+static sl_status read_partition(reader *r, const char *topic, int32_t partition, int64_t begin,
+                                int64_t until, sl_error *err)
+{
+    ksrc *ks = r->ks;
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(1);
+    if (!parts) return sl_err_oom(err);
+    /* begin < 0: a partition that appeared after the previous batch, read
+     * from its first offset. */
+    rd_kafka_topic_partition_list_add(parts, topic, partition)->offset =
+        begin < 0 ? RD_KAFKA_OFFSET_BEGINNING : begin;
+    if (begin < 0) begin = 0;
+    rd_kafka_resp_err_t kerr = rd_kafka_assign(ks->rk, parts);
+    rd_kafka_topic_partition_list_destroy(parts);
+    if (kerr) return sl_kafka_err(err, kerr, "assign");
+    sl_status st = SL_OK;
+    int64_t next = begin;
+    int64_t deadline = 0;
+    while (next < until && !st) {
+        rd_kafka_message_t *msg = rd_kafka_consumer_poll(ks->rk, 200);
+        if (!msg) {
+            if (!outage_wait(ks, &deadline))
+                st = sl_err(err, SL_ERR_KAFKA,
+                            "%s-%d: no progress at offset %lld for %lld ms (broker down?)",
+                            topic, (int)partition, (long long)next, (long long)ks->outage_ms);
+            continue;
+        }
+        bool ours = msg->rkt && msg->partition == partition &&
+                    !strcmp(rd_kafka_topic_name(msg->rkt), topic);
+        if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            /* The log ends before `until` only when the trailing offsets
+             * are transaction markers (or were aborted): nothing is lost. */
+            if (ours && msg->offset >= until) next = until;
+        } else if (msg->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
+                   msg->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
+            st = sl_err(err, SL_ERR_KAFKA,
+                        "%s-%d: offset %lld is no longer in the log (%s); set "
+                        "failOnDataLoss = 'false' to skip to the earliest",
+                        topic, (int)partition, (long long)next, rd_kafka_message_errstr(msg));
+        } else if (msg->err) {
+            /* Transport and leader errors: librdkafka retries by itself. */
+            if (!outage_wait(ks, &deadline))
+                st = sl_kafka_err(err, msg->err, "Kafka fetch");
+        } else if (ours && msg->offset >= next) {
+            deadline = 0;
+            if (msg->offset >= until) next = until;
+            else {
+                st = add_message(r, msg, err);
+                next = msg->offset + 1;
+            }
+        }
+        rd_kafka_message_destroy(msg);
+    }
+    /* Drop the assignment so prefetched messages are discarded. */
+    rd_kafka_assign(ks->rk, NULL);
+    return st;
+}
+
+static sl_status ksrc_read(sl_source *src, const char *start, const char *end_json,
+                           sl_emit_fn emit, void *ctx, sl_error *err)
+{
+    ksrc *ks = src->impl;
+    sl_kafka_offsets from, end;
+    sl_kafka_offsets_init(&from);
+    sl_kafka_offsets_init(&end);
+    reader r = {src, ks, NULL, emit, ctx};
+    sl_status st = sl_kafka_offsets_parse(&end, end_json, err);
+    if (st) goto out;
+    if (start) {
+        if ((st = sl_kafka_offsets_parse(&from, start, err))) goto out;
+    } else if (ks->have_initial) {
+        for (int i = 0; i < ks->initial.n; i++)
+            if (sl_kafka_offsets_set(&from, ks->initial.items[i].topic,
+                                     ks->initial.items[i].partition,
+                                     ks->initial.items[i].offset)) {
+                st = sl_err_oom(err);
+                goto out;
+            }
+    } else if (ks->starting == START_LATEST) {
+        /* A replay of the first batch after a restart: 'latest' made that
+         * batch start where it ends. */
+    } else {
+        sl_kafka_offsets lo, hi;
+        sl_kafka_offsets_init(&lo);
+        sl_kafka_offsets_init(&hi);
+        st = list_partitions(ks, &lo, &hi, err);
+        if (!st) st = resolve_initial(ks, &lo, &hi, &from, err);
+        sl_kafka_offsets_fini(&lo);
+        sl_kafka_offsets_fini(&hi);
+        if (st) goto out;
+    }
+    if (!(r.b = sl_batch_new_builder(src->schema))) {
+        st = sl_err_oom(err);
+        goto out;
+    }
+    for (int i = 0; i < end.n && !st; i++) {
+        sl_kafka_tp *e = &end.items[i];
+        sl_kafka_tp *f = sl_kafka_offsets_find(&from, e->topic, e->partition);
+        /* Absent from start: a partition new in this batch, read from its
+         * first offset (-1 tells read_partition so). */
+        int64_t begin = f ? f->offset : (start ? -1 : e->offset);
+        if (begin < e->offset)
+            st = read_partition(&r, e->topic, e->partition, begin, e->offset, err);
+    }
+    if (!st) st = flush_batch(&r, true, err);
+out:
+    if (r.b) sl_batch_unref(r.b);
+    sl_kafka_offsets_fini(&from);
+    sl_kafka_offsets_fini(&end);
+    return st;
+}
+
+static void ksrc_commit(sl_source *src, const char *end) {}
+
+static bool ksrc_exhausted(sl_source *src)
+{
+    ksrc *ks = src->impl;
+    return ks && ks->done;
+}
+
+const sl_source_ops sl_kafka_source_ops = {
+    .connector = "kafka",
+    .open = ksrc_open,
+    .plan = ksrc_plan,
+    .read = ksrc_read,
+    .commit = ksrc_commit,
+    .exhausted = ksrc_exhausted,
+    .close = ksrc_close,
+};
