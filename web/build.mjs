@@ -1,0 +1,126 @@
+// Bundles the dashboard into one self-contained HTML page and writes it as
+// a C array to ../src/http/web_assets.c (committed, so building sluice needs
+// no npm).  One page with inline scripts, rather than separate asset files,
+// because a token-protected server checks the token on every request and a
+// browser would not send it for <script src>; the inline scripts are
+// allowed by exact sha256 hashes in the page's Content-Security-Policy.
+//
+// Inputs: uPlot (charts), @svg-maps/india (map paths, coordinates rounded
+// to two decimals to halve their size), and src/ (page, styles, state-name
+// mapping, app).  Run through `make web`.
+import { createHash } from "node:crypto";
+import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import india from "@svg-maps/india";
+
+const require = createRequire(import.meta.url);
+const read = (p) => readFileSync(p, "utf8");
+const uplotDir = require.resolve("uplot/package.json").replace(/package\.json$/, "");
+
+// The map's paths use m/l/L/z with five-digit coordinates.  Rounding the
+// absolute points to 0.1 (a tenth of a pixel at the page's size) and
+// writing them back as relative steps from the rounded points keeps the
+// shapes exact to that precision without drift, and drops repeated points.
+function simplifyPath(d) {
+  const toks = d.match(/[a-zA-Z]|-?(?:\d+\.?\d*|\.\d+)(?:e-?\d+)?/g);
+  const r1 = (v) => Math.round(v * 10) / 10;
+  const num = (v) => { const s = String(Math.round(v * 10) / 10); return s.startsWith("0.") ? s.slice(1) : s.startsWith("-0.") ? "-" + s.slice(2) : s; };
+  let out = "", cmd = "", x = 0, y = 0, sx = 0, sy = 0, px = 0, py = 0, first = false, i = 0;
+  const emit = (ax, ay, start) => {
+    const rx = r1(ax), ry = r1(ay);
+    if (start) { out += "M" + num(rx) + "," + num(ry); px = rx; py = ry; return; }
+    if (rx === px && ry === py) return;
+    const dx = num(rx - px), dy = num(ry - py);
+    out += (out.endsWith("z") || /[0-9.]$/.test(out) && !out.match(/[lL][^a-zA-Z]*$/) ? "l" : (dx.startsWith("-") ? "" : " ")) + dx + (dy.startsWith("-") ? "" : ",") + dy;
+    px = rx; py = ry;
+  };
+  while (i < toks.length) {
+    const t = toks[i];
+    if (/^[a-zA-Z]$/.test(t)) {
+      cmd = t; i++;
+      if (cmd === "z" || cmd === "Z") { out += "z"; x = sx; y = sy; px = r1(sx); py = r1(sy); }
+      first = cmd === "m" || cmd === "M";
+      continue;
+    }
+    const a = Number(toks[i]), b = Number(toks[i + 1]); i += 2;
+    const rel = cmd === "m" || cmd === "l";
+    x = rel ? x + a : a; y = rel ? y + b : b;
+    if (first) { sx = x; sy = y; emit(x, y, true); first = false; if (cmd === "m") cmd = "l"; else cmd = "L"; }
+    else emit(x, y, false);
+  }
+  return out;
+}
+
+const mapData = {
+  label: india.label,
+  viewBox: india.viewBox,
+  locations: india.locations.map(({ id, name, path }) => ({ id, name, path: simplifyPath(path) })),
+};
+
+const uplotJs = read(uplotDir + "dist/uPlot.iife.min.js");
+const appJs = [
+  "// India map: @svg-maps/india (CC BY 4.0), coordinates rounded.",
+  "const INDIA = " + JSON.stringify(mapData) + ";",
+  read("src/states.js"),
+  read("src/app.js"),
+].join("\n");
+for (const [name, js] of [["uPlot", uplotJs], ["app", appJs]])
+  if (/<\/script/i.test(js)) throw new Error(`${name} contains </script>`);
+
+const fill = (tpl, marker, text) => {
+  const parts = tpl.split(marker);
+  if (parts.length !== 2) throw new Error(`marker ${marker} not found once`);
+  return parts[0] + text + parts[1];
+};
+let html = read("src/index.html");
+html = fill(html, "/*@UPLOT_CSS@*/", read(uplotDir + "dist/uPlot.min.css"));
+html = fill(html, "/*@STYLE_CSS@*/", read("src/style.css"));
+html = fill(html, "/*@UPLOT_JS@*/", uplotJs);
+html = fill(html, "/*@APP_JS@*/", appJs);
+
+const sha = (s) => "'sha256-" + createHash("sha256").update(s, "utf8").digest("base64") + "'";
+const csp = `default-src 'none'; script-src ${sha(uplotJs)} ${sha(appJs)}; ` +
+  "style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; " +
+  "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+mkdirSync("dist", { recursive: true });
+writeFileSync("dist/index.html", html);
+
+// C string literal: printable ASCII as is, everything else (and '?', so no
+// trigraph can form under -std=c11) as three-digit octal escapes.
+function cString(buf) {
+  const lines = [];
+  let cur = "";
+  for (const b of buf) {
+    let t;
+    if (b === 0x22) t = '\\"';
+    else if (b === 0x5c) t = "\\\\";
+    else if (b === 0x3f) t = "\\?";
+    else if (b === 0x0a) t = "\\n";
+    else if (b >= 0x20 && b < 0x7f) t = String.fromCharCode(b);
+    else t = "\\" + b.toString(8).padStart(3, "0");
+    cur += t;
+    if (cur.length >= 110 || b === 0x0a) { lines.push('    "' + cur + '"'); cur = ""; }
+  }
+  if (cur) lines.push('    "' + cur + '"');
+  return lines.join("\n");
+}
+
+const bytes = Buffer.from(html, "utf8");
+const out = `/* Generated by web/build.mjs from web/ — do not edit; run \`make web\`.
+ * The dashboard page with uPlot (MIT, (c) Leon Sorokin) and the India map of
+ * @svg-maps/india (CC BY 4.0, VictorCazanave/svg-maps) inlined. */
+#include "http/web_assets.h"
+
+static const char index_html[] =
+${cString(bytes)};
+
+const sl_http_asset sl_http_assets[] = {
+    {"/", "text/html; charset=utf-8",
+     ${JSON.stringify(csp)},
+     index_html, sizeof index_html - 1},
+};
+const size_t sl_http_n_assets = 1;
+`;
+writeFileSync("../src/http/web_assets.c", out);
+console.log(`web_assets.c: index.html ${bytes.length} bytes (${(bytes.length / 1024).toFixed(0)} KiB)`);
