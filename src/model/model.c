@@ -409,6 +409,9 @@ sl_status sl_model_score(const sl_model *m, sl_col *const *inputs, int64_t n_row
             if (skipped) {
                 if (sl_col_set_null(pred, i) < 0) { st = sl_err_oom(err); goto fail; }
                 sl_col_f64(pred)[i] = 0;
+            } else if (m->kind == SL_MDL_LOGREG) {
+                /* Spark's binary threshold (0.5 unless set). */
+                sl_col_f64(pred)[i] = o[1] > m->lin.threshold ? 1.0 : 0.0;
             } else if (m->n_classes > 0) {
                 /* argmax, the first of equal maxima, as Spark's probability2prediction */
                 int best = 0;

@@ -144,6 +144,61 @@ sl_status sl_mdl_load_xgb_json(sl_model *m, const char *path, sl_error *err);
 sl_status sl_mdl_xgb_from_doc(sl_model *m, const sl_jval *root, const char *path,
                               int *out_n_features, char ***out_names, sl_error *err);
 sl_status sl_mdl_load_spark(sl_model *m, const char *dir, bool pipeline, sl_error *err);
+
+/* ---- Spark stages (spark_stages.c), driven by spark_pipeline.c --------- */
+
+/* A column the pipeline has produced so far: a scalar (n == 1) or a vector
+ * of n features, each defined over the sources. */
+typedef struct sl_mdl_sym {
+    char *name;
+    bool vector;
+    int n;
+    sl_mdl_feat *feats;
+} sl_mdl_sym;
+
+typedef struct sl_mdl_spark {
+    sl_model *m;
+    int n_syms;
+    sl_mdl_sym *syms;
+    bool have_predictor;
+} sl_mdl_spark;
+
+/* The column `name`: an earlier stage's output, or else a new numeric input
+ * (NULL on OOM). */
+const sl_mdl_sym *sl_mdl_spark_resolve(sl_mdl_spark *sp, const char *name, sl_error *err,
+                                       sl_status *st);
+/* Defines an output column; takes feats. */
+sl_status sl_mdl_spark_define(sl_mdl_spark *sp, const char *name, bool vector,
+                              sl_mdl_feat *feats, int n, sl_error *err);
+/* Adds a source; returns its index or -1 on OOM. */
+int sl_mdl_add_source(sl_model *m, int input, bool indexed);
+/* Param from paramMap, else defaultParamMap, else NULL. */
+const sl_jval *sl_mdl_spark_param(const sl_jval *meta, const char *key);
+/* Reads every part-*.parquet file of dir/<sub> as records: rows of all
+ * files in order, as an array of record objects (*out_rows, n) that live in
+ * the returned docs; free with sl_mdl_spark_rows_free. */
+typedef struct sl_mdl_rows {
+    int n_docs;
+    sl_jdoc **docs;
+    size_t n;
+    const sl_jval **rows;
+} sl_mdl_rows;
+sl_status sl_mdl_spark_read_data(const char *dir, const char *sub, sl_mdl_rows *out,
+                                 sl_error *err);
+void sl_mdl_spark_rows_free(sl_mdl_rows *r);
+
+/* One stage; `dir` is the stage directory, `meta` its parsed metadata. */
+sl_status sl_mdl_stage_string_indexer(sl_mdl_spark *sp, const char *dir, const sl_jval *meta,
+                                      sl_error *err);
+sl_status sl_mdl_stage_one_hot(sl_mdl_spark *sp, const char *dir, const sl_jval *meta,
+                               sl_error *err);
+sl_status sl_mdl_stage_assembler(sl_mdl_spark *sp, const char *dir, const sl_jval *meta,
+                                 sl_error *err);
+/* Predictors: kind from the class name. */
+sl_status sl_mdl_stage_trees(sl_mdl_spark *sp, const char *dir, const sl_jval *meta,
+                             sl_mdl_kind kind, sl_error *err);
+sl_status sl_mdl_stage_logreg(sl_mdl_spark *sp, const char *dir, const sl_jval *meta,
+                              sl_error *err);
 sl_status sl_mdl_load_bundle(sl_model *m, const char *dir, sl_error *err);
 
 /* Tree walking: leaf node index for each of n rows of the row-major block x
