@@ -11,7 +11,7 @@ WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 INC     := -Iinclude -Isrc
 OPT     ?= -O2 -g
 DEPFLAGS = -MMD -MP
-LIBS    := -lrdkafka -lsnappy -lzstd -lz -lpcre2-8 -lmicrohttpd -lrocksdb -lm -lpthread
+LIBS    := -lrdkafka -lsnappy -lzstd -lz -lpcre2-8 -lmicrohttpd -lrocksdb -lxgboost -lm -lpthread
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 LIB_SRC := $(shell find src -name '*.c' | sort)
