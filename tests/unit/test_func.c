@@ -87,7 +87,7 @@ static long long i0(sl_col *c)
 {
     long long v = -12345;
     if (c && !sl_col_is_null(c, 0)) {
-        if (c->type == SL_TYPE_INT) v = sl_col_i32(c)[0];
+        if (c->type == SL_TYPE_INT || c->type == SL_TYPE_DATE) v = sl_col_i32(c)[0];
         else if (c->type == SL_TYPE_BOOLEAN) v = sl_col_bool(c, 0);
         else v = sl_col_i64(c)[0];
     }
