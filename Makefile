@@ -74,6 +74,16 @@ $(B)/test_unit: $(UNIT_OBJ) $(B)/libsluice.a
 $(B)/pqtool: $(B)/obj/tests/tools/pqtool.o $(B)/libsluice.a
 	$(CC) -o $@ $< $(B)/libsluice.a $(LDSAN) $(LIBS)
 
+# libFuzzer target for the Parquet readers (clang): the parquet and core
+# sources only, so a fuzz build does not wait on the rest of the library.
+PQ_FUZZ_SRC := $(wildcard src/format/parquet_*.c) src/core/mem.c src/core/status.c \
+	src/core/buf.c src/core/options.c src/core/column.c src/core/jdoc.c
+build/fuzz/parquet_fuzz: fuzz/parquet_fuzz.c $(PQ_FUZZ_SRC)
+	@mkdir -p $(dir $@)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE $(INC) \
+	  $^ -lsnappy -lzstd -lz -lm -o $@
+fuzz: build/fuzz/parquet_fuzz
+
 # Dashboard server with a fake provider (tests/tools/dashboard_fake.c), for
 # the dashboard script and browser tests.
 $(B)/dashboard_fake: $(B)/obj/tests/tools/dashboard_fake.o $(B)/libsluice.a

@@ -152,7 +152,7 @@ static sl_status state_load(const char *path, int64_t limit, state *s, int64_t *
         ids[n++] = id;
     }
     closedir(d);
-    if (!st) qsort(ids, n, sizeof *ids, cmp_i64);
+    if (!st && n) qsort(ids, n, sizeof *ids, cmp_i64);
     for (size_t i = 0; i < n && !st; i++) {
         sl_buf_reset(&b);
         sl_buf_printf(&b, "%s/" MANIFEST_DIR "/%" PRId64, path, ids[i]);
