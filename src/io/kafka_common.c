@@ -35,6 +35,15 @@ static bool is_own_option(const char *name)
            !strcasecmp(name, "kafka.transactional");
 }
 
+/* librdkafka logs every failed connection attempt; during a broker outage
+ * that is a line per retry.  sluice reports Kafka trouble through its own
+ * errors, so the client's log is shown only when SLUICE_KAFKA_LOG is set. */
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    if (getenv("SLUICE_KAFKA_LOG")) fprintf(stderr, "%%%d|%s|%s| %s\n", level, fac,
+                                            rk ? rd_kafka_name(rk) : "", buf);
+}
+
 sl_status sl_kafka_conf_new(const sl_options *opts, const char *bootstrap,
                             const char *const *extra, rd_kafka_conf_t **out,
                             sl_error *err)
@@ -43,10 +52,8 @@ sl_status sl_kafka_conf_new(const sl_options *opts, const char *bootstrap,
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (!conf) return sl_err_oom(err);
     sl_status st = SL_OK;
-    /* librdkafka's own logging goes to stderr; keep it to real trouble so a
-     * broker that is briefly down does not flood the console. */
-    st = sl_kafka_conf_set(conf, "log_level", "3", err);
-    if (!st && bootstrap) st = sl_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err);
+    rd_kafka_conf_set_log_cb(conf, log_cb);
+    if (bootstrap) st = sl_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err);
     for (int i = 0; !st && extra && extra[i]; i += 2)
         st = sl_kafka_conf_set(conf, extra[i], extra[i + 1], err);
     for (int i = 0; !st && opts && i < opts->n; i++) {

@@ -9,11 +9,15 @@
  * The producer is idempotent (no duplicates from its own retries); commit()
  * flushes and waits for every delivery report, and any failed delivery turns
  * into SL_ERR_KAFKA with the broker's message — never a silent loss.  With
- * 'kafka.transactional' = 'true' each batch is one Kafka transaction, and
- * the batch id is committed inside it as the offset of a bookkeeping
- * consumer group, so a batch replayed after a crash that had in fact been
- * committed is recognised and skipped: exactly-once output for
- * read_committed readers. */
+ * 'kafka.transactional' = 'true' each batch is one Kafka transaction whose
+ * messages carry headers sluice.txn (the transactional.id) and sluice.batch
+ * (the batch id); a restarted sink reads the tail of its topic back with
+ * read_committed to find the last batch it committed, and skips a replay of
+ * it: exactly-once output for read_committed readers.  (librdkafka 2.0.2's
+ * mock cluster commits transactions but does not hide aborted ones from
+ * read_committed readers, so there only commits are exact; a real cluster
+ * honours aborts.  Its TxnOffsetCommit does not store offsets either, which
+ * is why the batch id travels in headers rather than as group offsets.) */
 #include "io/connector.h"
 #include "io/kafka_common.h"
 #include "core/buf.h"
@@ -21,6 +25,7 @@
 #include "format/format.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -43,7 +48,8 @@ typedef struct ksink {
     char first_error[512];
     /* transactions */
     bool txn, in_txn, skip_batch;
-    char *group;                /* bookkeeping group of the committed batch id */
+    char *txn_id;               /* transactional.id */
+    int64_t batch_id;           /* the batch being written */
     int64_t last_committed;     /* -1: none known */
     int64_t flush_ms;
 } ksink;
@@ -67,7 +73,7 @@ static void ksink_close(sl_sink *snk)
     }
     sl_free(kk->topic);
     sl_free(kk->bootstrap);
-    sl_free(kk->group);
+    sl_free(kk->txn_id);
     sl_free(kk->json_cols);
     sl_schema_free(kk->json_schema);
     sl_buf_fini(&kk->buf);
@@ -84,10 +90,19 @@ static sl_status txn_err(sl_error *err, rd_kafka_error_t *kerror, const char *wh
     return st;
 }
 
-/* Reads the last batch id committed by an earlier run of this sink. */
+/* How far back from the end of each partition to look for this sink's last
+ * committed batch (other writers' messages may follow ours). */
+#define SCAN_BACK 1000
+
+/* Reads the last batch id committed by an earlier run of this sink: the
+ * highest `sluice.batch` header among the last messages of each partition
+ * written under our transactional id, read with read_committed (so on a
+ * real cluster a batch whose transaction aborted does not count). */
 static sl_status fetch_last_committed(ksink *kk, const sl_options *o, sl_error *err)
 {
-    const char *extra[] = {"group.id", kk->group, "enable.auto.commit", "false", NULL};
+    const char *extra[] = {"group.id", kk->txn_id, "enable.auto.commit", "false",
+                           "enable.partition.eof", "true", "isolation.level", "read_committed",
+                           NULL};
     rd_kafka_conf_t *conf;
     sl_status st = sl_kafka_conf_new(o, kk->bootstrap, extra, &conf, err);
     if (st) return st;
@@ -97,17 +112,57 @@ static sl_status fetch_last_committed(ksink *kk, const sl_options *o, sl_error *
         rd_kafka_conf_destroy(conf);
         return sl_err(err, SL_ERR_KAFKA, "cannot create a Kafka consumer: %s", errstr);
     }
-    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(parts, kk->topic, 0);
-    rd_kafka_resp_err_t kerr = rd_kafka_committed(rkc, parts, 10000);
-    if (!kerr) kerr = parts->elems[0].err;
     kk->last_committed = -1;
-    if (!kerr && parts->elems[0].offset > 0) kk->last_committed = parts->elems[0].offset - 1;
-    rd_kafka_topic_partition_list_destroy(parts);
+    int n_parts = 0;
+    st = sl_kafka_partition_count(rkc, kk->topic, 10000, &n_parts, err);
+    for (int p = 0; p < n_parts && !st; p++) {
+        int64_t lo, hi;
+        rd_kafka_resp_err_t kerr =
+            rd_kafka_query_watermark_offsets(rkc, kk->topic, p, &lo, &hi, 10000);
+        if (kerr) {
+            st = sl_kafka_err(err, kerr, "reading the sink topic's offsets");
+            break;
+        }
+        if (hi <= lo) continue;
+        rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(parts, kk->topic, p)->offset =
+            hi - lo > SCAN_BACK ? hi - SCAN_BACK : lo;
+        rd_kafka_assign(rkc, parts);
+        rd_kafka_topic_partition_list_destroy(parts);
+        int64_t deadline = sl_kafka_now_ms() + kk->flush_ms;
+        for (;;) {
+            rd_kafka_message_t *msg = rd_kafka_consumer_poll(rkc, 200);
+            if (!msg) {
+                if (sl_kafka_now_ms() > deadline) {
+                    st = sl_err(err, SL_ERR_KAFKA, "timed out reading back topic '%s'", kk->topic);
+                    break;
+                }
+                continue;
+            }
+            bool eof = msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF && msg->partition == p;
+            rd_kafka_headers_t *hdrs;
+            if (!msg->err && msg->partition == p && !rd_kafka_message_headers(msg, &hdrs)) {
+                const void *tv, *bv;
+                size_t tlen, blen;
+                if (!rd_kafka_header_get_last(hdrs, "sluice.txn", &tv, &tlen) &&
+                    tlen == strlen(kk->txn_id) && !memcmp(tv, kk->txn_id, tlen) &&
+                    !rd_kafka_header_get_last(hdrs, "sluice.batch", &bv, &blen) && blen < 24) {
+                    char num[24];
+                    memcpy(num, bv, blen);
+                    num[blen] = '\0';
+                    long long id = strtoll(num, NULL, 10);
+                    if (id > kk->last_committed) kk->last_committed = id;
+                }
+            }
+            bool done = eof || (!msg->err && msg->partition == p && msg->offset >= hi - 1);
+            rd_kafka_message_destroy(msg);
+            if (done) break;
+        }
+        rd_kafka_assign(rkc, NULL);
+    }
     rd_kafka_consumer_close(rkc);
     rd_kafka_destroy(rkc);
-    if (kerr) return sl_kafka_err(err, kerr, "reading the sink's committed batch id");
-    return SL_OK;
+    return st;
 }
 
 static sl_status ksink_open(sl_sink *snk, sl_error *err)
@@ -184,9 +239,7 @@ static sl_status ksink_open(sl_sink *snk, sl_error *err)
     }
     if ((st = sl_kafka_wait_broker(kk->rk, kk->bootstrap, connect_ms, err))) return st;
     if (kk->txn) {
-        char group[320];
-        snprintf(group, sizeof group, "%s.batches", tid);
-        if (!(kk->group = sl_strdup(group))) return sl_err_oom(err);
+        if (!(kk->txn_id = sl_strdup(tid))) return sl_err_oom(err);
         rd_kafka_error_t *kerror = rd_kafka_init_transactions(kk->rk, (int)connect_ms);
         if (kerror) return txn_err(err, kerror, "init_transactions");
         if ((st = fetch_last_committed(kk, o, err))) return st;
@@ -203,6 +256,7 @@ static sl_status ksink_begin(sl_sink *snk, int64_t batch_id, sl_error *err)
     kk->have_array_key = false;
     sl_buf_reset(&kk->buf);
     sl_buf_reset(&kk->keybuf);
+    kk->batch_id = batch_id;
     kk->skip_batch = kk->txn && batch_id <= kk->last_committed;
     if (kk->txn && !kk->skip_batch) {
         rd_kafka_error_t *kerror = rd_kafka_begin_transaction(kk->rk);
@@ -216,10 +270,22 @@ static sl_status produce(ksink *kk, const char *key, size_t key_len, const char 
                          size_t val_len, sl_error *err)
 {
     for (;;) {
-        rd_kafka_resp_err_t kerr = rd_kafka_producev(
-            kk->rk, RD_KAFKA_V_TOPIC(kk->topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE((void *)val, val_len),
-            RD_KAFKA_V_END);
+        rd_kafka_resp_err_t kerr;
+        if (kk->txn) {
+            /* Tags that let a restarted sink find its last committed batch. */
+            char num[24];
+            snprintf(num, sizeof num, "%lld", (long long)kk->batch_id);
+            kerr = rd_kafka_producev(
+                kk->rk, RD_KAFKA_V_TOPIC(kk->topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE((void *)val, val_len),
+                RD_KAFKA_V_HEADER("sluice.txn", kk->txn_id, -1),
+                RD_KAFKA_V_HEADER("sluice.batch", num, -1), RD_KAFKA_V_END);
+        } else {
+            kerr = rd_kafka_producev(
+                kk->rk, RD_KAFKA_V_TOPIC(kk->topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE((void *)val, val_len),
+                RD_KAFKA_V_END);
+        }
         if (!kerr) break;
         /* A full local queue (e.g. while the broker is down): wait for room. */
         if (kerr != RD_KAFKA_RESP_ERR__QUEUE_FULL) return sl_kafka_err(err, kerr, "produce");
@@ -297,15 +363,7 @@ static sl_status ksink_commit(sl_sink *snk, int64_t batch_id, sl_error *err)
         if (st) return st;
     }
     if (kk->txn) {
-        /* The batch id rides in the transaction as the offset of a
-         * bookkeeping group: committed if and only if the rows are. */
-        rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(1);
-        rd_kafka_topic_partition_list_add(parts, kk->topic, 0)->offset = batch_id + 1;
-        rd_kafka_consumer_group_metadata_t *cgmd = rd_kafka_consumer_group_metadata_new(kk->group);
-        rd_kafka_error_t *kerror =
-            rd_kafka_send_offsets_to_transaction(kk->rk, parts, cgmd, (int)kk->flush_ms);
-        rd_kafka_consumer_group_metadata_destroy(cgmd);
-        rd_kafka_topic_partition_list_destroy(parts);
+        rd_kafka_error_t *kerror = NULL;
         if (!kerror) kerror = rd_kafka_commit_transaction(kk->rk, (int)kk->flush_ms);
         if (kerror) {
             st = txn_err(err, kerror, "commit_transaction");
