@@ -94,6 +94,14 @@ $(B)/dashboard_fake: $(B)/obj/tests/tools/dashboard_fake.o $(B)/libsluice.a
 web:
 	cd web && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund) && node build.mjs
 
+# Benchmark (a): JSON -> columns against simdjson and a memchr floor
+# (bench/json.sh runs it).
+$(B)/bench/json_bench: bench/json_bench.c bench/json_simdjson.cpp $(B)/libsluice.a
+	@mkdir -p $(dir $@)
+	g++ -O2 -std=c++17 -c bench/json_simdjson.cpp -o $(B)/bench/json_simdjson.o
+	$(CC) $(CSTD) $(WARN) $(INC) $(OPT) $(CFLAGS) -c bench/json_bench.c -o $(B)/bench/json_bench.o
+	g++ -o $@ $(B)/bench/json_bench.o $(B)/bench/json_simdjson.o $(B)/libsluice.a -lsimdjson $(LDSAN) $(LIBS)
+
 deps:
 	@bash scripts/install-deps.sh
 
