@@ -31,7 +31,7 @@ typedef struct sl_agg_def {
     /* Serialises / restores the state for checkpoints (bytes appended). */
     void (*save)(const void *st, sl_type arg, sl_buf *out);
     int (*load)(void *st, sl_type arg, const uint8_t **p, const uint8_t *end);
-    void (*destroy)(void *st);  /* may be NULL */
+    void (*destroy)(void *st, sl_type arg);  /* may be NULL */
 } sl_agg_def;
 
 /* Looks an aggregate up by SQL name (count, sum, avg, mean, min, max,
