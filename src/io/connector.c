@@ -11,15 +11,18 @@ extern const sl_source_ops sl_socket_source_ops;
 extern const sl_source_ops sl_file_source_ops;
 extern const sl_source_ops sl_rate_source_ops;
 extern const sl_source_ops sl_nexmark_source_ops;
+extern const sl_source_ops sl_kafka_source_ops;
 extern const sl_sink_ops sl_console_sink_ops;
 extern const sl_sink_ops sl_file_sink_ops;
 extern const sl_sink_ops sl_parquet_sink_ops;
+extern const sl_sink_ops sl_kafka_sink_ops;
 
 static const sl_source_ops *const source_ops[] = {
     &sl_socket_source_ops,
     &sl_file_source_ops,
     &sl_rate_source_ops,
     &sl_nexmark_source_ops,
+    &sl_kafka_source_ops,
     /* more sources: add above this line */
 };
 
@@ -27,6 +30,7 @@ static const sl_sink_ops *const sink_ops[] = {
     &sl_console_sink_ops,
     &sl_file_sink_ops,
     &sl_parquet_sink_ops,
+    &sl_kafka_sink_ops,
     /* more sinks: add above this line */
 };
 
