@@ -305,11 +305,20 @@ static void flatten(leaves *ls, sl_buf *path, const char *p, const char *e)
     }
 }
 
-static const leaf *leaves_find(const leaves *ls, const char *path)
+/* The nth (0-based) leaf with this path: a repeated key is matched by its
+ * position among its namesakes, so a description equals itself. */
+static const leaf *leaves_find(const leaves *ls, const char *path, size_t nth)
 {
     for (size_t i = 0; i < ls->n; i++)
-        if (!strcmp(ls->items[i].path, path)) return &ls->items[i];
+        if (!strcmp(ls->items[i].path, path) && nth-- == 0) return &ls->items[i];
     return NULL;
+}
+
+static size_t leaves_rank(const leaves *ls, size_t i)
+{
+    size_t r = 0;
+    for (size_t j = 0; j < i; j++) r += !strcmp(ls->items[j].path, ls->items[i].path);
+    return r;
 }
 
 static void diff_note(sl_buf *msg, int n, const char *path, const leaf *was, const leaf *now)
@@ -340,14 +349,14 @@ int sl_ckpt_plan_diff(const char *old_json, const char *new_json, sl_buf *msg)
         if (n) sl_buf_puts(msg, "plan description differs");
     } else {
         for (size_t i = 0; i < lo.n; i++) {
-            const leaf *a = &lo.items[i], *b = leaves_find(&ln, a->path);
+            const leaf *a = &lo.items[i], *b = leaves_find(&ln, a->path, leaves_rank(&lo, i));
             if (b && b->val_end - b->val == a->val_end - a->val &&
                 !memcmp(a->val, b->val, (size_t)(a->val_end - a->val)))
                 continue;
             diff_note(msg, ++n, a->path, a, b);
         }
         for (size_t i = 0; i < ln.n; i++)
-            if (!leaves_find(&lo, ln.items[i].path))
+            if (!leaves_find(&lo, ln.items[i].path, leaves_rank(&ln, i)))
                 diff_note(msg, ++n, ln.items[i].path, NULL, &ln.items[i]);
         if (n > 3) sl_buf_printf(msg, "; and %d more", n - 3);
     }
