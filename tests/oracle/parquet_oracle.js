@@ -10,6 +10,7 @@
 //                                             {key, value}, sluice's choice)
 //   node parquet_oracle.js cmp A B            compares two dump files; exit 1 on a difference
 //   node parquet_oracle.js jsoncmp A B        compares two JSON documents
+//   node parquet_oracle.js readdir DIR COL    every file under DIR (Hive partitions), ordered by COL
 //   node parquet_oracle.js tojson FILE        DuckDB's reading of a (nested) FILE as a JSON array
 //   node parquet_oracle.js bench FILE ROWS    DuckDB writes and reads the prediction schema
 //
@@ -137,6 +138,11 @@ async function main() {
     const rows = (await con.runAndReadAll(`SELECT to_json({'id': id, 'ints': ints, 'strs': strs, 'st': st,
       'los': los, 'lol': lol, 'mp': map_entries(mp), 'flag': flag})::VARCHAR FROM n ORDER BY id`)).getRows();
     process.stdout.write('[' + rows.map(r => r[0]).join(',\n') + ']\n');
+  } else if (cmd === 'readdir') {
+    // every Parquet file under a sink directory (Hive partitions as columns), ordered
+    const [dir, order] = args;
+    process.stdout.write(await dump(con, `(SELECT * FROM read_parquet('${dir}/**/*.parquet', hive_partitioning = true,
+      hive_types_autocast = false) ORDER BY ${q(order)})`));
   } else if (cmd === 'tojson') {
     const rows = (await con.runAndReadAll(`SELECT to_json(t)::VARCHAR FROM read_parquet('${args[0]}') t`)).getRows();
     process.stdout.write('[' + rows.map(r => r[0]).join(',\n') + ']\n');

@@ -12,8 +12,15 @@
  *                              generator's rows (not read back from the
  *                              file) in the dump format
  *   pqtool bench OUT ROWS      writes then reads ROWS rows of the reference's
- *                              prediction schema, prints throughput */
+ *                              prediction schema, prints throughput
+ *   pqtool sink DIR BATCHES ROWS MAX_ROWS [partitionBy]
+ *                              drives the parquet sink: BATCHES batches of
+ *                              ROWS rows (seq BIGINT, s STRING, d DOUBLE,
+ *                              ts TIMESTAMP, part STRING), every third batch
+ *                              replayed after an uncommitted attempt (a
+ *                              crash); prints the generator's rows */
 #include "format/parquet.h"
+#include "io/connector.h"
 #include "core/buf.h"
 #include "core/mem.h"
 #include "core/status.h"
@@ -329,8 +336,77 @@ static int bench(int argc, char **argv)
     return 0;
 }
 
+extern const sl_sink_ops sl_parquet_sink_ops;
+
+static int sink(int argc, char **argv)
+{
+    if (argc < 6) return 2;
+    const char *dir = argv[2];
+    int nb = atoi(argv[3]);
+    int64_t rows = atoll(argv[4]);
+    static const char *names[] = {"seq", "s", "d", "ts", "part"};
+    static const sl_type types[] = {SL_TYPE_BIGINT, SL_TYPE_STRING, SL_TYPE_DOUBLE, SL_TYPE_TIMESTAMP,
+                                    SL_TYPE_STRING};
+    static const char *parts[] = {"a", "b/c", "d=e"};
+    sl_schema *s = sl_schema_new(5);
+    for (int i = 0; i < 5; i++) sl_schema_set(s, i, names[i], types[i]);
+    sl_error *err = sl_error_new();
+    print_schema(s);
+    int64_t seq = 0;
+    rng = 99;
+    sl_sink *snk = NULL;
+    for (int id = 0; id < nb; id++) {
+        sl_batch *b = sl_batch_new_builder(s);
+        for (int64_t r = 0; r < rows; r++, seq++) {
+            char tmp[32];
+            sl_col_append_i64(b->cols[0], seq);
+            if (next() % 7 == 0) sl_col_append_null(b->cols[1]);
+            else sl_col_append_str(b->cols[1], tmp, (size_t)snprintf(tmp, sizeof tmp, "s%" PRIu64, next() % 50));
+            sl_col_append_f64(b->cols[2], (double)(next() % 1000) / 8);
+            sl_col_append_i64(b->cols[3], INT64_C(1700000000000000) + seq * 1000);
+            if (next() % 9 == 0) sl_col_append_null(b->cols[4]);
+            else { const char *p = parts[next() % 3]; sl_col_append_str(b->cols[4], p, strlen(p)); }
+        }
+        sl_batch_seal(b);
+        for (int attempt = 0; attempt < (id % 3 == 2 ? 2 : 1); attempt++) {
+            if (!snk) {
+                snk = calloc(1, sizeof *snk);
+                snk->ops = &sl_parquet_sink_ops;
+                snk->schema = s;
+                sl_options_init(&snk->opts);
+                sl_options_set(&snk->opts, "path", dir);
+                sl_options_set(&snk->opts, "file.maxRows", argv[5]);
+                if (argc > 6) sl_options_set(&snk->opts, "partitionBy", argv[6]);
+                if (snk->ops->open(snk, err)) { fprintf(stderr, "%s\n", sl_error_message(err)); return 1; }
+            }
+            if (snk->ops->begin(snk, id, err) || snk->ops->write(snk, b, err)) {
+                fprintf(stderr, "%s\n", sl_error_message(err));
+                return 1;
+            }
+            if (id % 3 == 2 && attempt == 0) {
+                /* crash: the sink goes away without committing */
+                snk->ops->close(snk);
+                sl_options_fini(&snk->opts);
+                free(snk);
+                snk = NULL;
+                continue;
+            }
+            if (snk->ops->commit(snk, id, err)) { fprintf(stderr, "%s\n", sl_error_message(err)); return 1; }
+        }
+        print_rows(b);
+        sl_batch_unref(b);
+    }
+    snk->ops->close(snk);
+    sl_options_fini(&snk->opts);
+    free(snk);
+    sl_schema_free(s);
+    sl_error_free(err);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "sink")) return sink(argc, argv);
     if (argc >= 3 && !strcmp(argv[1], "dump")) return dump(argv[2], argc > 3 ? atoll(argv[3]) : -1);
     if (argc >= 3 && !strcmp(argv[1], "records")) return records(argv[2]);
     if (argc >= 2 && !strcmp(argv[1], "gen")) return gen(argc, argv);
