@@ -15,6 +15,7 @@ packages=(
   libmicrohttpd-dev              # dashboard
   clang libclang-rt-14-dev       # libFuzzer targets
   nodejs npm                     # DuckDB oracle, dashboard assets, browser test
+  chromium                       # dashboard browser test (playwright-core drives it)
 )
 
 missing=()

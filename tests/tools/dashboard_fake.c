@@ -44,9 +44,16 @@ static void iso(sl_buf *b, long long secs)
 
 static const long long T0 = 1665698293; /* 2022-10-13T21:58:13Z, the reference's run */
 
+/* Customers in a batch: 10-30 as the reference's producer sends, varying
+ * smoothly so the charts look like a real run. */
+static long batch_rows(long q, long batch)
+{
+    return 20 + lround(7 * sin((batch + 3 * q) / 5.0) + 3 * sin(batch / 1.7));
+}
+
 static void progress(sl_buf *b, const char *name, long q, long batch)
 {
-    long rows = 10 + (batch * 7 + q * 3) % 21;            /* 10-30 customers per batch */
+    long rows = batch_rows(q, batch);
     long rows_b = rows * 7;                               /* their bureau rows */
     double in_rps = (rows + rows_b) / 5.0;
     long trig = 40 + (long)(30 * (1 + sin(batch / 3.0)));
@@ -70,11 +77,12 @@ static void progress(sl_buf *b, const char *name, long q, long batch)
                      "\"numRowsUpdated\":%ld,\"numRowsDroppedByWatermark\":%ld,\"memoryUsedBytes\":%ld},"
                      "{\"operatorName\":\"symmetricHashJoin\",\"numRowsTotal\":%ld,\"numRowsUpdated\":%ld,"
                      "\"numRowsDroppedByWatermark\":0,\"memoryUsedBytes\":%ld}],",
-                  rows * 6 + batch % 5, rows, (batch % 4 == 3) ? batch % 7 + 1 : 0, 4096 + rows * 6 * 180,
+                  150 + lround(40 * sin(batch / 9.0)) + rows, rows, (batch % 9 == 4) ? batch % 7 + 1 : 0,
+                  4096 + rows * 6 * 180,
                   rows * 2, rows, 2048 + rows * 2 * 400);
     long off_c = 0, off_b = 0;
     for (long i = 0; i <= batch; i++) {
-        long r = 10 + (i * 7 + q * 3) % 21;
+        long r = batch_rows(q, i);
         off_c += r;
         off_b += r * 7;
     }

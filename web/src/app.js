@@ -44,6 +44,23 @@ const fmtNum = (v, digits = 1) =>
 const fmtTime = (iso) => iso ? iso.replace("T", " ").replace(/\.\d+Z$/, "Z") : "–";
 const tsSec = (iso) => Date.parse(iso) / 1000;
 
+// "topic[p] start → end" per partition when both sides are Kafka-style
+// {"topic":{"partition":offset}} maps; the two JSON texts otherwise.
+function fmtRange(start, end) {
+  if (end && typeof end === "object" && (start == null || typeof start === "object")) {
+    const parts = [];
+    for (const [topic, ps] of Object.entries(end)) {
+      if (!ps || typeof ps !== "object") continue;
+      for (const [p, v] of Object.entries(ps)) {
+        const s0 = start?.[topic]?.[p];
+        parts.push(`${topic}[${p}] ${s0 == null ? "–" : fmtNum(s0)} → ${fmtNum(v)}`);
+      }
+    }
+    if (parts.length) return parts.join(", ");
+  }
+  return `${fmtOffsets(start)} → ${fmtOffsets(end)}`;
+}
+
 function fmtOffsets(o) {
   if (o == null) return "–";
   if (typeof o !== "object") return String(o);
@@ -61,7 +78,7 @@ function fmtOffsets(o) {
 const CHARTS = [
   { title: "Rows per second", series: [
       { label: "input", stroke: "#2f6fde", fill: "rgba(47,111,222,0.08)" },
-      { label: "processed", stroke: "#1f9d6b" }],
+      { label: "processed", stroke: "#1f9d6b", scale: "proc" }],
     pick: (p) => [p.inputRowsPerSecond, p.processedRowsPerSecond] },
   { title: "Batch duration (ms)", series: [
       { label: "trigger", stroke: "#e0802b", fill: "rgba(224,128,43,0.10)" },
@@ -77,21 +94,32 @@ const CHARTS = [
     } },
 ];
 
+// Axis labels in at most four characters (1.2k, 35k, 2.5M), so a second
+// axis fits beside the plot at the narrow widths of a three-chart row.
+const compact = (v) => v == null ? "" :
+  Math.abs(v) >= 1e6 ? +(v / 1e6).toFixed(1) + "M" :
+  Math.abs(v) >= 1e3 ? +(v / 1e3).toFixed(1) + "k" : String(+v.toFixed(2));
+const compactValues = (u, vals) => vals.map(compact);
+
 function makeChart(spec, parent) {
   const width = Math.max(240, parent.clientWidth - 4);
   const opts = {
     width, height: 150,
     legend: { live: false },
     cursor: { drag: { x: false, y: false } },
-    scales: { x: { time: true }, drop: { range: (u, min, max) => [0, Math.max(5, max)] } },
+    scales: { x: { time: true }, drop: { range: (u, min, max) => [0, Math.max(5, max)] },
+              proc: { range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] } },
     axes: [
       { stroke: "#6b7280", grid: { stroke: "#eef0f4" }, ticks: { stroke: "#e3e6ec" }, size: 32 },
-      { stroke: "#6b7280", grid: { stroke: "#eef0f4" }, ticks: { stroke: "#e3e6ec" }, size: 52 },
+      { stroke: "#6b7280", grid: { stroke: "#eef0f4" }, ticks: { stroke: "#e3e6ec" }, size: 44, values: compactValues },
     ],
     series: [{}, ...spec.series.map((s) => ({ width: 2, spanGaps: true, ...s }))],
   };
-  if (spec.series.some((s) => s.scale === "drop"))
-    opts.axes.push({ scale: "drop", side: 1, stroke: "#d63b4f", grid: { show: false }, size: 36 });
+  // A second series on its own scale gets a right-hand axis in its colour
+  // (processing runs orders of magnitude above the input rate; late rows
+  // are few beside the state rows).
+  for (const s of spec.series)
+    if (s.scale) opts.axes.push({ scale: s.scale, side: 1, stroke: s.stroke, grid: { show: false }, size: 44, values: compactValues });
   return new uPlot(opts, [[], ...spec.series.map(() => [])], parent);
 }
 
@@ -121,13 +149,28 @@ function makeCard(q) {
   const plots = CHARTS.map((spec) => {
     const box = el("div", { class: "chart" }, el("div", { class: "chart-title" }, spec.title));
     chartBox.append(box);
-    return makeChart(spec, box);
+    const u = makeChart(spec, box);
+    // Follow the grid cell's width (it changes when a scroll bar appears or
+    // the window is resized), or the chart overflows into its neighbour.
+    new ResizeObserver(() => {
+      const w = Math.max(240, box.clientWidth - 4);
+      if (w !== u.width) u.setSize({ width: w, height: 150 });
+    }).observe(box);
+    return u;
   });
   return { root, status, facts, sources, latestHead, latestBody, latestTitle, errorBox, plots };
 }
 
 function fact(label, value, cls) {
   return el("div", { class: "fact" + (cls ? " " + cls : "") }, el("span", { class: "k" }, label), el("span", { class: "v" }, value));
+}
+
+const ISO_TS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
+function cell(v) {
+  if (v === null) return el("td", { class: "muted" }, "null");
+  if (typeof v === "number") return el("td", { class: "num" }, fmtNum(v, 6));
+  const s = String(v);
+  return el("td", { class: "nowrap" }, ISO_TS.test(s) ? fmtTime(s) : s);
 }
 
 function updateCard(c, q) {
@@ -160,7 +203,7 @@ function updateCard(c, q) {
 
   c.sources.replaceChildren(...(p.sources || []).map((s) => el("tr", {},
     el("td", {}, s.description || "source"),
-    el("td", { class: "mono" }, `${fmtOffsets(s.startOffset)} → ${fmtOffsets(s.endOffset)}`),
+    el("td", { class: "mono" }, fmtRange(s.startOffset, s.endOffset)),
     el("td", { class: "num" }, fmtNum(s.numInputRows)),
     el("td", { class: "num" }, fmtNum(s.inputRowsPerSecond)),
     el("td", { class: "num" }, fmtNum(s.processedRowsPerSecond)))));
@@ -170,8 +213,7 @@ function updateCard(c, q) {
     c.latestTitle.textContent = `Latest sink rows · batch ${fmtNum(latest.batchId)}`;
     c.latestHead.replaceChildren(...latest.columns.map((h) => el("th", {}, h)));
     c.latestBody.replaceChildren(...(latest.rows || []).slice(0, 20).map((row) =>
-      el("tr", {}, ...row.map((v) => el("td", { class: typeof v === "number" ? "num" : "" },
-        v === null ? "null" : typeof v === "number" ? fmtNum(v, 6) : String(v))))));
+      el("tr", {}, ...row.map(cell))));
   }
 }
 
@@ -302,11 +344,6 @@ async function poll() {
     setTimeout(poll, POLL_MS);
   }
 }
-
-window.addEventListener("resize", () => {
-  for (const c of cards.values())
-    for (const u of c.plots) u.setSize({ width: Math.max(240, u.root.parentNode.clientWidth - 4), height: 150 });
-});
 
 buildMap();
 drawMap();
