@@ -33,7 +33,16 @@ void pq_vals_clear(pq_vals *v)
     if (v->off) v->off[0] = 0;
 }
 
+static int reserve(pq_vals *v, size_t n, size_t bytes);
+
 int pq_vals_reserve(pq_vals *v, size_t n, size_t bytes)
+{
+    int rc = reserve(v, n, bytes);
+    if (rc) v->oom = 1;
+    return rc;
+}
+
+static int reserve(pq_vals *v, size_t n, size_t bytes)
 {
     size_t need = v->n + n;
     if (need > v->cap) {
@@ -317,7 +326,7 @@ static int delta_all(const uint8_t *p, size_t len, int64_t **out, size_t *n, siz
     int64_t total = pq_delta_count(p, len);
     if (total < 0) return -1;
     *out = sl_malloc((size_t)(total ? total : 1) * sizeof **out);
-    if (!*out) return -1;
+    if (!*out) return -2;
     if (pq_delta_decode(p, len, *out, (size_t)total, n, used)) {
         sl_free(*out);
         *out = NULL;
@@ -371,7 +380,7 @@ static int decode_dict(const uint8_t *p, size_t len, size_t n, const pq_vals *di
     if (!dict || len < 1) return -1;
     int bw = p[0];
     uint32_t *idx = sl_malloc((n ? n : 1) * sizeof *idx);
-    if (!idx) return -1;
+    if (!idx) { v->oom = 1; return -1; }
     int rc = -1;
     if (pq_rle_decode(p + 1, len - 1, bw, idx, n)) goto out;
     if (v->type == PQ_BYTE_ARRAY) {
@@ -403,7 +412,8 @@ static int decode_delta_len(const uint8_t *p, size_t len, size_t n, pq_vals *v,
 {
     int64_t *lens;
     size_t nl, used;
-    if (delta_all(p, len, &lens, &nl, &used)) return -1;
+    int drc = delta_all(p, len, &lens, &nl, &used);
+    if (drc) { if (drc == -2) v->oom = 1; return -1; }
     int rc = -1;
     if (nl < n) goto out;
     const uint8_t *q = p + used, *end = p + len;
@@ -435,7 +445,7 @@ static int decode_delta_len(const uint8_t *p, size_t len, size_t n, pq_vals *v,
             if (prefix[i] < 0 || (size_t)prefix[i] > prev_len) { sl_free(prev); goto out; }
             size_t cl = (size_t)prefix[i] + (size_t)lens[i];
             cur = sl_malloc(cl ? cl : 1);
-            if (!cur) { sl_free(prev); goto out; }
+            if (!cur) { v->oom = 1; sl_free(prev); goto out; }
             if (prefix[i]) memcpy(cur, prev, (size_t)prefix[i]);
             if (lens[i]) memcpy(cur + prefix[i], q, (size_t)lens[i]);
             q += lens[i];
@@ -477,7 +487,7 @@ int pq_decode_values(int enc, const uint8_t *p, size_t len, size_t n,
         memcpy(&l, p, 4);
         if (l > len - 4) return -1;
         uint32_t *tmp = sl_malloc(n * sizeof *tmp);
-        if (!tmp) return -1;
+        if (!tmp) { v->oom = 1; return -1; }
         int rc = pq_rle_decode(p + 4, l, 1, tmp, n);
         if (!rc && !(rc = pq_vals_reserve(v, n, 0))) {
             for (size_t i = 0; i < n; i++) v->fixed[v->n + i] = (uint8_t)tmp[i];
@@ -490,7 +500,8 @@ int pq_decode_values(int enc, const uint8_t *p, size_t len, size_t n,
         if (v->type != PQ_INT32 && v->type != PQ_INT64) return -1;
         int64_t *tmp;
         size_t got, used;
-        if (delta_all(p, len, &tmp, &got, &used)) return -1;
+        int drc = delta_all(p, len, &tmp, &got, &used);
+        if (drc) { if (drc == -2) v->oom = 1; return -1; }
         int rc = -1;
         if (got >= n && !pq_vals_reserve(v, n, 0)) {
             for (size_t i = 0; i < n; i++) {
@@ -512,7 +523,8 @@ int pq_decode_values(int enc, const uint8_t *p, size_t len, size_t n,
         if (v->type != PQ_BYTE_ARRAY && v->type != PQ_FIXED) return -1;
         int64_t *pre;
         size_t np, used;
-        if (delta_all(p, len, &pre, &np, &used)) return -1;
+        int drc = delta_all(p, len, &pre, &np, &used);
+        if (drc) { if (drc == -2) v->oom = 1; return -1; }
         int rc = np < n ? -1 : decode_delta_len(p + used, len - used, n, v, pre, NULL);
         sl_free(pre);
         return rc;

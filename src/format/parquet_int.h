@@ -208,6 +208,7 @@ typedef struct pq_vals {
     uint32_t *off;          /* BYTE_ARRAY: n + 1 offsets into bytes */
     uint8_t *bytes;
     size_t bytes_len, bytes_cap;
+    int oom;                /* sticky: a decode failed for want of memory */
 } pq_vals;
 
 void pq_vals_init(pq_vals *v, int type, int width);
@@ -218,7 +219,8 @@ int pq_vals_reserve(pq_vals *v, size_t n, size_t bytes);
 int pq_vals_push_from(pq_vals *v, const pq_vals *src, size_t i);
 
 /* Decodes n values of encoding enc from p[0..len) appended to v. For
- * dictionary encodings `dict` gives the values. Returns 0 or -1. */
+ * dictionary encodings `dict` gives the values. Returns 0 or -1; on -1,
+ * v->oom tells an allocation failure from malformed data. */
 int pq_decode_values(int enc, const uint8_t *p, size_t len, size_t n,
                      const pq_vals *dict, pq_vals *v);
 

@@ -436,7 +436,7 @@ static sl_status read_chunk(const sl_pq_file *f, int rgi, int leaf, chunk *ch, s
         if (h.type == PQ_PAGE_DICT) {
             pq_vals_clear(&dict);
             if (pq_decode_values(PQ_ENC_PLAIN, p, plen, n, NULL, &dict)) {
-                st = sl_err(err, SL_ERR_FORMAT, "parquet: column %s: bad dictionary page", e->name);
+                st = dict.oom ? sl_err_oom(err) : sl_err(err, SL_ERR_FORMAT, "parquet: column %s: bad dictionary page", e->name);
                 goto out;
             }
             have_dict = true;
@@ -484,7 +484,7 @@ static sl_status read_chunk(const sl_pq_file *f, int rgi, int leaf, chunk *ch, s
             goto out;
         }
         if (pq_decode_values(enc, p, plen, nonnull, &dict, &ch->vals)) {
-            st = sl_err(err, SL_ERR_FORMAT, "parquet: column %s: cannot decode values (encoding %d)",
+            st = ch->vals.oom ? sl_err_oom(err) : sl_err(err, SL_ERR_FORMAT, "parquet: column %s: cannot decode values (encoding %d)",
                         e->name, enc);
             goto out;
         }

@@ -426,3 +426,63 @@ TEST(parquet_sink_partitions)
     rmrf(dir);
     free(dir);
 }
+
+TEST(parquet_int96)
+{
+    /* Julian day 2440588 is 1970-01-01; 1.5 s of nanoseconds into it */
+    uint8_t v[12];
+    int64_t nanos = 1500000000;
+    int32_t jd = 2440588 + 1;
+    memcpy(v, &nanos, 8);
+    memcpy(v + 8, &jd, 4);
+    CHECK_INT(pq_int96_to_us(v), 86400000000LL + 1500000);
+}
+
+TEST(parquet_alloc_faults)
+{
+    /* every allocation of a write and of both reads fails in turn: each
+     * ends in an error (or success once past the last allocation), never a
+     * crash or leak (ASan build) */
+    char *dir = tmpdir();
+    REQUIRE(dir);
+    char path[256];
+    snprintf(path, sizeof path, "%s/f.parquet", dir);
+    sl_schema *s = all_types();
+    sl_batch *b = make_batch(s, 300, 0);
+    sl_error *err = sl_error_new();
+    int wrote = 0, read = 0, nested = 0;
+    for (long n = 1; n < 2000 && !(wrote && read && nested); n++) {
+        sl_pq_writer *w = NULL;
+        sl_mem_fault_arm(n, 0);
+        sl_status st = sl_pq_writer_open(path, s, NULL, &w, err);
+        if (!st) st = sl_pq_writer_append(w, b, err);
+        if (!st) st = sl_pq_writer_close(w, false, NULL, NULL, err);
+        else sl_pq_writer_abort(w);
+        sl_mem_fault_arm(0, 0);
+        if (st) { CHECK(st == SL_ERR_NOMEM); continue; }
+        wrote = 1;
+        sl_pq_file *f = NULL;
+        sl_mem_fault_arm(n, 0);
+        st = sl_pq_open(path, -1, &f, err);
+        sl_batch *rb = NULL;
+        while (!st && !(st = sl_pq_read_batch(f, 100, &rb, err)) && rb) sl_batch_unref(rb);
+        sl_pq_close(f);
+        sl_mem_fault_arm(0, 0);
+        if (st && st != SL_ERR_NOMEM) fprintf(stderr, "  read, fault %ld: %s\n", n, sl_error_message(err));
+        if (st) CHECK(st == SL_ERR_NOMEM);
+        else read = 1;
+        sl_jdoc *doc = NULL;
+        sl_mem_fault_arm(n, 0);
+        st = sl_pq_read_records(path, &doc, err);
+        sl_mem_fault_arm(0, 0);
+        if (st && st != SL_ERR_NOMEM) fprintf(stderr, "  records, fault %ld: %s\n", n, sl_error_message(err));
+        if (st) CHECK(st == SL_ERR_NOMEM);
+        else { nested = 1; sl_jdoc_free(doc); }
+    }
+    CHECK(wrote && read && nested);
+    sl_batch_unref(b);
+    sl_schema_free(s);
+    sl_error_free(err);
+    rmrf(dir);
+    free(dir);
+}
