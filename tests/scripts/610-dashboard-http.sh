@@ -24,7 +24,7 @@ trap cleanup EXIT
 start() {
     local fifo="$T/fifo.$RANDOM"
     mkfifo "$fifo"
-    "$FAKE" "$@" >"$fifo" 2>"$T/fake.err" &
+    "$FAKE" "$@" >"$fifo" 2>>"$T/fake.err" &
     pids+=($!)
     local line=""
     read -r -t 20 line <"$fifo" || true
@@ -145,4 +145,13 @@ U="http://127.0.0.1:$PORT"
 [ "$(code -H 'Authorization: Bearer s3cret-token' "$U/api/queries")" = 200 ] || fail "Bearer token refused"
 [ "$(code "$U/metrics?token=s3cret-token")" = 200 ] || fail "?token refused"
 [ "$(code -H 'Host: anything.example' "$U/?token=s3cret-token")" = 200 ] || fail "token + foreign Host refused"
+
+# Every server stops cleanly on SIGTERM (under ASan: without leaks).
+for p in "${pids[@]}"; do
+    kill -TERM "$p"
+    rc=0; wait "$p" || rc=$?
+    [ "$rc" -eq 0 ] || fail "server $p exited $rc on SIGTERM: $(tail -5 "$T/fake.err")"
+done
+pids=()
+if grep -q Sanitizer "$T/fake.err"; then fail "sanitizer report: $(head -20 "$T/fake.err")"; fi
 echo ok
