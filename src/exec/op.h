@@ -1,0 +1,87 @@
+/* Physical operators: push-based, one micro-batch at a time.
+ *
+ * The driver pushes each source's batches into the scan operators of every
+ * query reading that source; an operator transforms a batch and pushes the
+ * result to its parent.  When a micro-batch's input is exhausted the driver
+ * calls sl_op_finish on the scans; an operator finishes once all its inputs
+ * have, which is when stateful operators emit (aggregates by output mode,
+ * joins their outer rows) and evict state behind the watermark.
+ *
+ * Operators never block and never look at the clock: time comes in through
+ * sl_exec_ctx (batch timestamp, watermark), which is what makes streaming
+ * scenarios testable without sleeping. */
+#ifndef SL_EXEC_OP_H
+#define SL_EXEC_OP_H
+
+#include "plan/plan.h"
+
+#define SL_NO_WATERMARK INT64_MIN
+
+typedef enum sl_out_mode { SL_OUT_APPEND, SL_OUT_UPDATE, SL_OUT_COMPLETE } sl_out_mode;
+
+typedef struct sl_exec_ctx {
+    sl_eval_ctx ev;             /* batch id, batch timestamp */
+    int64_t watermark_us;       /* the query's watermark for this batch */
+    sl_out_mode mode;
+} sl_exec_ctx;
+
+/* Counters of a stateful operator, as Spark's stateOperators progress. */
+typedef struct sl_op_state_stats {
+    int64_t rows_total, rows_updated, rows_removed, rows_dropped_late;
+    int64_t mem_bytes;
+} sl_op_state_stats;
+
+typedef struct sl_op sl_op;
+typedef struct sl_op_ops {
+    const char *name;
+    sl_status (*push)(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_error *err);
+    sl_status (*finish)(sl_op *op, sl_exec_ctx *x, sl_error *err);
+    void (*free)(sl_op *op);
+} sl_op_ops;
+
+struct sl_op {
+    const sl_op_ops *ops;
+    const sl_plan *plan;
+    sl_op *parent;
+    int port;                    /* which input of the parent this is */
+    int n_inputs, n_finished;
+    bool stateful;
+    sl_op_state_stats state;
+    /* Event time seen in this batch on the output's event-time column, for
+     * the watermark (max) and progress (min/max). */
+    int64_t evtime_max;
+};
+
+/* Hands a batch to op's parent. */
+sl_status sl_op_emit(sl_op *op, sl_batch *b, sl_exec_ctx *x, sl_error *err);
+/* Tells op that one of its inputs is done with this micro-batch. */
+sl_status sl_op_finish(sl_op *op, sl_exec_ctx *x, sl_error *err);
+void sl_op_free_tree(sl_op *op);
+
+/* A query's operator tree, built from a plan. The root pushes into
+ * `deliver` (the driver's sink writer). Scans are listed so the driver can
+ * feed them; stateful operators so it can report and checkpoint them. */
+typedef sl_status (*sl_deliver_fn)(void *ctx, sl_batch *b, sl_error *err);
+
+typedef struct sl_op_tree {
+    sl_op *root;
+    int n_scans, n_stateful;
+    sl_op **scans;               /* each with plan->kind == SL_PLAN_SCAN */
+    sl_op **stateful;
+    /* Watermark operators (sources or views with WATERMARK): the driver
+     * reads their evtime_max after each batch. */
+    int n_wm;
+    sl_op **wm;
+} sl_op_tree;
+
+sl_status sl_op_tree_build(const sl_plan *plan, sl_deliver_fn deliver, void *deliver_ctx,
+                           sl_op_tree *out, sl_error *err);
+void sl_op_tree_fini(sl_op_tree *t);
+/* Resets per-batch counters before a micro-batch. */
+void sl_op_tree_begin_batch(sl_op_tree *t);
+
+/* Constructors (one file each). */
+sl_status sl_op_agg_new(const sl_plan *p, sl_op **out, sl_error *err);
+sl_status sl_op_join_new(const sl_plan *p, sl_op **out, sl_error *err);
+
+#endif

@@ -1,0 +1,429 @@
+/* Streaming hash aggregation: GROUP BY keys, optionally per event-time
+ * window, with state carried across micro-batches and emitted by output
+ * mode (Spark's StateStoreSave semantics):
+ *   complete  every group, every batch; nothing is ever dropped;
+ *   update    the groups changed in this batch; with a watermark, groups
+ *             whose window ended at or before it are then dropped;
+ *   append    (windows + watermark) a group once, when the watermark passes
+ *             its window's end; then it is dropped;
+ *   per batch (GROUP BY BATCH) every group of this batch, then all dropped.
+ * Input rows whose window ends at or before the watermark are late: they
+ * are dropped and counted (numRowsDroppedByWatermark).
+ *
+ * Layout: a group is a fixed-size row — a header, the key bytes (inline up
+ * to KEY_INLINE bytes, else one heap block) and every aggregate's state —
+ * in chunks of ROWS_PER_CHUNK rows, so adding a group allocates nothing in
+ * the common case.  An open-addressing index (linear probing, backward-shift
+ * deletion) maps key hashes to row numbers; freed rows are reused, so
+ * evicting costs in proportion to what is evicted. */
+#include "exec/op.h"
+#include "exec/agg/agg.h"
+#include "core/mem.h"
+#include "core/status.h"
+#include "core/xxhash64.h"
+
+#include <string.h>
+
+#define ROWS_PER_CHUNK 4096
+#define KEY_INLINE 40
+
+typedef struct group_hdr {
+    uint64_t hash;
+    int64_t win_start, win_end;
+    uint32_t key_len;
+    int32_t touched;          /* batch id + 1 of the last update */
+    uint8_t alive;
+    uint8_t key[KEY_INLINE];  /* or a pointer to a heap copy when longer */
+} group_hdr;
+
+typedef struct agg_op {
+    sl_op base;
+    size_t row_size;
+    size_t *state_off;        /* per aggregate */
+    sl_type *arg_type;
+    uint8_t **chunks;
+    size_t n_chunks, chunks_cap;
+    uint32_t n_rows;          /* rows ever allocated (alive or free) */
+    uint32_t *free_rows;
+    size_t n_free, free_cap;
+    uint32_t *index;          /* row + 1, 0 = empty */
+    size_t index_cap;         /* power of two */
+    size_t n_groups;
+    sl_buf keybuf;            /* scratch for one key */
+} agg_op;
+
+static inline group_hdr *row_at(const agg_op *a, uint32_t r)
+{
+    return (group_hdr *)(a->chunks[r / ROWS_PER_CHUNK] + (size_t)(r % ROWS_PER_CHUNK) * a->row_size);
+}
+
+static inline const uint8_t *key_of(const group_hdr *g)
+{
+    if (g->key_len <= KEY_INLINE) return g->key;
+    const uint8_t *p;
+    memcpy(&p, g->key, sizeof p);
+    return p;
+}
+
+static void group_release(agg_op *a, group_hdr *g)
+{
+    const sl_plan *p = a->base.plan;
+    for (int k = 0; k < p->n_aggs; k++)
+        if (p->aggs[k].def->destroy) p->aggs[k].def->destroy((uint8_t *)g + a->state_off[k], a->arg_type[k]);
+    if (g->key_len > KEY_INLINE) sl_free((void *)key_of(g));
+    g->alive = 0;
+}
+
+static int index_grow(agg_op *a)
+{
+    size_t ncap = a->index_cap ? a->index_cap * 2 : 1024;
+    uint32_t *ni = sl_calloc(ncap, sizeof *ni);
+    if (!ni) return -1;
+    for (size_t i = 0; i < a->index_cap; i++) {
+        uint32_t r = a->index[i];
+        if (!r) continue;
+        size_t h = row_at(a, r - 1)->hash & (ncap - 1);
+        while (ni[h]) h = (h + 1) & (ncap - 1);
+        ni[h] = r;
+    }
+    sl_free(a->index);
+    a->index = ni;
+    a->index_cap = ncap;
+    return 0;
+}
+
+/* Removes row r from the index (backward-shift deletion keeps probing
+ * chains intact without tombstones). */
+static void index_remove(agg_op *a, uint32_t r, uint64_t hash)
+{
+    size_t mask = a->index_cap - 1, i = hash & mask;
+    while (a->index[i] != r + 1) i = (i + 1) & mask;
+    size_t j = i;
+    for (;;) {
+        a->index[i] = 0;
+        for (;;) {
+            j = (j + 1) & mask;
+            if (!a->index[j]) return;
+            size_t home = row_at(a, a->index[j] - 1)->hash & mask;
+            /* move j back to i if its home is not in (i, j] */
+            if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) break;
+        }
+        a->index[i] = a->index[j];
+        i = j;
+    }
+}
+
+static int alloc_row(agg_op *a, uint32_t *out)
+{
+    if (a->n_free) { *out = a->free_rows[--a->n_free]; return 0; }
+    if (a->n_rows % ROWS_PER_CHUNK == 0) {
+        if (sl_grow((void **)&a->chunks, &a->chunks_cap, a->n_chunks + 1, sizeof *a->chunks)) return -1;
+        uint8_t *c = sl_malloc(a->row_size * ROWS_PER_CHUNK);
+        if (!c) return -1;
+        a->chunks[a->n_chunks++] = c;
+    }
+    *out = a->n_rows++;
+    return 0;
+}
+
+static void free_row(agg_op *a, uint32_t r)
+{
+    group_hdr *g = row_at(a, r);
+    index_remove(a, r, g->hash);
+    group_release(a, g);
+    a->n_groups--;
+    /* The free list never needs more room than rows ever allocated, which
+     * it was grown to when they were; see find_or_add. */
+    a->free_rows[a->n_free++] = r;
+}
+
+/* Encodes row i's keys into a->keybuf: per key a NULL flag, then the value
+ * (fixed width, or a 4-byte length and the bytes). */
+static void encode_key(agg_op *a, sl_col *const *keys, int n_keys, int64_t i)
+{
+    sl_buf *kb = &a->keybuf;
+    sl_buf_reset(kb);
+    for (int k = 0; k < n_keys; k++) {
+        const sl_col *c = keys[k];
+        if (sl_col_is_null(c, i)) { sl_buf_putc(kb, 0); continue; }
+        sl_buf_putc(kb, 1);
+        switch (c->type) {
+        case SL_TYPE_BOOLEAN: sl_buf_putc(kb, (char)sl_col_bool(c, i)); break;
+        case SL_TYPE_INT: case SL_TYPE_DATE: sl_buf_append(kb, &sl_col_i32(c)[i], 4); break;
+        case SL_TYPE_DOUBLE: {
+            double d = sl_col_f64(c)[i];
+            if (d == 0) d = 0; /* -0.0 groups with 0.0, as Spark normalises */
+            sl_buf_append(kb, &d, 8);
+            break;
+        }
+        case SL_TYPE_STRING: {
+            size_t n;
+            const char *s = sl_col_str(c, i, &n);
+            uint32_t len = (uint32_t)n;
+            sl_buf_append(kb, &len, 4);
+            sl_buf_append(kb, s, n);
+            break;
+        }
+        default: sl_buf_append(kb, &sl_col_i64(c)[i], 8); break;
+        }
+    }
+}
+
+static int find_or_add(agg_op *a, int64_t ws, int64_t we, uint32_t *out_row)
+{
+    sl_buf *kb = &a->keybuf;
+    if (kb->oom) return -1;
+    uint64_t h = sl_xxh64(kb->data ? kb->data : "", kb->len, (uint64_t)ws);
+    if ((a->n_groups + 1) * 4 > a->index_cap * 3 && index_grow(a)) return -1;
+    size_t mask = a->index_cap - 1, i = h & mask;
+    while (a->index[i]) {
+        uint32_t r = a->index[i] - 1;
+        group_hdr *g = row_at(a, r);
+        if (g->hash == h && g->win_start == ws && g->key_len == kb->len &&
+            memcmp(key_of(g), kb->data, kb->len) == 0) {
+            *out_row = r;
+            return 0;
+        }
+        i = (i + 1) & mask;
+    }
+    if (sl_grow((void **)&a->free_rows, &a->free_cap, a->n_rows + 1, sizeof *a->free_rows)) return -1;
+    uint32_t r;
+    if (alloc_row(a, &r)) return -1;
+    group_hdr *g = row_at(a, r);
+    memset(g, 0, a->row_size);
+    if (kb->len > KEY_INLINE) {
+        uint8_t *p = sl_malloc(kb->len);
+        if (!p) { a->free_rows[a->n_free++] = r; return -1; }
+        memcpy(p, kb->data, kb->len);
+        memcpy(g->key, &p, sizeof p);
+    } else if (kb->len) {
+        memcpy(g->key, kb->data, kb->len);
+    }
+    g->hash = h;
+    g->win_start = ws;
+    g->win_end = we;
+    g->key_len = (uint32_t)kb->len;
+    g->alive = 1;
+    const sl_plan *p = a->base.plan;
+    for (int k = 0; k < p->n_aggs; k++) p->aggs[k].def->init((uint8_t *)g + a->state_off[k], a->arg_type[k]);
+    a->index[i] = r + 1;
+    a->n_groups++;
+    a->base.state.rows_total = (int64_t)a->n_groups;
+    *out_row = r;
+    return 0;
+}
+
+static int64_t floor_mod(int64_t a, int64_t m)
+{
+    int64_t r = a % m;
+    return r < 0 ? r + m : r;
+}
+
+static sl_status agg_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_error *err)
+{
+    agg_op *a = (agg_op *)op;
+    const sl_plan *p = op->plan;
+    int64_t n = b->n_rows;
+    sl_status st = SL_OK;
+    sl_col *keys[64] = {0}, *args[64] = {0}, *tcol = NULL;
+    int32_t *src = NULL;
+    int64_t *wstart = NULL;
+    uint8_t **rows = NULL;
+    if (p->n_keys > 64 || p->n_aggs > 64) return sl_err(err, SL_ERR_PLAN, "too many GROUP BY keys or aggregates (64 at most)");
+
+    for (int k = 0; k < p->n_keys && !st; k++) st = sl_expr_eval(p->keys[k], b, &x->ev, &keys[k], err);
+    for (int k = 0; k < p->n_aggs && !st; k++)
+        if (p->aggs[k].arg) st = sl_expr_eval(p->aggs[k].arg, b, &x->ev, &args[k], err);
+    if (!st && p->win != SL_WIN_NONE) st = sl_expr_eval(p->win_time, b, &x->ev, &tcol, err);
+    if (st) goto done;
+
+    /* Expand rows into (row, window) pairs. */
+    int64_t per_row = 1;
+    if (p->win == SL_WIN_SLIDE) per_row = (p->win_size_us + p->win_slide_us - 1) / p->win_slide_us;
+    int64_t cap = n * per_row, m = 0;
+    src = sl_malloc(sizeof *src * (size_t)(cap ? cap : 1));
+    wstart = sl_malloc(sizeof *wstart * (size_t)(cap ? cap : 1));
+    rows = sl_malloc(sizeof *rows * (size_t)(cap ? cap : 1));
+    if (!src || !wstart || !rows) { st = sl_err_oom(err); goto done; }
+    int64_t wm = x->watermark_us;
+    for (int64_t i = 0; i < n; i++) {
+        if (p->win == SL_WIN_NONE) { src[m] = (int32_t)i; wstart[m] = 0; m++; continue; }
+        if (sl_col_is_null(tcol, i)) continue; /* Spark: a NULL event time has no window */
+        int64_t ts = sl_col_i64(tcol)[i];
+        int64_t last = ts - floor_mod(ts, p->win_slide_us);
+        bool late = false, any = false;
+        for (int64_t s = last; s > ts - p->win_size_us; s -= p->win_slide_us) {
+            if (wm != SL_NO_WATERMARK && s + p->win_size_us <= wm) { late = true; continue; }
+            src[m] = (int32_t)i;
+            wstart[m] = s;
+            m++;
+            any = true;
+        }
+        if (late && !any) op->state.rows_dropped_late++;
+    }
+
+    int32_t touched = (int32_t)x->ev.batch_id + 1;
+    for (int64_t j = 0; j < m; j++) {
+        encode_key(a, keys, p->n_keys, src[j]);
+        uint32_t r;
+        if (find_or_add(a, wstart[j], wstart[j] + p->win_size_us, &r)) { st = sl_err_oom(err); goto done; }
+        group_hdr *g = row_at(a, r);
+        if (g->touched != touched) { g->touched = touched; op->state.rows_updated++; }
+        rows[j] = (uint8_t *)g;
+    }
+    bool identity = (m == n);
+    for (int k = 0; k < p->n_aggs && !st; k++) {
+        sl_col *arg = args[k];
+        sl_col *g = NULL;
+        if (arg && !identity) {
+            if (!(g = sl_col_gather(arg, src, m))) { st = sl_err_oom(err); break; }
+            arg = g;
+        }
+        if (p->aggs[k].def->update(rows, a->state_off[k], arg, m)) st = sl_err_oom(err);
+        sl_col_unref(g);
+    }
+done:
+    for (int k = 0; k < 64; k++) { sl_col_unref(keys[k]); sl_col_unref(args[k]); }
+    sl_col_unref(tcol);
+    sl_free(src);
+    sl_free(wstart);
+    sl_free(rows);
+    return st;
+}
+
+/* Decodes a group's key bytes into the output key columns. */
+static int decode_key(const group_hdr *g, sl_col *const *cols, int n_keys)
+{
+    const uint8_t *p = key_of(g);
+    for (int k = 0; k < n_keys; k++) {
+        sl_col *c = cols[k];
+        if (!*p++) { if (sl_col_append_null(c)) return -1; continue; }
+        int r = 0;
+        switch (c->type) {
+        case SL_TYPE_BOOLEAN: r = sl_col_append_bool(c, *p != 0); p += 1; break;
+        case SL_TYPE_INT: case SL_TYPE_DATE: { int32_t v; memcpy(&v, p, 4); p += 4; r = sl_col_append_i32(c, v); break; }
+        case SL_TYPE_DOUBLE: { double v; memcpy(&v, p, 8); p += 8; r = sl_col_append_f64(c, v); break; }
+        case SL_TYPE_STRING: {
+            uint32_t len;
+            memcpy(&len, p, 4);
+            p += 4;
+            r = sl_col_append_str(c, (const char *)p, len);
+            p += len;
+            break;
+        }
+        default: { int64_t v; memcpy(&v, p, 8); p += 8; r = sl_col_append_i64(c, v); break; }
+        }
+        if (r) return -1;
+    }
+    return 0;
+}
+
+/* Emits the given rows (row numbers) as output batches. */
+static sl_status emit_rows(agg_op *a, const uint32_t *sel, size_t n, sl_exec_ctx *x, sl_error *err)
+{
+    const sl_plan *p = a->base.plan;
+    for (size_t start = 0; start < n; start += 16384) {
+        size_t end = start + 16384 < n ? start + 16384 : n;
+        sl_batch *out = sl_batch_new_builder(p->schema);
+        if (!out) return sl_err_oom(err);
+        int wpos = p->win != SL_WIN_NONE ? p->win_pos : -1;
+        int apos = p->n_keys + (wpos >= 0 ? 2 : 0);
+        for (size_t i = start; i < end; i++) {
+            const group_hdr *g = row_at(a, sel[i]);
+            int fail = decode_key(g, out->cols, p->n_keys);
+            if (!fail && wpos >= 0)
+                fail = sl_col_append_i64(out->cols[wpos], g->win_start) ||
+                       sl_col_append_i64(out->cols[wpos + 1], g->win_end);
+            for (int k = 0; k < p->n_aggs && !fail; k++)
+                fail = p->aggs[k].def->finalize((const uint8_t *)g + a->state_off[k], a->arg_type[k],
+                                                out->cols[apos + k]);
+            if (fail) { sl_batch_unref(out); return sl_err_oom(err); }
+        }
+        sl_batch_seal(out);
+        /* The window end is this operator's output event time. */
+        if (wpos >= 0)
+            for (int64_t i = 0; i < out->n_rows; i++)
+                if (sl_col_i64(out->cols[wpos + 1])[i] > a->base.evtime_max)
+                    a->base.evtime_max = sl_col_i64(out->cols[wpos + 1])[i];
+        sl_status st = sl_op_emit(&a->base, out, x, err);
+        sl_batch_unref(out);
+        if (st) return st;
+    }
+    return SL_OK;
+}
+
+static sl_status agg_finish(sl_op *op, sl_exec_ctx *x, sl_error *err)
+{
+    agg_op *a = (agg_op *)op;
+    const sl_plan *p = op->plan;
+    int32_t touched = (int32_t)x->ev.batch_id + 1;
+    int64_t wm = x->watermark_us;
+    bool windowed = p->win != SL_WIN_NONE;
+    uint32_t *sel = sl_malloc(sizeof *sel * (a->n_rows ? a->n_rows : 1));
+    uint32_t *evict = sl_malloc(sizeof *evict * (a->n_rows ? a->n_rows : 1));
+    if (!sel || !evict) { sl_free(sel); sl_free(evict); return sl_err_oom(err); }
+    size_t n_sel = 0, n_evict = 0;
+    for (uint32_t r = 0; r < a->n_rows; r++) {
+        group_hdr *g = row_at(a, r);
+        if (!g->alive) continue;
+        bool expired = windowed && wm != SL_NO_WATERMARK && g->win_end <= wm;
+        bool out;
+        if (p->per_batch) { out = true; expired = true; }
+        else if (x->mode == SL_OUT_COMPLETE) { out = true; expired = false; }
+        else if (x->mode == SL_OUT_UPDATE) out = g->touched == touched;
+        else out = expired; /* append */
+        if (out) sel[n_sel++] = r;
+        if (expired) evict[n_evict++] = r;
+    }
+    /* Groups come out in row order (first seen, rows reused after
+     * eviction); Spark's order is unspecified too. */
+    sl_status st = emit_rows(a, sel, n_sel, x, err);
+    for (size_t i = 0; i < n_evict; i++) free_row(a, evict[i]);
+    op->state.rows_removed += (int64_t)n_evict;
+    op->state.rows_total = (int64_t)a->n_groups;
+    op->state.mem_bytes = (int64_t)(a->n_chunks * ROWS_PER_CHUNK * a->row_size + a->index_cap * 4);
+    sl_free(sel);
+    sl_free(evict);
+    return st;
+}
+
+static void agg_free(sl_op *op)
+{
+    agg_op *a = (agg_op *)op;
+    for (uint32_t r = 0; r < a->n_rows; r++)
+        if (row_at(a, r)->alive) group_release(a, row_at(a, r));
+    for (size_t i = 0; i < a->n_chunks; i++) sl_free(a->chunks[i]);
+    sl_free(a->chunks);
+    sl_free(a->index);
+    sl_free(a->free_rows);
+    sl_free(a->state_off);
+    sl_free(a->arg_type);
+    sl_buf_fini(&a->keybuf);
+    sl_free(a);
+}
+
+static const sl_op_ops agg_ops = {"aggregate", agg_push, agg_finish, agg_free};
+
+sl_status sl_op_agg_new(const sl_plan *p, sl_op **out, sl_error *err)
+{
+    agg_op *a = sl_calloc(1, sizeof *a);
+    if (!a) return sl_err_oom(err);
+    a->base.ops = &agg_ops;
+    a->base.plan = p;
+    a->base.n_inputs = 1;
+    a->base.stateful = true;
+    a->base.evtime_max = SL_NO_WATERMARK;
+    a->state_off = sl_calloc((size_t)(p->n_aggs ? p->n_aggs : 1), sizeof *a->state_off);
+    a->arg_type = sl_calloc((size_t)(p->n_aggs ? p->n_aggs : 1), sizeof *a->arg_type);
+    if (!a->state_off || !a->arg_type) { agg_free(&a->base); return sl_err_oom(err); }
+    size_t off = sizeof(group_hdr);
+    for (int k = 0; k < p->n_aggs; k++) {
+        a->arg_type[k] = p->aggs[k].arg ? p->aggs[k].arg->type : SL_TYPE_NULL;
+        off = (off + 7) & ~(size_t)7;
+        a->state_off[k] = off;
+        off += p->aggs[k].def->state_size(a->arg_type[k]);
+    }
+    a->row_size = (off + 7) & ~(size_t)7;
+    *out = &a->base;
+    return SL_OK;
+}

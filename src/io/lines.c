@@ -1,0 +1,83 @@
+/* Text records into batches (see lines.h). */
+#include "io/lines.h"
+#include "core/mem.h"
+#include "core/status.h"
+
+#include <string.h>
+#include <strings.h>
+
+sl_status sl_lines_init(sl_lines *ln, sl_source *src, sl_error *err)
+{
+    memset(ln, 0, sizeof *ln);
+    ln->src = src;
+    ln->value_col = -1;
+    const char *fmt = sl_options_get_or(&src->opts, "format", "text");
+    if (!strcasecmp(fmt, "text") || !strcasecmp(fmt, "raw")) {
+        ln->value_col = sl_schema_find(src->schema, "value");
+        if (ln->value_col < 0 || src->schema->fields[ln->value_col].type != SL_TYPE_STRING)
+            return sl_err(err, SL_ERR_CONFIG,
+                          "without a format, declare a column `value STRING` for the raw text "
+                          "(or set format = 'json' or 'csv' to parse it into the declared columns)");
+        return SL_OK;
+    }
+    return sl_format_new(fmt, src->schema, NULL, &src->opts, &ln->fmt, err);
+}
+
+void sl_lines_fini(sl_lines *ln)
+{
+    sl_format_free(ln->fmt);
+    sl_batch_unref(ln->cur);
+    ln->fmt = NULL;
+    ln->cur = NULL;
+}
+
+void sl_lines_start(sl_lines *ln, sl_emit_fn emit, void *ctx)
+{
+    ln->emit = emit;
+    ln->ctx = ctx;
+}
+
+static sl_status flush_batch(sl_lines *ln, sl_error *err)
+{
+    if (!ln->cur) return SL_OK;
+    sl_batch *b = ln->cur;
+    ln->cur = NULL;
+    sl_status st = SL_OK;
+    if (sl_batch_seal(b)) st = sl_err(err, SL_ERR_INTERNAL, "source %s: ragged batch", ln->src->name);
+    if (!st && b->n_rows) {
+        ln->src->stats.rows += b->n_rows;
+        st = ln->emit(ln->ctx, b, err);
+    }
+    sl_batch_unref(b);
+    return st;
+}
+
+sl_status sl_lines_add(sl_lines *ln, const char *rec, size_t len, sl_error *err)
+{
+    if (!ln->cur && !(ln->cur = sl_batch_new_builder(ln->src->schema))) return sl_err_oom(err);
+    ln->src->stats.bytes += (int64_t)len + 1;
+    if (ln->fmt) {
+        int64_t rows;
+        sl_status st = sl_format_parse(ln->fmt, rec, len, ln->cur, &rows, err);
+        if (st) return st;
+    } else {
+        for (int i = 0; i < ln->cur->n_cols; i++) {
+            int r = i == ln->value_col ? sl_col_append_str(ln->cur->cols[i], rec, len)
+                                       : sl_col_append_null(ln->cur->cols[i]);
+            if (r) return sl_err_oom(err);
+        }
+    }
+    if (ln->cur->cols[0]->len >= SL_BATCH_ROWS) return flush_batch(ln, err);
+    return SL_OK;
+}
+
+sl_status sl_lines_flush(sl_lines *ln, sl_error *err)
+{
+    sl_status st = flush_batch(ln, err);
+    if (ln->fmt) {
+        const sl_format_stats *fs = sl_format_get_stats(ln->fmt);
+        ln->src->stats.malformed = fs->malformed;
+        ln->src->stats.dropped = fs->dropped;
+    }
+    return st;
+}

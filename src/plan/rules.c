@@ -1,0 +1,146 @@
+/* Streaming rules: which output modes a query supports, as Spark's
+ * UnsupportedOperationChecker decides, with Spark's reasons; and the
+ * readable plan tree for `sluice explain`. */
+#include "plan/plan.h"
+#include "exec/agg/agg.h"
+#include "core/buf.h"
+#include "core/status.h"
+
+#include <string.h>
+#include <strings.h>
+
+static int count_aggs(const sl_plan *p)
+{
+    if (!p) return 0;
+    int n = (p->kind == SL_PLAN_AGG && p->streaming && !p->per_batch) ? 1 : 0;
+    return n + count_aggs(p->child[0]) + count_aggs(p->child[1]);
+}
+
+static bool has_stream_join(const sl_plan *p)
+{
+    if (!p) return false;
+    if (p->kind == SL_PLAN_JOIN && p->child[0]->streaming && p->child[1]->streaming) return true;
+    return has_stream_join(p->child[0]) || has_stream_join(p->child[1]);
+}
+
+bool sl_plan_has_agg(const sl_plan *p) { return count_aggs(p) > 0; }
+
+/* Does this aggregate group by an event-time column (a window on one, or
+ * the column itself), so a watermark can close its groups? */
+static bool agg_has_watermark(const sl_plan *p)
+{
+    const sl_plan *in = p->child[0];
+    if (p->win != SL_WIN_NONE)
+        return p->win_time->kind == SL_EX_COL && in->evtime[p->win_time->col];
+    for (int i = 0; i < p->n_keys; i++)
+        if (p->keys[i]->kind == SL_EX_COL && in->evtime[p->keys[i]->col]) return true;
+    return false;
+}
+
+static const sl_plan *first_agg(const sl_plan *p)
+{
+    if (!p) return NULL;
+    if (p->kind == SL_PLAN_AGG && p->streaming && !p->per_batch) return p;
+    const sl_plan *a = first_agg(p->child[0]);
+    return a ? a : first_agg(p->child[1]);
+}
+
+const char *sl_plan_default_mode(const sl_plan *p) { return "append"; }
+
+sl_status sl_plan_check_mode(const sl_plan *p, const char *mode, sl_error *err)
+{
+    if (strcasecmp(mode, "append") && strcasecmp(mode, "update") && strcasecmp(mode, "complete"))
+        return sl_err(err, SL_ERR_CONFIG, "'output.mode' must be append, update or complete, not '%s'", mode);
+    if (!p->streaming) return SL_OK;
+    int n_aggs = count_aggs(p);
+    const sl_plan *agg = first_agg(p);
+    if (!strcasecmp(mode, "complete") && n_aggs == 0)
+        return sl_err(err, SL_ERR_PLAN,
+                      "Complete output mode not supported when there are no streaming aggregations on "
+                      "streaming DataFrames/Datasets (use append or update)");
+    if (!strcasecmp(mode, "append") && agg && !agg_has_watermark(agg))
+        return sl_err(err, SL_ERR_PLAN,
+                      "Append output mode not supported when there are streaming aggregations on streaming "
+                      "DataFrames/DataSets without watermark (declare a WATERMARK on the event-time column and "
+                      "group by a window on it, or use update or complete mode)");
+    if (n_aggs > 1 && strcasecmp(mode, "append"))
+        return sl_err(err, SL_ERR_PLAN,
+                      "Multiple streaming aggregations are only supported in append mode (Spark 3.4+), not %s",
+                      mode);
+    if (has_stream_join(p) && strcasecmp(mode, "append"))
+        return sl_err(err, SL_ERR_PLAN,
+                      "%s output mode not supported for stream-stream joins: only append is (Spark's rule)",
+                      !strcasecmp(mode, "update") ? "Update" : "Complete");
+    return SL_OK;
+}
+
+static void indent_to(sl_buf *out, int n)
+{
+    for (int i = 0; i < n; i++) sl_buf_puts(out, "  ");
+}
+
+void sl_plan_render(const sl_plan *p, sl_buf *out, int indent)
+{
+    indent_to(out, indent);
+    const sl_schema *in = p->child[0] ? p->child[0]->schema : NULL;
+    switch (p->kind) {
+    case SL_PLAN_SCAN:
+        sl_buf_printf(out, "Scan %s [%s%s]", p->src->name, sl_options_get_or(&p->src->opts, "connector", "?"),
+                      p->src->bounded ? ", bounded" : ", streaming");
+        if (p->src->wm_col >= 0)
+            sl_buf_printf(out, " watermark %s - %lld ms", p->src->schema->fields[p->src->wm_col].name,
+                          (long long)(p->src->wm_delay_us / 1000));
+        break;
+    case SL_PLAN_WATERMARK:
+        sl_buf_printf(out, "Watermark %s - %lld ms", p->schema->fields[p->wm_col].name,
+                      (long long)(p->wm_delay_us / 1000));
+        break;
+    case SL_PLAN_FILTER:
+        sl_buf_puts(out, "Filter ");
+        sl_expr_render(p->pred, in, out);
+        break;
+    case SL_PLAN_PROJECT:
+        sl_buf_puts(out, "Project ");
+        for (int i = 0; i < p->n_exprs; i++) {
+            if (i) sl_buf_puts(out, ", ");
+            sl_expr_render(p->exprs[i], in, out);
+            if (p->exprs[i]->kind != SL_EX_COL || strcmp(in->fields[p->exprs[i]->col].name, p->schema->fields[i].name))
+                sl_buf_printf(out, " AS %s", p->schema->fields[i].name);
+        }
+        break;
+    case SL_PLAN_AGG:
+        sl_buf_printf(out, "%s keys=[", p->per_batch ? "BatchAggregate" : p->streaming ? "StatefulAggregate" : "Aggregate");
+        for (int i = 0; i < p->n_keys; i++) {
+            if (i) sl_buf_puts(out, ", ");
+            sl_expr_render(p->keys[i], in, out);
+        }
+        sl_buf_puts(out, "]");
+        if (p->win == SL_WIN_TUMBLE) sl_buf_printf(out, " tumbling window %lld s", (long long)(p->win_size_us / 1000000));
+        if (p->win == SL_WIN_SLIDE)
+            sl_buf_printf(out, " sliding window %lld s every %lld s", (long long)(p->win_size_us / 1000000),
+                          (long long)(p->win_slide_us / 1000000));
+        if (p->win == SL_WIN_SESSION) sl_buf_printf(out, " session window gap %lld s", (long long)(p->win_gap_us / 1000000));
+        sl_buf_puts(out, " aggs=[");
+        for (int i = 0; i < p->n_aggs; i++) {
+            if (i) sl_buf_puts(out, ", ");
+            sl_buf_printf(out, "%s", p->schema->fields[p->n_keys + (p->win ? 2 : 0) + i].name);
+        }
+        sl_buf_puts(out, "]");
+        if (p->streaming && !p->per_batch)
+            sl_buf_puts(out, agg_has_watermark(p) ? " (state evicted by watermark)" : " (state kept: no watermark)");
+        break;
+    case SL_PLAN_JOIN: {
+        static const char *const names[] = {"Inner", "LeftOuter", "RightOuter", "FullOuter", "LeftSemi", "LeftAnti"};
+        sl_buf_printf(out, "%sJoin %s keys=%d", p->child[0]->streaming && p->child[1]->streaming ? "StreamStream" :
+                      "StreamStatic", names[p->join_type], p->n_join_keys);
+        if (p->residual) {
+            sl_buf_puts(out, " on ");
+            sl_expr_render(p->residual, p->schema, out);
+        }
+        break;
+    }
+    }
+    sl_buf_putc(out, '\n');
+    for (int i = 0; i < 2; i++)
+        if (p->child[i]) sl_plan_render(p->child[i], out, indent + 1);
+}
