@@ -5,7 +5,8 @@
 # JSON, the embedded front end is served, unknown paths give 404, other
 # methods 405, a missing provider answer 503, a foreign Host 403, and the
 # token rule holds (a non-loopback bind needs a token; with one, every
-# request must carry it as a Bearer header or ?token=).
+# request must carry it as a Bearer header or ?token=), a port in use is a
+# clean error, and failing each allocation in turn never crashes or leaks.
 set -euo pipefail
 : "${BUILD:?}"
 FAKE="$BUILD/dashboard_fake"
@@ -134,6 +135,15 @@ start --addr 127.0.0.1:0 --no-data
 if "$FAKE" --addr 0.0.0.0:0 >"$T/nt.out" 2>"$T/nt.err"; then fail "0.0.0.0 without a token started"; fi
 grep -qi token "$T/nt.err" || fail "refusal does not mention the token: $(cat "$T/nt.err")"
 if "$FAKE" --addr 127.0.0.1:99999 >/dev/null 2>&1; then fail "port 99999 accepted"; fi
+
+# A port in use is a clean error, not a crash.
+if "$FAKE" --addr "127.0.0.1:$PORT" >/dev/null 2>"$T/inuse.err"; then fail "second bind of port $PORT started"; fi
+grep -q "cannot listen" "$T/inuse.err" || fail "port in use: $(cat "$T/inuse.err")"
+
+# Every allocation of the metrics rendering and of server start fails in
+# turn: each ends in SL_OK or a clean out-of-memory error (leaks under ASan).
+"$FAKE" --fault-loop >"$T/fault.out" 2>&1 || fail "fault loop: $(tail -5 "$T/fault.out")"
+grep -q '^[0-9]* passed, 0 failed' "$T/fault.out" || fail "fault loop: $(tail -3 "$T/fault.out")"
 
 start --addr 0.0.0.0:0 --token s3cret-token
 U="http://127.0.0.1:$PORT"

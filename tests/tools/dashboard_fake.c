@@ -6,6 +6,7 @@
  * per-batch State count (the map fills in) without any clock.
  *
  *   dashboard_fake [--addr HOST:PORT] [--token T] [--no-data] [--start N]
+ *   dashboard_fake --fault-loop     (allocation-failure test, see below)
  */
 #include "core/buf.h"
 #include "core/mem.h"
@@ -163,8 +164,63 @@ static char *provide(void *ctx)
     return sl_buf_take(&b);
 }
 
+/* Fails every allocation of sl_http_metrics_render and sl_http_start in
+ * turn (SQLite's fault-injection loop): each must end in SL_OK or a clean
+ * SL_ERR_NOMEM, never a crash, and (under ASan) never a leak.  Prints
+ * "N passed, N failed". */
+static int fault_loop(void)
+{
+    fake f = {PTHREAD_MUTEX_INITIALIZER, 40, 0};
+    char *json = provide(&f);
+    if (!json) {
+        fprintf(stderr, "fault loop: provider failed without faults\n");
+        return 1;
+    }
+    long passed = 0, failed = 0, n_ok = 0;
+    for (long n = 1; n < 100000; n++) {
+        sl_error err = {0};
+        char *text = NULL;
+        sl_mem_fault_arm(n, 0);
+        sl_status st = sl_http_metrics_render(json, strlen(json), &text, &err);
+        long hits = sl_mem_fault_hits();
+        sl_mem_fault_arm(0, 0);
+        if (st == SL_OK) {
+            if (!text || !strstr(text, "sluice_source_end_offset")) failed++; else passed++;
+        } else if (st == SL_ERR_NOMEM && !text && hits > 0) {
+            passed++;
+        } else {
+            fprintf(stderr, "metrics fault %ld: status %d (%s), hits %ld\n", n, st, err.msg, hits);
+            failed++;
+        }
+        sl_free(text);
+        if (hits == 0) { /* the whole call ran without reaching the n-th allocation */
+            n_ok = n;
+            break;
+        }
+    }
+    for (long n = 1; n < 1000; n++) {
+        sl_error err = {0};
+        sl_http_server *srv = NULL;
+        sl_mem_fault_arm(n, 0);
+        sl_status st = sl_http_start("127.0.0.1:0", "tok", provide, &f, &srv, &err);
+        long hits = sl_mem_fault_hits();
+        sl_mem_fault_arm(0, 0);
+        if ((st == SL_OK && srv) || (st == SL_ERR_NOMEM && !srv && hits > 0)) passed++;
+        else { fprintf(stderr, "start fault %ld: status %d (%s)\n", n, st, err.msg); failed++; }
+        sl_http_stop(srv);
+        if (hits == 0)
+            break;
+    }
+    sl_free(json);
+    printf("fault loop: metrics rendering survived %ld allocation faults\n", n_ok - 1);
+    printf("%ld passed, %ld failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--fault-loop") == 0)
+        return fault_loop();
     const char *addr = "127.0.0.1:0", *token = NULL;
     fake f = {PTHREAD_MUTEX_INITIALIZER, 0, 0};
     for (int i = 1; i < argc; i++) {
