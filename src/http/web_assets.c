@@ -1641,7 +1641,9 @@ static const char index_html[] =
     "    const v = perRegion.get(id) || 0;\n"
     "    reg.path.setAttribute(\"fill\", colour(v, max));\n"
     "    reg.path.dataset.value = String(v);\n"
-    "    reg.title.textContent = `${reg.name}: ${v} target customers`;\n"
+    "    const lastN = [...map.last].filter(([st]) => regionOf(st) === id).reduce((a, [, n]) => a + n, 0);\n"
+    "    reg.title.textContent = `${reg.name}: ${fmtNum(v)} target customers` + (lastN \? ` (+${fmtNum(lastN)} in b"
+    "atch ${map.lastBatchId})` : \"\");\n"
     "    if (v > 0 && ![\"dl\", \"ch\", \"dd\", \"dn\", \"py\", \"ld\", \"an\", \"sk\"].includes(id)) {\n"
     "      const b = reg.path.getBBox();\n"
     "      const t = svgEl(\"text\", { x: b.x + b.width / 2, y: b.y + b.height / 2, class: \"count\" });\n"
@@ -1718,7 +1720,7 @@ static const char index_html[] =
 
 const sl_http_asset sl_http_assets[] = {
     {"/", "text/html; charset=utf-8",
-     "default-src 'none'; script-src 'sha256-GcjUxq2Ikpp59K5J1vcWFWbf0Lo9FcxJXpdPeH63jx8=' 'sha256-ouFICxZDXx+l0gunzIXrIFAJaquveh9VKJkwlBw3M4o='; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+     "default-src 'none'; script-src 'sha256-GcjUxq2Ikpp59K5J1vcWFWbf0Lo9FcxJXpdPeH63jx8=' 'sha256-ulKrammS9MzBpiqsrVbGKCP7iVk/bPNrkK7brmXyS3c='; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
      index_html, sizeof index_html - 1},
 };
 const size_t sl_http_n_assets = 1;

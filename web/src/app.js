@@ -278,7 +278,8 @@ function drawMap() {
     const v = perRegion.get(id) || 0;
     reg.path.setAttribute("fill", colour(v, max));
     reg.path.dataset.value = String(v);
-    reg.title.textContent = `${reg.name}: ${v} target customers`;
+    const lastN = [...map.last].filter(([st]) => regionOf(st) === id).reduce((a, [, n]) => a + n, 0);
+    reg.title.textContent = `${reg.name}: ${fmtNum(v)} target customers` + (lastN ? ` (+${fmtNum(lastN)} in batch ${map.lastBatchId})` : "");
     if (v > 0 && !["dl", "ch", "dd", "dn", "py", "ld", "an", "sk"].includes(id)) {
       const b = reg.path.getBBox();
       const t = svgEl("text", { x: b.x + b.width / 2, y: b.y + b.height / 2, class: "count" });
