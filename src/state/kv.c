@@ -266,12 +266,30 @@ static sl_status malformed(sl_error *err, const char *what)
     return sl_err(err, SL_ERR_CHECKPOINT, "state %s is malformed", what);
 }
 
+/* Walks the entries without applying them, so that malformed bytes are
+ * refused before the store is touched. */
+static bool entries_valid(reader r, uint64_t count, bool delta)
+{
+    for (uint64_t i = 0; i < count && !r.bad; i++) {
+        bool put = true;
+        if (delta) {
+            const unsigned char *op = get_bytes(&r, 1);
+            if (!op || (*op != 1 && *op != 2)) return false;
+            put = *op == 1;
+        }
+        get_bytes(&r, get_varint(&r));
+        if (put) get_bytes(&r, get_varint(&r));
+    }
+    return !r.bad && r.p == r.e;
+}
+
 sl_status sl_kv_load(sl_kv *kv, const void *data, size_t len, sl_error *err)
 {
     reader r = {data, (const unsigned char *)data + len, false};
     int64_t version;
     uint64_t count;
     if (!get_header(&r, "SKVS", &version, &count)) return malformed(err, "snapshot header");
+    if (!entries_valid(r, count, false)) return malformed(err, "snapshot");
     sl_status st = kv->be->clear(kv->impl, err);
     if (st != SL_OK) return st;
     for (uint64_t i = 0; i < count; i++) {
@@ -295,6 +313,7 @@ sl_status sl_kv_apply_delta(sl_kv *kv, const void *data, size_t len, sl_error *e
     int64_t version;
     uint64_t count;
     if (!get_header(&r, "SKVD", &version, &count)) return malformed(err, "delta header");
+    if (!entries_valid(r, count, true)) return malformed(err, "delta");
     sl_status st;
     for (uint64_t i = 0; i < count; i++) {
         const unsigned char *op = get_bytes(&r, 1);

@@ -78,7 +78,7 @@ int64_t sl_kv_version(const sl_kv *kv);
 /* Appends the whole content, stamped with the last committed version. */
 sl_status sl_kv_snapshot(sl_kv *kv, sl_buf *out, sl_error *err);
 /* Replaces the content with a snapshot / applies a delta on top.  Malformed
- * bytes: SL_ERR_CHECKPOINT (the store may then be partly changed; reload). */
+ * bytes: SL_ERR_CHECKPOINT, with the store unchanged. */
 sl_status sl_kv_load(sl_kv *kv, const void *data, size_t len, sl_error *err);
 sl_status sl_kv_apply_delta(sl_kv *kv, const void *data, size_t len, sl_error *err);
 

@@ -104,8 +104,25 @@ static sl_status r_reopen(rdb *r, sl_error *err)
 
 static sl_status r_clear(void *impl, sl_error *err)
 {
-    /* Wiping the scratch database beats deleting key by key. */
-    return r_reopen(impl, err);
+    /* Deleting every key in one write batch: reopening the database would
+     * be cheaper for huge state but costs tens of milliseconds even when
+     * empty, and restores (the only clears) mostly meet small stores. */
+    rdb *r = impl;
+    rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+    rocksdb_iterator_t *it = rocksdb_create_iterator(r->db, r->ropts);
+    for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+        size_t kl;
+        const char *k = rocksdb_iter_key(it, &kl);
+        rocksdb_writebatch_delete(wb, k, kl);
+    }
+    char *msg = NULL;
+    rocksdb_iter_get_error(it, &msg);
+    rocksdb_iter_destroy(it);
+    if (!msg) rocksdb_write(r->db, r->wopts, wb, &msg);
+    rocksdb_writebatch_destroy(wb);
+    if (msg) return rdb_err(err, "clear", r, msg);
+    r->n = 0;
+    return SL_OK;
 }
 
 static int64_t r_count(const void *impl) { return ((const rdb *)impl)->n; }

@@ -214,6 +214,7 @@ static void kv_behaviour(int *sl_test_failed, const char *backend, const char *o
         accepted += sl_kv_load(kv2, snap.data, n, &err) == SL_OK;
     CHECK_INT(accepted, 0);
     CHECK(err.code == SL_ERR_CHECKPOINT);
+    CHECK(same_content(kv2, &r)); /* refused bytes leave the store alone */
     sl_buf_fini(&snap);
 
     /* Every version restores from the checkpoint, in both backends. */
