@@ -20,19 +20,21 @@ T=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$T"; }
 trap cleanup EXIT
-start() { # prints the port once the server listens (its first line is the event)
+# Starts a server and sets PORT once it listens (its first line is the
+# event). Not run in a subshell, so cleanup sees every pid.
+start() {
     local fifo="$T/fifo.$RANDOM" line=""
     mkfifo "$fifo"
     "$FAKE" "$@" >"$fifo" 2>>"$T/fake.err" &
     pids+=($!)
     read -r -t 20 line <"$fifo" || true
     rm -f "$fifo"
-    [[ $line == "listening on port "* ]] || { echo "FAIL: server did not start: $line $(cat "$T/fake.err")" >&2; exit 1; }
-    echo "${line##* }"
+    [[ $line == "listening on port "* ]] || { echo "FAIL: server did not start: $line $(cat "$T/fake.err")"; exit 1; }
+    PORT=${line##* }
 }
 # Start 60 batches in, so the charts open with a history, as on a live run.
-P1=$(start --addr 127.0.0.1:0 --start 60)
-P2=$(start --addr 0.0.0.0:0 --token "browser-test-token")
+start --addr 127.0.0.1:0 --start 60; P1=$PORT
+start --addr 0.0.0.0:0 --token "browser-test-token"; P2=$PORT
 shot="$T/dashboard.png"
 [ "${UPDATE_SCREENSHOT:-0}" = 1 ] && shot="$ROOT/docs/dashboard.png"
 # ASan builds are slower; the test's own waits are on page state.
