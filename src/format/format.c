@@ -54,10 +54,15 @@ sl_status sl_format_new(const char *format, const sl_schema *schema,
     f->save_nulls = sl_calloc((size_t)n + 1, sizeof *f->save_nulls);
     f->save_chars = sl_calloc((size_t)n + 1, sizeof *f->save_chars);
     f->slots = sl_calloc((size_t)n + 1, sizeof *f->slots);
-    if (!f->schema || !f->skip || !f->save_len || !f->save_nulls || !f->save_chars || !f->slots)
+    f->hint_rows = sl_calloc((size_t)n + 1, sizeof *f->hint_rows);
+    f->hint_chars = sl_calloc((size_t)n + 1, sizeof *f->hint_chars);
+    f->name_len = sl_calloc((size_t)n + 1, sizeof *f->name_len);
+    if (!f->schema || !f->skip || !f->save_len || !f->save_nulls || !f->save_chars || !f->slots ||
+        !f->name_len || !f->hint_rows || !f->hint_chars)
         goto oom;
     for (int i = 0; i < n; i++) {
         if (sl_schema_set(f->schema, i, schema->fields[i].name, schema->fields[i].type)) goto oom;
+        f->name_len[i] = (uint32_t)strlen(schema->fields[i].name);
         f->skip[i] = skip ? skip[i] : false;
     }
     for (int k = 0; k < SL_JSON_KEY_HINTS; k++) f->key_hint[k] = -1;
@@ -97,6 +102,9 @@ void sl_format_free(sl_format *f)
     sl_free(f->save_nulls);
     sl_free(f->save_chars);
     sl_free(f->slots);
+    sl_free(f->name_len);
+    sl_free(f->hint_rows);
+    sl_free(f->hint_chars);
     sl_free(f->ts_fmt);
     sl_free(f->date_fmt);
     sl_buf_fini(&f->scratch);
@@ -130,6 +138,16 @@ void sl_format_save(sl_format *f, sl_batch *out)
 {
     for (int i = 0; i < out->n_cols; i++) {
         sl_col *col = out->cols[i];
+        if (col->len > f->hint_rows[i]) {
+            f->hint_rows[i] = col->len;
+            f->hint_chars[i] = col->chars_len;
+        } else if (col->len == 0 && (int64_t)col->cap < f->hint_rows[i] && !f->skip[i]) {
+            /* A fresh batch: size it like the last one (capped; failure
+             * only means the appends grow it instead). */
+            int64_t rows = f->hint_rows[i] < (1 << 20) ? f->hint_rows[i] : (1 << 20);
+            size_t chars = f->hint_chars[i] < ((size_t)1 << 28) ? f->hint_chars[i] : ((size_t)1 << 28);
+            (void)sl_col_reserve(col, rows + 1, chars + 64);
+        }
         f->save_len[i] = col->len;
         f->save_nulls[i] = col->null_count;
         f->save_chars[i] = col->chars_len;

@@ -18,13 +18,15 @@ enum {
     SL_JV_NUM,
     SL_JV_TRUE,
     SL_JV_FALSE,
-    SL_JV_RAW        /* a nested object or array: its JSON text */
+    SL_JV_RAW,       /* a nested object or array: its JSON text */
+    SL_JV_NUM_D      /* a number already converted for a DOUBLE column (d) */
 };
 
 typedef struct sl_json_slot {
     const char *p;
     uint32_t len;
     uint8_t kind;
+    double d;
 } sl_json_slot;
 
 #define SL_JSON_KEY_HINTS 64
@@ -43,9 +45,14 @@ struct sl_format {
     /* row rollback: column lengths at the start of the current record */
     int64_t *save_len, *save_nulls;
     size_t *save_chars;
+    /* Largest length each column reached in a batch so far: a fresh batch
+     * is reserved to that size at once instead of growing by doubling. */
+    int64_t *hint_rows;
+    size_t *hint_chars;
 
     /* JSON */
     sl_json_slot *slots;
+    uint32_t *name_len;  /* strlen of each schema name, for key matching */
     int key_hint[SL_JSON_KEY_HINTS];  /* column last seen for the k-th key */
 
     /* CSV */

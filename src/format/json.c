@@ -33,11 +33,17 @@ typedef struct scan {
 static inline void skip_ws(scan *sc)
 {
     while (sc->i < sc->n) {
-        char c = sc->s[sc->i];
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') break;
+        unsigned char c = (unsigned char)sc->s[sc->i];
+        /* every JSON whitespace byte is <= ' ': one test for the usual case */
+        if (c > ' ' || (c != ' ' && c != '\t' && c != '\n' && c != '\r')) break;
         sc->i++;
     }
 }
+
+/* Bytes that may appear in a JSON number token. */
+static const uint8_t num_char[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
+    ['7'] = 1, ['8'] = 1, ['9'] = 1, ['-'] = 1, ['+'] = 1, ['.'] = 1, ['e'] = 1, ['E'] = 1};
 
 /* sc->i is just past the opening quote. Leaves sc->i past the closing quote
  * and returns 0 (no escapes), 1 (escapes), or -1 (unterminated or a raw
@@ -80,12 +86,48 @@ static inline void scan_number(scan *sc)
 {
     const char *s = sc->s;
     size_t i = sc->i, n = sc->n;
-    while (i < n) {
-        char c = s[i];
-        if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E') i++;
-        else break;
-    }
+    while (i < n && num_char[(unsigned char)s[i]]) i++;
     sc->i = i;
+}
+
+static const double pow10_neg[23] = {
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* Scans and converts a short plain decimal ("975.38", "-3") in one pass,
+ * exactly (mantissa < 10^15 fits a double; one correctly rounded division).
+ * Returns false — leaving the caller to rescan — for anything else:
+ * exponents, long mantissas, a bare '-' or '.'. */
+static inline bool scan_f64(scan *sc, double *out)
+{
+    const char *s = sc->s;
+    size_t i = sc->i, n = sc->n;
+    bool neg = false;
+    if (s[i] == '-') { neg = true; i++; }
+    uint64_t m = 0;
+    int nd = 0, e10 = 0;
+    size_t st = i;
+    while (i < n && (unsigned)(s[i] - '0') <= 9) {
+        m = m * 10 + (uint64_t)(s[i] - '0');
+        nd++;
+        i++;
+    }
+    if (i == st) return false;
+    if (i < n && s[i] == '.') {
+        size_t fs = ++i;
+        while (i < n && (unsigned)(s[i] - '0') <= 9) {
+            m = m * 10 + (uint64_t)(s[i] - '0');
+            nd++;
+            e10--;
+            i++;
+        }
+        if (i == fs) return false;
+    }
+    if ((i < n && num_char[(unsigned char)s[i]]) || nd > 15 || e10 < -22) return false;
+    double d = (double)m / pow10_neg[-e10];
+    *out = neg ? -d : d;
+    sc->i = i;
+    return true;
 }
 
 /* Skips any value (used for nested values and unknown keys). */
@@ -216,28 +258,31 @@ static int unescape(sl_format *f, const char *s, size_t n)
     return 0;
 }
 
+static inline bool key_eq(const char *a, const char *b, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (a[k] != b[k]) return false;
+    return true;
+}
+
 /* Maps a key to a schema column: exact match first, then case-insensitive.
  * `ord` is the key's position in the object, for the hint. */
-static int find_col(sl_format *f, int ord, const char *k, size_t klen)
+static inline int find_col(sl_format *f, int ord, const char *k, size_t klen)
 {
     const sl_schema *sch = f->schema;
     if (ord < SL_JSON_KEY_HINTS) {
         int h = f->key_hint[ord];
-        if (h >= 0) {
-            const char *name = sch->fields[h].name;
-            if (strlen(name) == klen && !memcmp(name, k, klen)) return h;
-        }
+        if (h >= 0 && f->name_len[h] == klen && key_eq(sch->fields[h].name, k, klen)) return h;
     }
     int found = -1;
-    for (int c = 0; c < sch->n; c++) {
-        const char *name = sch->fields[c].name;
-        if (strlen(name) == klen && !memcmp(name, k, klen)) { found = c; break; }
-    }
+    for (int c = 0; c < sch->n; c++)
+        if (f->name_len[c] == klen && key_eq(sch->fields[c].name, k, klen)) { found = c; break; }
     if (found < 0)
-        for (int c = 0; c < sch->n; c++) {
-            const char *name = sch->fields[c].name;
-            if (strlen(name) == klen && !strncasecmp(name, k, klen)) { found = c; break; }
-        }
+        for (int c = 0; c < sch->n; c++)
+            if (f->name_len[c] == klen && !strncasecmp(sch->fields[c].name, k, klen)) {
+                found = c;
+                break;
+            }
     if (found >= 0 && (f->skip[found] || found == f->corrupt_col)) found = -1;
     if (ord < SL_JSON_KEY_HINTS && found >= 0) f->key_hint[ord] = found;
     return found;
@@ -257,16 +302,33 @@ static int scan_object(sl_format *f, scan *sc)
         skip_ws(sc);
         if (sc->i >= sc->n || sc->s[sc->i] != '"') return -1;
         size_t ks = ++sc->i;
-        int kesc = scan_string(sc);
-        if (kesc < 0) return -1;
-        const char *key = sc->s + ks;
-        size_t klen = sc->i - 1 - ks;
-        if (kesc) {
-            if (unescape(f, key, klen)) return -1;
-            key = f->scratch.data;
-            klen = f->scratch.len;
+        int c = -2;
+        /* The usual case: the key the hint expects, quote included, read in
+         * one comparison without scanning the key first.  A name ending in
+         * a backslash would make that quote an escape, so it never takes
+         * this path. */
+        if (ord < SL_JSON_KEY_HINTS && f->key_hint[ord] >= 0) {
+            int h = f->key_hint[ord];
+            uint32_t L = f->name_len[h];
+            const char *name = f->schema->fields[h].name;
+            if (ks + L < sc->n && sc->s[ks + L] == '"' && (L == 0 || name[L - 1] != '\\') &&
+                key_eq(sc->s + ks, name, L)) {
+                c = h;
+                sc->i = ks + L + 1;
+            }
         }
-        int c = find_col(f, ord, key, klen);
+        if (c == -2) {
+            int kesc = scan_string(sc);
+            if (kesc < 0) return -1;
+            const char *key = sc->s + ks;
+            size_t klen = sc->i - 1 - ks;
+            if (kesc) {
+                if (unescape(f, key, klen)) return -1;
+                key = f->scratch.data;
+                klen = f->scratch.len;
+            }
+            c = find_col(f, ord, key, klen);
+        }
         skip_ws(sc);
         if (sc->i >= sc->n || sc->s[sc->i] != ':') return -1;
         sc->i++;
@@ -288,8 +350,14 @@ static int scan_object(sl_format *f, scan *sc)
             }
         } else {
             if (ch == '-' || (ch >= '0' && ch <= '9')) {
-                scan_number(sc);
-                kind = SL_JV_NUM;
+                if (c >= 0 && f->schema->fields[c].type == SL_TYPE_DOUBLE &&
+                    scan_f64(sc, &slots[c].d)) {
+                    kind = SL_JV_NUM_D;
+                } else {
+                    sc->i = vs;
+                    scan_number(sc);
+                    kind = SL_JV_NUM;
+                }
             } else if (ch == '{' || ch == '[') {
                 if (skip_value(sc, 1)) return -1;
                 kind = SL_JV_RAW;
@@ -345,51 +413,132 @@ static bool json_int(const char *s, size_t n, int64_t *out)
     return true;
 }
 
+static const double pow10_tab[23] = {
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* A JSON number token into a double.  The common short decimal ("975.38")
+ * is exact with one division (Clinger's fast path); exponents, long
+ * mantissas and NaN/Infinity go to the general parser. */
+static inline bool json_f64(const char *s, size_t n, double *out)
+{
+    size_t i = 0;
+    bool neg = false;
+    if (n && s[0] == '-') { neg = true; i = 1; }
+    uint64_t m = 0;
+    int nd = 0, e10 = 0;
+    size_t st = i;
+    while (i < n && (unsigned)(s[i] - '0') <= 9) {
+        m = m * 10 + (uint64_t)(s[i] - '0');
+        nd++;
+        i++;
+    }
+    if (i == st) return sl_text_to_f64(s, n, out);
+    if (i < n && s[i] == '.') {
+        size_t fs = ++i;
+        while (i < n && (unsigned)(s[i] - '0') <= 9) {
+            m = m * 10 + (uint64_t)(s[i] - '0');
+            nd++;
+            e10--;
+            i++;
+        }
+        if (i == fs) return false;
+    }
+    if (i != n || nd > 15 || e10 < -22) return sl_text_to_f64(s, n, out);
+    double d = (double)m / pow10_tab[-e10];
+    *out = neg ? -d : d;
+    return true;
+}
+
+/* Appends without the call when the column has room: the per-field cost
+ * of the hot loop.  Same effect as sl_col_append_*, which they fall back
+ * to when the buffers must grow. */
+static inline int app_f64(sl_col *col, double v)
+{
+    if ((size_t)col->len >= col->cap) return sl_col_append_f64(col, v);
+    ((double *)col->data)[col->len] = v;
+    if (col->validity) sl_bit_set(col->validity, col->len);
+    col->len++;
+    return 0;
+}
+
+static inline int app_i32(sl_col *col, int32_t v)
+{
+    if ((size_t)col->len >= col->cap) return sl_col_append_i32(col, v);
+    ((int32_t *)col->data)[col->len] = v;
+    if (col->validity) sl_bit_set(col->validity, col->len);
+    col->len++;
+    return 0;
+}
+
+static inline int app_i64(sl_col *col, int64_t v)
+{
+    if ((size_t)col->len >= col->cap) return sl_col_append_i64(col, v);
+    ((int64_t *)col->data)[col->len] = v;
+    if (col->validity) sl_bit_set(col->validity, col->len);
+    col->len++;
+    return 0;
+}
+
+static inline int app_str(sl_col *col, const char *p, size_t n)
+{
+    if ((size_t)col->len >= col->cap || col->chars_len + n > col->chars_cap)
+        return sl_col_append_str(col, p, n);
+    memcpy(col->chars + col->chars_len, p, n);
+    col->chars_len += n;
+    ((int32_t *)col->data)[col->len + 1] = (int32_t)col->chars_len;
+    if (col->validity) sl_bit_set(col->validity, col->len);
+    col->len++;
+    return 0;
+}
+
 /* Converts and appends one slot. Returns 0, 1 (wrong type: NULL appended)
  * or -1 (OOM). */
-static int append_slot(sl_format *f, int c, sl_col *col, const sl_json_slot *sl)
+static inline int append_slot(sl_format *f, int c, sl_col *col, const sl_json_slot *sl)
 {
     switch (sl->kind) {
     case SL_JV_NONE:
     case SL_JV_NULL:
         return sl_col_append_null(col);
     case SL_JV_STR:
-        if (col->type == SL_TYPE_STRING) return sl_col_append_str(col, sl->p, sl->len);
+        if (col->type == SL_TYPE_STRING) return app_str(col, sl->p, sl->len);
         return sl_format_append_text(f, c, col, sl->p, sl->len);
     case SL_JV_STR_ESC:
         if (unescape(f, sl->p, sl->len))
             return f->scratch.oom ? -1 : (sl_col_append_null(col) ? -1 : 1);
         if (col->type == SL_TYPE_STRING)
-            return sl_col_append_str(col, f->scratch.data, f->scratch.len);
+            return app_str(col, f->scratch.data, f->scratch.len);
         return sl_format_append_text(f, c, col, f->scratch.data, f->scratch.len);
+    case SL_JV_NUM_D:
+        return app_f64(col, sl->d);
     case SL_JV_NUM:
         switch (col->type) {
         case SL_TYPE_DOUBLE: {
             double v;
-            if (sl_text_to_f64(sl->p, sl->len, &v)) return sl_col_append_f64(col, v);
+            if (json_f64(sl->p, sl->len, &v)) return app_f64(col, v);
             break;
         }
         case SL_TYPE_BIGINT: {
             int64_t v;
-            if (json_int(sl->p, sl->len, &v)) return sl_col_append_i64(col, v);
+            if (json_int(sl->p, sl->len, &v)) return app_i64(col, v);
             break;
         }
         case SL_TYPE_INT: {
             int64_t v;
             if (json_int(sl->p, sl->len, &v) && v >= INT32_MIN && v <= INT32_MAX)
-                return sl_col_append_i32(col, (int32_t)v);
+                return app_i32(col, (int32_t)v);
             break;
         }
         case SL_TYPE_STRING:
-            return sl_col_append_str(col, sl->p, sl->len);
+            return app_str(col, sl->p, sl->len);
         case SL_TYPE_TIMESTAMP: {
             /* Spark reads a number for a timestamp as epoch seconds. */
             int64_t v;
             double d;
             if (json_int(sl->p, sl->len, &v) && v < INT64_MAX / 1000000 && v > INT64_MIN / 1000000)
-                return sl_col_append_i64(col, v * 1000000);
+                return app_i64(col, v * 1000000);
             if (sl_text_to_f64(sl->p, sl->len, &d) && d == d && d < 9.2e12 && d > -9.2e12)
-                return sl_col_append_i64(col, (int64_t)(d * 1e6));
+                return app_i64(col, (int64_t)(d * 1e6));
             break;
         }
         default:
@@ -400,11 +549,11 @@ static int append_slot(sl_format *f, int c, sl_col *col, const sl_json_slot *sl)
     case SL_JV_FALSE:
         if (col->type == SL_TYPE_BOOLEAN) return sl_col_append_bool(col, sl->kind == SL_JV_TRUE);
         if (col->type == SL_TYPE_STRING)
-            return sl_col_append_str(col, sl->p, sl->len);
+            return app_str(col, sl->p, sl->len);
         break;
     case SL_JV_RAW:
         /* Spark puts a nested value's JSON text in a STRING field. */
-        if (col->type == SL_TYPE_STRING) return sl_col_append_str(col, sl->p, sl->len);
+        if (col->type == SL_TYPE_STRING) return app_str(col, sl->p, sl->len);
         break;
     }
     return sl_col_append_null(col) ? -1 : 1;
