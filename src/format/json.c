@@ -260,6 +260,7 @@ static int unescape(sl_format *f, const char *s, size_t n)
 
 static inline bool key_eq(const char *a, const char *b, size_t n)
 {
+    if (n > 16) return !memcmp(a, b, n); /* a call pays off only for long keys */
     for (size_t k = 0; k < n; k++)
         if (a[k] != b[k]) return false;
     return true;
