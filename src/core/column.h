@@ -23,6 +23,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The most rows a source or operator puts in one batch: big enough to
+ * amortise per-batch work, small enough to stay in cache-friendly sizes. */
+#define SL_BATCH_ROWS 16384
+
 typedef struct sl_col {
     int refs;
     sl_type type;

@@ -24,8 +24,6 @@
 
 #include <stdbool.h>
 
-#define SL_BATCH_ROWS 16384
-
 typedef struct sl_source sl_source;
 typedef struct sl_sink sl_sink;
 

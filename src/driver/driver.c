@@ -1,0 +1,353 @@
+/* The micro-batch driver (DESIGN.md §2): each trigger asks every source
+ * where its next batch ends, reads exactly that range once and fans it out
+ * to every query reading the source, lets each query's operators finish
+ * (stateful ones emit by output mode), commits every sink, then the
+ * sources, and advances each query's watermark for the next batch.
+ *
+ * Triggers: unset (run as soon as data is there), a processing-time
+ * interval, 'once' (one batch), 'availableNow' (everything there at start,
+ * then stop).  When a query's watermark moved and it holds state, a batch
+ * runs even without new input (Spark's no-data micro-batch), so windows are
+ * emitted without waiting for more data.  sl_engine_stop ends the loop
+ * between batches: the current batch always completes. */
+#include "driver/engine_int.h"
+#include "core/mem.h"
+#include "core/status.h"
+#include "core/textconv.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Sleeps until `deadline` (monotonic µs) or a stop request. */
+static void wait_until(sl_engine *eng, int64_t deadline)
+{
+    while (!eng->stop) {
+        int64_t left = deadline - mono_us();
+        if (left <= 0) return;
+        if (left > 20000) left = 20000;
+        struct timespec ts = {0, (long)left * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* ---- delivery to the sink ---------------------------------------------- */
+
+#define LATEST_ROWS 50
+
+static void latest_add(sl_query *q, const sl_batch *b)
+{
+    const sl_schema *s = q->plan->schema;
+    for (int64_t i = 0; i < b->n_rows && q->latest_rows < LATEST_ROWS; i++, q->latest_rows++) {
+        sl_buf *o = &q->latest_buf;
+        sl_buf_puts(o, q->latest_rows ? ",[" : "[");
+        for (int c = 0; c < s->n; c++) {
+            const sl_col *col = b->cols[c];
+            char t[SL_TEXT_MAX];
+            if (c) sl_buf_putc(o, ',');
+            if (sl_col_is_null(col, i)) { sl_buf_puts(o, "null"); continue; }
+            switch (col->type) {
+            case SL_TYPE_BOOLEAN: sl_buf_puts(o, sl_col_bool(col, i) ? "true" : "false"); break;
+            case SL_TYPE_INT: sl_buf_printf(o, "%d", sl_col_i32(col)[i]); break;
+            case SL_TYPE_BIGINT: sl_buf_printf(o, "%lld", (long long)sl_col_i64(col)[i]); break;
+            case SL_TYPE_DOUBLE: {
+                double d = sl_col_f64(col)[i];
+                if (d != d || d - d != 0) { sl_buf_puts(o, "null"); break; }
+                sl_f64_to_text(d, t);
+                sl_buf_puts(o, t);
+                break;
+            }
+            case SL_TYPE_TIMESTAMP: sl_timestamp_to_text(sl_col_i64(col)[i], t); sl_buf_json_str(o, t, strlen(t)); break;
+            case SL_TYPE_DATE: sl_date_to_text(sl_col_i32(col)[i], t); sl_buf_json_str(o, t, strlen(t)); break;
+            case SL_TYPE_STRING: {
+                size_t n;
+                const char *p = sl_col_str(col, i, &n);
+                sl_buf_json_str(o, p, n);
+                break;
+            }
+            default: sl_buf_puts(o, "null"); break;
+            }
+        }
+        sl_buf_putc(o, ']');
+    }
+}
+
+static sl_status deliver(void *ctx, sl_batch *b, sl_error *err)
+{
+    sl_query *q = ctx;
+    q->rows_out += b->n_rows;
+    latest_add(q, b);
+    if (q->cb) {
+        const char *names[256];
+        const sl_schema *s = q->plan->schema;
+        for (int i = 0; i < s->n && i < 256; i++) names[i] = s->fields[i].name;
+        if (q->cb(b, names, q->x.ev.batch_id, q->cb_opaque))
+            return sl_err(err, SL_ERR_IO, "sink %s: the batch callback failed", q->name);
+        return SL_OK;
+    }
+    return q->sink->ops->write(q->sink, b, err);
+}
+
+/* ---- setup ------------------------------------------------------------- */
+
+static bool query_reads(const sl_query *q, int src_id)
+{
+    for (int i = 0; i < q->ops.n_scans; i++)
+        if (q->ops.scans[i]->plan->src->id == src_id) return true;
+    return false;
+}
+
+static sl_status setup(sl_engine *eng, sl_error *err)
+{
+    sl_catalog *cat = &eng->cat;
+    const char *trig = sl_options_get(&eng->queries[0]->opts, "trigger");
+    if (!trig) trig = sl_options_get(&eng->session, "trigger");
+    eng->trigger = SL_TRIGGER_ASAP;
+    if (trig) {
+        if (!strcasecmp(trig, "once")) eng->trigger = SL_TRIGGER_ONCE;
+        else if (!strcasecmp(trig, "availableNow") || !strcasecmp(trig, "available_now")) eng->trigger = SL_TRIGGER_AVAILABLE_NOW;
+        else {
+            const char *t = !strncasecmp(trig, "processingTime=", 15) ? trig + 15 : trig;
+            sl_status s = sl_parse_duration(t, &eng->trigger_us, err);
+            if (s) return s;
+            eng->trigger = SL_TRIGGER_INTERVAL;
+        }
+    }
+    const char *q = sl_options_get(&eng->session, "progress");
+    if (q && !strcasecmp(q, "false")) eng->quiet = true;
+    bool bounded_run = eng->trigger == SL_TRIGGER_ONCE || eng->trigger == SL_TRIGGER_AVAILABLE_NOW;
+
+    int n = cat->n_sources;
+    eng->rt = sl_calloc((size_t)(n ? n : 1), sizeof *eng->rt);
+    eng->committed = sl_calloc((size_t)(n ? n : 1), sizeof *eng->committed);
+    eng->pending = sl_calloc((size_t)(n ? n : 1), sizeof *eng->pending);
+    if (!eng->rt || !eng->committed || !eng->pending) return sl_err_oom(err);
+
+    for (size_t k = 0; k < eng->n_queries; k++) {
+        sl_query *qq = eng->queries[k];
+        sl_status s = sl_op_tree_build(qq->plan, deliver, qq, &qq->ops, err);
+        if (s) return s;
+        qq->wm_seen = sl_calloc((size_t)(qq->ops.n_wm ? qq->ops.n_wm : 1), sizeof *qq->wm_seen);
+        if (!qq->wm_seen) return sl_err_oom(err);
+        for (int i = 0; i < qq->ops.n_wm; i++) qq->wm_seen[i] = SL_NO_WATERMARK;
+        qq->wm_used = SL_NO_WATERMARK;
+        const char *conn = sl_options_get(&qq->opts, "connector");
+        if (!strcasecmp(conn, "callback")) {
+            const char *name = sl_options_get_or(&qq->opts, "name", qq->name);
+            for (size_t r = 0; r < eng->n_reg; r++)
+                if (!strcasecmp(eng->reg[r].name, name)) { qq->cb = eng->reg[r].cb; qq->cb_opaque = eng->reg[r].opaque; }
+            if (!qq->cb) return sl_err(err, SL_ERR_CONFIG, "sink %s: no callback registered under '%s'", qq->name, name);
+        } else {
+            static const char *const modes[] = {"append", "update", "complete"};
+            s = sl_sink_new(qq->name, qq->plan->schema, &qq->opts, modes[qq->mode], &qq->sink, err);
+            if (s) return s;
+        }
+        for (int i = 0; i < qq->ops.n_scans; i++) {
+            sl_source_def *def = qq->ops.scans[i]->plan->src;
+            if (eng->rt[def->id]) continue;
+            s = sl_source_new(def->name, def->schema, &def->opts, def->bounded || bounded_run, &eng->rt[def->id], err);
+            if (s) return s;
+        }
+        qq->status = "running";
+    }
+    return SL_OK;
+}
+
+/* ---- one micro-batch --------------------------------------------------- */
+
+typedef struct fanout {
+    sl_engine *eng;
+    int src_id;
+} fanout;
+
+static sl_status fan_out(void *ctx, sl_batch *b, sl_error *err)
+{
+    fanout *f = ctx;
+    for (size_t k = 0; k < f->eng->n_queries; k++) {
+        sl_query *q = f->eng->queries[k];
+        if (!q->ran) continue;
+        for (int i = 0; i < q->ops.n_scans; i++) {
+            sl_op *scan = q->ops.scans[i];
+            if (scan->plan->src->id != f->src_id) continue;
+            q->rows_in += b->n_rows;
+            sl_status s = scan->ops->push(scan, 0, b, &q->x, err);
+            if (s) return s;
+        }
+    }
+    return SL_OK;
+}
+
+static int64_t op_delay(const sl_op *op)
+{
+    return op->plan->kind == SL_PLAN_SCAN ? op->plan->src->wm_delay_us : op->plan->wm_delay_us;
+}
+
+/* Spark: each watermark operator's watermark is the max event time it has
+ * seen minus its delay; the query's is the min (or max, by policy) over
+ * operators that have seen data; it never goes back. */
+static void advance_watermark(sl_engine *eng, sl_query *q)
+{
+    const char *policy = sl_options_get_or(&eng->session, "watermark.policy", "min");
+    bool use_max = !strcasecmp(policy, "max");
+    int64_t wm = SL_NO_WATERMARK;
+    bool any = false;
+    for (int i = 0; i < q->ops.n_wm; i++) {
+        sl_op *op = q->ops.wm[i];
+        if (op->evtime_max > q->wm_seen[i]) q->wm_seen[i] = op->evtime_max;
+        if (q->wm_seen[i] == SL_NO_WATERMARK) continue;
+        int64_t w = q->wm_seen[i] - op_delay(op);
+        if (!any || (use_max ? w > wm : w < wm)) wm = w;
+        any = true;
+    }
+    if (any && (q->watermark_us == SL_NO_WATERMARK || wm > q->watermark_us)) q->watermark_us = wm;
+    q->needs_nodata = q->ops.n_stateful > 0 && q->watermark_us != q->wm_used;
+}
+
+static sl_status run_batch(sl_engine *eng, int64_t *last_start, sl_error *err)
+{
+    sl_catalog *cat = &eng->cat;
+    int64_t t0 = mono_us(), wall0 = wall_us();
+    for (size_t k = 0; k < eng->n_queries; k++) {
+        sl_query *q = eng->queries[k];
+        if (!q->ran) continue;
+        q->rows_out = q->rows_in = 0;
+        q->latest_rows = 0;
+        sl_buf_reset(&q->latest_buf);
+        q->x.ev.batch_id = q->batch_id;
+        q->x.ev.batch_ts_us = wall0;
+        q->x.watermark_us = q->watermark_us;
+        q->x.mode = q->mode;
+        q->wm_used = q->watermark_us;
+        sl_op_tree_begin_batch(&q->ops);
+        for (int i = 0; i < q->ops.n_wm; i++) q->ops.wm[i]->evtime_max = SL_NO_WATERMARK;
+        if (q->sink) {
+            sl_status s = q->sink->ops->begin(q->sink, q->batch_id, err);
+            if (s) { sl_err_prefix(err, "sink %s", q->name); return s; }
+        }
+    }
+    for (int i = 0; i < cat->n_sources; i++) {
+        if (!eng->rt[i] || !eng->pending[i]) continue;
+        fanout f = {eng, i};
+        sl_status s = eng->rt[i]->ops->read(eng->rt[i], eng->committed[i], eng->pending[i], fan_out, &f, err);
+        if (s) { sl_err_prefix(err, "source %s", eng->rt[i]->name); return s; }
+    }
+    for (size_t k = 0; k < eng->n_queries; k++) {
+        sl_query *q = eng->queries[k];
+        if (!q->ran) continue;
+        for (int i = 0; i < q->ops.n_scans; i++) {
+            sl_status s = sl_op_finish(q->ops.scans[i], &q->x, err);
+            if (s) { sl_err_prefix(err, "sink %s", q->name); return s; }
+        }
+        if (q->sink) {
+            sl_status s = q->sink->ops->commit(q->sink, q->batch_id, err);
+            if (s) { sl_err_prefix(err, "sink %s", q->name); return s; }
+        }
+        advance_watermark(eng, q);
+    }
+    int64_t dur = mono_us() - t0;
+    const char *starts[256] = {0}, *ends[256] = {0};
+    for (int i = 0; i < cat->n_sources && i < 256; i++) { starts[i] = eng->committed[i]; ends[i] = eng->pending[i]; }
+    for (size_t k = 0; k < eng->n_queries; k++) {
+        sl_query *q = eng->queries[k];
+        if (!q->ran) continue;
+        sl_progress_emit(eng, q, wall0, dur, *last_start ? t0 - *last_start : dur, starts, ends);
+        q->batch_id++;
+    }
+    *last_start = t0;
+    for (int i = 0; i < cat->n_sources; i++) {
+        if (!eng->rt[i] || !eng->pending[i]) continue;
+        if (eng->rt[i]->ops->commit) eng->rt[i]->ops->commit(eng->rt[i], eng->pending[i]);
+        sl_free(eng->committed[i]);
+        eng->committed[i] = eng->pending[i];
+        eng->pending[i] = NULL;
+    }
+    return SL_OK;
+}
+
+/* ---- the loop ---------------------------------------------------------- */
+
+static bool all_exhausted(sl_engine *eng)
+{
+    bool any = false;
+    for (int i = 0; i < eng->cat.n_sources; i++) {
+        sl_source *s = eng->rt[i];
+        if (!s) continue;
+        any = true;
+        if (!s->ops->exhausted || !s->ops->exhausted(s)) return false;
+    }
+    return any;
+}
+
+sl_status sl_driver_run(sl_engine *eng, sl_error *err)
+{
+    sl_status st = setup(eng, err);
+    int64_t last_start = 0, next_tick = mono_us();
+    while (!st && !eng->stop) {
+        sl_catalog *cat = &eng->cat;
+        /* Where does the next batch end, per source? */
+        for (int i = 0; i < cat->n_sources && !st; i++) {
+            if (!eng->rt[i]) continue;
+            sl_free(eng->pending[i]);
+            eng->pending[i] = NULL;
+            st = eng->rt[i]->ops->plan(eng->rt[i], eng->committed[i], &eng->pending[i], err);
+            if (st) sl_err_prefix(err, "source %s", eng->rt[i]->name);
+        }
+        if (st) break;
+        bool any = false;
+        for (size_t k = 0; k < eng->n_queries; k++) {
+            sl_query *q = eng->queries[k];
+            q->ran = q->needs_nodata;
+            for (int i = 0; i < cat->n_sources && !q->ran; i++)
+                q->ran = eng->pending[i] && query_reads(q, i);
+            any |= q->ran;
+        }
+        if (!any) {
+            if (all_exhausted(eng) || eng->trigger == SL_TRIGGER_ONCE) break;
+            wait_until(eng, eng->trigger == SL_TRIGGER_INTERVAL ? next_tick : mono_us() + 20000);
+            if (eng->trigger == SL_TRIGGER_INTERVAL && mono_us() >= next_tick) next_tick += eng->trigger_us;
+            continue;
+        }
+        st = run_batch(eng, &last_start, err);
+        if (st) break;
+        if (eng->trigger == SL_TRIGGER_ONCE) break; /* Spark's Trigger.Once: one batch */
+        if (eng->trigger == SL_TRIGGER_INTERVAL) {
+            next_tick += eng->trigger_us;
+            int64_t now = mono_us();
+            if (next_tick < now) {
+                if (!eng->quiet)
+                    fprintf(stderr, "sluice: current batch is falling behind: the trigger interval is %lld ms, "
+                                    "but the batch took %lld ms\n",
+                            (long long)(eng->trigger_us / 1000), (long long)((now - last_start) / 1000));
+                next_tick = now;
+            }
+            wait_until(eng, next_tick);
+        }
+    }
+    for (int i = 0; i < eng->cat.n_sources; i++)
+        if (eng->rt && eng->rt[i] && !strcasecmp(eng->rt[i]->ops->connector, "socket") && eng->rt[i]->ops->exhausted(eng->rt[i]) && !eng->quiet)
+            fprintf(stderr, "sluice: source %s: the socket was closed by the peer; the query ends\n", eng->rt[i]->name);
+    pthread_mutex_lock(eng->lock);
+    for (size_t k = 0; k < eng->n_queries; k++) {
+        sl_query *q = eng->queries[k];
+        q->status = st ? "failed" : "stopped";
+        if (st && err && !q->error) q->error = sl_strdup(err->msg);
+    }
+    pthread_mutex_unlock(eng->lock);
+    return st;
+}

@@ -1,0 +1,95 @@
+/* The engine's insides, shared by the files of src/driver/: the statement
+ * executor (engine.c), the micro-batch loop (driver.c) and progress
+ * reporting (progress.c). */
+#ifndef SL_DRIVER_ENGINE_INT_H
+#define SL_DRIVER_ENGINE_INT_H
+
+#include "core/buf.h"
+#include "exec/op.h"
+#include "io/connector.h"
+#include "plan/catalog.h"
+
+#include <signal.h>
+
+struct sl_config {
+    sl_options opts;
+};
+
+typedef enum sl_trigger_kind {
+    SL_TRIGGER_ASAP,        /* unset: as fast as data comes */
+    SL_TRIGGER_INTERVAL,    /* processing time */
+    SL_TRIGGER_ONCE,
+    SL_TRIGGER_AVAILABLE_NOW
+} sl_trigger_kind;
+
+#define SL_PROGRESS_KEEP 300
+
+typedef struct sl_query {
+    char *name;
+    char id[40], run_id[40];
+    sl_arena arena;               /* plan nodes */
+    sl_plan *plan;
+    sl_op_tree ops;
+    sl_sink *sink;
+    sl_out_mode mode;
+    sl_exec_ctx x;                /* the running batch's context */
+    sl_options opts;              /* the sink's WITH options */
+    int64_t batch_id;             /* next batch to run */
+    int64_t watermark_us;         /* used by the next batch */
+    int64_t *wm_seen;             /* per watermark operator: max event time */
+    bool needs_nodata;            /* the watermark moved past stateful state */
+    bool ran;                     /* took part in the current trigger */
+    int64_t rows_out;             /* rows delivered this batch */
+    int64_t rows_in;              /* rows read for this batch */
+    int64_t wm_used;              /* watermark the last batch ran with */
+    const char *status;           /* running | stopped | failed */
+    char *error;
+    /* progress history and the latest rows, as JSON texts */
+    char *progress[SL_PROGRESS_KEEP];
+    int n_progress, progress_head;
+    char *latest;
+    sl_buf latest_buf;            /* rows of the batch being delivered */
+    int64_t latest_rows;
+    /* callback sink */
+    sl_batch_cb cb;
+    void *cb_opaque;
+} sl_query;
+
+typedef struct sl_registered_sink {
+    char *name;
+    sl_batch_cb cb;
+    void *opaque;
+} sl_registered_sink;
+
+struct sl_engine {
+    sl_options session;           /* config + SET */
+    sl_catalog cat;
+    sl_ast_script **scripts;      /* kept: views refer to their syntax */
+    char **texts;
+    size_t n_scripts, scripts_cap, texts_cap;
+    sl_query **queries;
+    size_t n_queries, queries_cap;
+    sl_source **rt;               /* runtime source per catalog source, NULL if unused */
+    char **committed;             /* per catalog source: end offset of the last batch */
+    char **pending;               /* per catalog source: end offset of this batch */
+    sl_progress_cb progress_cb;
+    void *progress_opaque;
+    sl_registered_sink *reg;
+    size_t n_reg, reg_cap;
+    volatile sig_atomic_t stop;
+    sl_trigger_kind trigger;
+    int64_t trigger_us;
+    bool quiet;
+    void *http;                   /* dashboard server, when --ui */
+    void *lock;                   /* pthread mutex guarding progress/latest */
+};
+
+/* driver.c */
+sl_status sl_driver_run(sl_engine *eng, sl_error *err);
+/* progress.c: reports a batch that ran (starts/ends: per catalog source,
+ * the offsets it read, NULL when none). */
+void sl_progress_emit(sl_engine *eng, sl_query *q, int64_t started_wall, int64_t dur_us,
+                      int64_t since_last_us, const char *const *starts, const char *const *ends);
+char *sl_progress_snapshot(void *eng);   /* heap JSON for the dashboard */
+
+#endif
