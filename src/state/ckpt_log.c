@@ -1103,21 +1103,22 @@ out:
 
 /* ---- retention ---------------------------------------------------------- */
 
+/* Removals are not fsynced: a file that reappears after a crash is one
+ * retention had already judged unnecessary, and the next purge removes it
+ * again.  That saves two or three fsyncs per batch. */
 static sl_status purge_numbered(const char *dir, const char *suffix, int64_t below,
                                 sl_error *err)
 {
     idlist l;
     sl_status st = list_numbers(dir, suffix, &l, err);
     if (st != SL_OK) return st;
-    bool removed = false;
     for (size_t i = 0; i < l.n && l.v[i] < below; i++) {
         char *p = path_fmt("%s/%" PRId64 "%s", dir, l.v[i], suffix ? suffix : "");
         if (!p) { st = sl_err_oom(err); break; }
-        if (unlink(p) == 0) removed = true;
+        unlink(p);
         sl_free(p);
     }
     sl_free(l.v);
-    if (st == SL_OK && removed) st = sl_ckpt_dir_sync(dir, err);
     return st;
 }
 
