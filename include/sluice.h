@@ -193,6 +193,27 @@ SL_EXPORT sl_status sl_engine_run(sl_engine *eng, sl_error *err);
  * from a signal handler or another thread. */
 SL_EXPORT void sl_engine_stop(sl_engine *eng);
 
+/* Stepping, for tests and embedders that drive time themselves: start opens
+ * every source and sink; each step plans one trigger and runs at most one
+ * micro-batch (without waiting for a trigger interval), setting *out_ran;
+ * *out_done becomes non-zero once every source is exhausted and no
+ * no-data batch is pending. sl_engine_run is start + steps + waiting. */
+SL_EXPORT sl_status sl_engine_start(sl_engine *eng, sl_error *err);
+SL_EXPORT sl_status sl_engine_step(sl_engine *eng, int *out_ran, int *out_done, sl_error *err);
+
+/* Serves the live dashboard (progress, charts, latest rows, map) and
+ * /metrics on addr ("127.0.0.1:8080"; port 0 picks one). Binding beyond
+ * loopback requires a token. Stops with sl_engine_free. The bound port is
+ * written to *out_port when not NULL. */
+SL_EXPORT sl_status sl_engine_serve_ui(sl_engine *eng, const char *addr, const char *token,
+                                       int *out_port, sl_error *err);
+
+/* Spark's text for one cell ("null" for NULL, doubles as Java prints them,
+ * timestamps as 'yyyy-MM-dd HH:mm:ss[.ffffff]'), NUL-terminated and cut to
+ * buf_len - 1 bytes; returns the full length. */
+SL_EXPORT size_t sl_batch_cell_text(const sl_batch *b, int col, int64_t row, char *buf,
+                                    size_t buf_len);
+
 /* ---- Nexmark ------------------------------------------------------------ */
 
 /* Writes events [0, n_events) of the Nexmark generator (the one behind

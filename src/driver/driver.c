@@ -294,37 +294,82 @@ static bool all_exhausted(sl_engine *eng)
     return any;
 }
 
+/* Plans one trigger: every source's next end offset, and which queries
+ * have something to do. */
+static sl_status plan_trigger(sl_engine *eng, bool *out_any, sl_error *err)
+{
+    sl_catalog *cat = &eng->cat;
+    for (int i = 0; i < cat->n_sources; i++) {
+        if (!eng->rt[i]) continue;
+        sl_free(eng->pending[i]);
+        eng->pending[i] = NULL;
+        sl_status st = eng->rt[i]->ops->plan(eng->rt[i], eng->committed[i], &eng->pending[i], err);
+        if (st) { sl_err_prefix(err, "source %s", eng->rt[i]->name); return st; }
+    }
+    bool any = false;
+    for (size_t k = 0; k < eng->n_queries; k++) {
+        sl_query *q = eng->queries[k];
+        q->ran = q->needs_nodata;
+        for (int i = 0; i < cat->n_sources && !q->ran; i++) q->ran = eng->pending[i] && query_reads(q, i);
+        any |= q->ran;
+    }
+    *out_any = any;
+    return SL_OK;
+}
+
+static void finish_run(sl_engine *eng, sl_status st, sl_error *err)
+{
+    for (int i = 0; i < eng->cat.n_sources; i++) {
+        sl_source *s = eng->rt ? eng->rt[i] : NULL;
+        if (s && !strcasecmp(s->ops->connector, "socket") && s->ops->exhausted(s) && !eng->quiet)
+            fprintf(stderr, "sluice: source %s: the socket was closed by the peer; the query ends\n", s->name);
+    }
+    pthread_mutex_lock(eng->lock);
+    for (size_t k = 0; k < eng->n_queries; k++) {
+        sl_query *q = eng->queries[k];
+        q->status = st ? "failed" : "stopped";
+        if (st && err && !q->error) q->error = sl_strdup(err->msg);
+    }
+    pthread_mutex_unlock(eng->lock);
+}
+
+SL_EXPORT sl_status sl_engine_start(sl_engine *eng, sl_error *err)
+{
+    if (eng->rt) return sl_err(err, SL_ERR_INTERNAL, "the engine was already started");
+    if (!eng->n_queries) return sl_err(err, SL_ERR_PLAN, "nothing to run: the script defines no CREATE SINK");
+    return setup(eng, err);
+}
+
+SL_EXPORT sl_status sl_engine_step(sl_engine *eng, int *out_ran, int *out_done, sl_error *err)
+{
+    *out_ran = *out_done = 0;
+    if (!eng->rt) return sl_err(err, SL_ERR_INTERNAL, "sl_engine_step before sl_engine_start");
+    bool any;
+    sl_status st = plan_trigger(eng, &any, err);
+    if (!st && any) {
+        st = run_batch(eng, &eng->last_start, err);
+        *out_ran = 1;
+    }
+    if (!st && !any && all_exhausted(eng)) *out_done = 1;
+    if (st) finish_run(eng, st, err);
+    return st;
+}
+
 sl_status sl_driver_run(sl_engine *eng, sl_error *err)
 {
-    sl_status st = setup(eng, err);
-    int64_t last_start = 0, next_tick = mono_us();
+    sl_status st = sl_engine_start(eng, err);
+    if (st) return st;
+    int64_t next_tick = mono_us();
     while (!st && !eng->stop) {
-        sl_catalog *cat = &eng->cat;
-        /* Where does the next batch end, per source? */
-        for (int i = 0; i < cat->n_sources && !st; i++) {
-            if (!eng->rt[i]) continue;
-            sl_free(eng->pending[i]);
-            eng->pending[i] = NULL;
-            st = eng->rt[i]->ops->plan(eng->rt[i], eng->committed[i], &eng->pending[i], err);
-            if (st) sl_err_prefix(err, "source %s", eng->rt[i]->name);
-        }
-        if (st) break;
-        bool any = false;
-        for (size_t k = 0; k < eng->n_queries; k++) {
-            sl_query *q = eng->queries[k];
-            q->ran = q->needs_nodata;
-            for (int i = 0; i < cat->n_sources && !q->ran; i++)
-                q->ran = eng->pending[i] && query_reads(q, i);
-            any |= q->ran;
-        }
+        bool any;
+        if ((st = plan_trigger(eng, &any, err))) break;
         if (!any) {
             if (all_exhausted(eng) || eng->trigger == SL_TRIGGER_ONCE) break;
             wait_until(eng, eng->trigger == SL_TRIGGER_INTERVAL ? next_tick : mono_us() + 20000);
             if (eng->trigger == SL_TRIGGER_INTERVAL && mono_us() >= next_tick) next_tick += eng->trigger_us;
             continue;
         }
-        st = run_batch(eng, &last_start, err);
-        if (st) break;
+        if ((st = run_batch(eng, &eng->last_start, err))) break;
         if (eng->trigger == SL_TRIGGER_ONCE) break; /* Spark's Trigger.Once: one batch */
         if (eng->trigger == SL_TRIGGER_INTERVAL) {
             next_tick += eng->trigger_us;
@@ -333,21 +378,12 @@ sl_status sl_driver_run(sl_engine *eng, sl_error *err)
                 if (!eng->quiet)
                     fprintf(stderr, "sluice: current batch is falling behind: the trigger interval is %lld ms, "
                                     "but the batch took %lld ms\n",
-                            (long long)(eng->trigger_us / 1000), (long long)((now - last_start) / 1000));
+                            (long long)(eng->trigger_us / 1000), (long long)((now - eng->last_start) / 1000));
                 next_tick = now;
             }
             wait_until(eng, next_tick);
         }
     }
-    for (int i = 0; i < eng->cat.n_sources; i++)
-        if (eng->rt && eng->rt[i] && !strcasecmp(eng->rt[i]->ops->connector, "socket") && eng->rt[i]->ops->exhausted(eng->rt[i]) && !eng->quiet)
-            fprintf(stderr, "sluice: source %s: the socket was closed by the peer; the query ends\n", eng->rt[i]->name);
-    pthread_mutex_lock(eng->lock);
-    for (size_t k = 0; k < eng->n_queries; k++) {
-        sl_query *q = eng->queries[k];
-        q->status = st ? "failed" : "stopped";
-        if (st && err && !q->error) q->error = sl_strdup(err->msg);
-    }
-    pthread_mutex_unlock(eng->lock);
+    finish_run(eng, st, err);
     return st;
 }

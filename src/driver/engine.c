@@ -7,6 +7,7 @@
 #include "core/buf.h"
 #include "core/mem.h"
 #include "core/status.h"
+#include "http/http.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -126,6 +127,7 @@ SL_EXPORT void sl_engine_free(sl_engine *eng)
     sl_free(eng->texts);
     for (size_t i = 0; i < eng->n_reg; i++) sl_free(eng->reg[i].name);
     sl_free(eng->reg);
+    sl_http_stop(eng->http);
     sl_options_fini(&eng->session);
     if (eng->lock) {
         pthread_mutex_destroy(eng->lock);
@@ -272,9 +274,6 @@ static sl_status stmt_sink(sl_engine *eng, const sl_ast_stmt *st, sl_error *err)
     if (!s && strcasecmp(conn, "callback") && !sl_sink_ops_find(conn))
         s = sl_bind_error(cat, SL_ERR_CONFIG, st->line, st->col, "unknown sink connector '%s'", conn);
     if (!s) s = sl_bind_select(cat, st->select, &q->arena, &q->plan, err);
-    if (!s && !q->plan->streaming)
-        s = sl_bind_error(cat, SL_ERR_PLAN, st->line, st->col,
-                          "sink %s reads no streaming source (CREATE SOURCE, not only tables)", st->name);
     if (!s) {
         const char *mode = sl_options_get(&q->opts, "output.mode");
         if (!mode) mode = sl_options_get(&q->opts, "outputMode");
@@ -390,6 +389,17 @@ SL_EXPORT sl_status sl_engine_explain(sl_engine *eng, char **out_text, sl_error 
 
 SL_EXPORT sl_status sl_engine_run(sl_engine *eng, sl_error *err)
 {
-    if (!eng->n_queries) return sl_err(err, SL_ERR_PLAN, "nothing to run: the script defines no CREATE SINK");
     return sl_driver_run(eng, err);
+}
+
+SL_EXPORT sl_status sl_engine_serve_ui(sl_engine *eng, const char *addr, const char *token, int *out_port,
+                                       sl_error *err)
+{
+    if (eng->http) return sl_err(err, SL_ERR_CONFIG, "the dashboard is already being served");
+    sl_http_server *srv;
+    sl_status st = sl_http_start(addr, token, sl_progress_snapshot, eng, &srv, err);
+    if (st) return st;
+    eng->http = srv;
+    if (out_port) *out_port = (int)sl_http_port(srv);
+    return SL_OK;
 }

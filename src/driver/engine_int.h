@@ -80,7 +80,8 @@ struct sl_engine {
     sl_trigger_kind trigger;
     int64_t trigger_us;
     bool quiet;
-    void *http;                   /* dashboard server, when --ui */
+    int64_t last_start;           /* monotonic µs when the last batch began */
+    struct sl_http_server *http;  /* dashboard server, when --ui */
     void *lock;                   /* pthread mutex guarding progress/latest */
 };
 

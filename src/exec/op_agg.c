@@ -369,6 +369,7 @@ static sl_status agg_finish(sl_op *op, sl_exec_ctx *x, sl_error *err)
         bool expired = windowed && wm != SL_NO_WATERMARK && g->win_end <= wm;
         bool out;
         if (p->per_batch) { out = true; expired = true; }
+        else if (!p->streaming) { out = true; expired = false; } /* a batch query: its whole result */
         else if (x->mode == SL_OUT_COMPLETE) { out = true; expired = false; }
         else if (x->mode == SL_OUT_UPDATE) out = g->touched == touched;
         else out = expired; /* append */

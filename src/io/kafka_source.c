@@ -236,6 +236,9 @@ static sl_status ksrc_open(sl_source *src, sl_error *err)
         "enable.auto.commit", "false",
         "enable.auto.offset.store", "false",
         "enable.partition.eof", "true",
+        /* read() only fetches ranges known to exist: a short broker-side
+         * wait costs nothing and keeps small batches fast. */
+        "fetch.wait.max.ms", "10",
         /* Offsets below the log start are data loss: see failOnDataLoss. */
         "auto.offset.reset", ks->fail_on_data_loss ? "error" : "earliest",
         NULL};
@@ -554,61 +557,109 @@ static sl_status add_message(reader *r, const rd_kafka_message_t *msg, sl_error 
     return SL_OK;
 }
 
-/* Consumes [begin, until) of one partition. */
-static sl_status read_partition(reader *r, const char *topic, int32_t partition, int64_t begin,
-                                int64_t until, sl_error *err)
+/* One partition's range in a read. */
+typedef struct prange {
+    const char *topic;
+    int32_t partition;
+    int64_t begin, until;
+    rd_kafka_queue_t *q;
+} prange;
+
+/* Handles one event of partition pr: a message, EOF or an error.  *next is
+ * the next offset wanted. */
+static sl_status on_event(reader *r, prange *pr, rd_kafka_message_t *msg, int64_t *next,
+                          int64_t *deadline, sl_error *err)
 {
     ksrc *ks = r->ks;
-    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(1);
-    if (!parts) return sl_err_oom(err);
-    /* begin < 0: a partition that appeared after the previous batch, read
-     * from its first offset. */
-    rd_kafka_topic_partition_list_add(parts, topic, partition)->offset =
-        begin < 0 ? RD_KAFKA_OFFSET_BEGINNING : begin;
-    if (begin < 0) begin = 0;
-    rd_kafka_resp_err_t kerr = rd_kafka_assign(ks->rk, parts);
-    rd_kafka_topic_partition_list_destroy(parts);
-    if (kerr) return sl_kafka_err(err, kerr, "assign");
-    sl_status st = SL_OK;
-    int64_t next = begin;
-    int64_t deadline = 0;
-    while (next < until && !st) {
-        rd_kafka_message_t *msg = rd_kafka_consumer_poll(ks->rk, 200);
-        if (!msg) {
-            if (!outage_wait(ks, &deadline))
-                st = sl_err(err, SL_ERR_KAFKA,
-                            "%s-%d: no progress at offset %lld for %lld ms (broker down?)",
-                            topic, (int)partition, (long long)next, (long long)ks->outage_ms);
-            continue;
+    bool ours = msg->rkt && msg->partition == pr->partition &&
+                !strcmp(rd_kafka_topic_name(msg->rkt), pr->topic);
+    if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        /* The log ends before `until` only when the trailing offsets are
+         * transaction markers (or were aborted): nothing is lost. */
+        if (ours && msg->offset >= pr->until) *next = pr->until;
+    } else if (msg->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
+               msg->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
+        return sl_err(err, SL_ERR_KAFKA,
+                      "%s-%d: offset %lld is no longer in the log (%s); set "
+                      "failOnDataLoss = 'false' to skip to the earliest",
+                      pr->topic, (int)pr->partition, (long long)*next,
+                      rd_kafka_message_errstr(msg));
+    } else if (msg->err) {
+        /* Transport and leader errors: librdkafka retries by itself. */
+        if (!outage_wait(ks, deadline)) return sl_kafka_err(err, msg->err, "Kafka fetch");
+    } else if (ours && msg->offset >= *next) {
+        *deadline = 0;
+        if (msg->offset >= pr->until) *next = pr->until;
+        else {
+            sl_status st = add_message(r, msg, err);
+            *next = msg->offset + 1;
+            return st;
         }
-        bool ours = msg->rkt && msg->partition == partition &&
-                    !strcmp(rd_kafka_topic_name(msg->rkt), topic);
-        if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            /* The log ends before `until` only when the trailing offsets
-             * are transaction markers (or were aborted): nothing is lost. */
-            if (ours && msg->offset >= until) next = until;
-        } else if (msg->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
-                   msg->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
-            st = sl_err(err, SL_ERR_KAFKA,
-                        "%s-%d: offset %lld is no longer in the log (%s); set "
-                        "failOnDataLoss = 'false' to skip to the earliest",
-                        topic, (int)partition, (long long)next, rd_kafka_message_errstr(msg));
-        } else if (msg->err) {
-            /* Transport and leader errors: librdkafka retries by itself. */
-            if (!outage_wait(ks, &deadline))
-                st = sl_kafka_err(err, msg->err, "Kafka fetch");
-        } else if (ours && msg->offset >= next) {
-            deadline = 0;
-            if (msg->offset >= until) next = until;
-            else {
-                st = add_message(r, msg, err);
-                next = msg->offset + 1;
+    }
+    return SL_OK;
+}
+
+/* Consumes [begin, until) of every range.  All partitions are assigned (and
+ * fetched) at once, each into its own queue; the queues are then drained
+ * one after the other, so rows come in (topic, partition, offset) order
+ * whatever the timing. */
+static sl_status read_ranges(reader *r, prange *pr, int n, sl_error *err)
+{
+    ksrc *ks = r->ks;
+    sl_status st = SL_OK;
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(n);
+    if (!parts) return sl_err_oom(err);
+    for (int i = 0; i < n; i++) {
+        /* begin < 0: a partition that appeared after the previous batch,
+         * read from its first offset. */
+        rd_kafka_topic_partition_list_add(parts, pr[i].topic, pr[i].partition)->offset =
+            pr[i].begin < 0 ? RD_KAFKA_OFFSET_BEGINNING : pr[i].begin;
+        if (pr[i].begin < 0) pr[i].begin = 0;
+        /* Detach the partition's queue from the consumer queue before any
+         * message can arrive. */
+        pr[i].q = rd_kafka_queue_get_partition(ks->rk, pr[i].topic, pr[i].partition);
+        if (!pr[i].q) {
+            st = sl_err(err, SL_ERR_KAFKA, "%s-%d: unknown partition", pr[i].topic,
+                        (int)pr[i].partition);
+            break;
+        }
+        rd_kafka_queue_forward(pr[i].q, NULL);
+    }
+    if (!st) {
+        rd_kafka_resp_err_t kerr = rd_kafka_assign(ks->rk, parts);
+        if (kerr) st = sl_kafka_err(err, kerr, "assign");
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
+    rd_kafka_message_t *msgs[1024];
+    for (int i = 0; i < n && !st; i++) {
+        int64_t next = pr[i].begin, deadline = 0;
+        while (next < pr[i].until && !st) {
+            ssize_t got = rd_kafka_consume_batch_queue(pr[i].q, 200, msgs, 1024);
+            if (got <= 0) {
+                /* Errors not tied to a partition come on the consumer queue. */
+                rd_kafka_message_t *m = rd_kafka_consumer_poll(ks->rk, 0);
+                if (m) {
+                    if (m->err) st = on_event(r, &pr[i], m, &next, &deadline, err);
+                    rd_kafka_message_destroy(m);
+                } else if (!outage_wait(ks, &deadline)) {
+                    st = sl_err(err, SL_ERR_KAFKA,
+                                "%s-%d: no progress at offset %lld for %lld ms (broker down?)",
+                                pr[i].topic, (int)pr[i].partition, (long long)next,
+                                (long long)ks->outage_ms);
+                }
+                continue;
+            }
+            for (ssize_t k = 0; k < got; k++) {
+                if (!st && next < pr[i].until)
+                    st = on_event(r, &pr[i], msgs[k], &next, &deadline, err);
+                rd_kafka_message_destroy(msgs[k]);
             }
         }
-        rd_kafka_message_destroy(msg);
     }
     /* Drop the assignment so prefetched messages are discarded. */
     rd_kafka_assign(ks->rk, NULL);
+    for (int i = 0; i < n; i++)
+        if (pr[i].q) rd_kafka_queue_destroy(pr[i].q);
     return st;
 }
 
@@ -649,15 +700,22 @@ static sl_status ksrc_read(sl_source *src, const char *start, const char *end_js
         st = sl_err_oom(err);
         goto out;
     }
-    for (int i = 0; i < end.n && !st; i++) {
+    prange *pr = sl_calloc((size_t)end.n + 1, sizeof *pr);
+    if (!pr) {
+        st = sl_err_oom(err);
+        goto out;
+    }
+    int n = 0;
+    for (int i = 0; i < end.n; i++) {
         sl_kafka_tp *e = &end.items[i];
         sl_kafka_tp *f = sl_kafka_offsets_find(&from, e->topic, e->partition);
         /* Absent from start: a partition new in this batch, read from its
-         * first offset (-1 tells read_partition so). */
+         * first offset (-1 tells read_ranges so). */
         int64_t begin = f ? f->offset : (start ? -1 : e->offset);
-        if (begin < e->offset)
-            st = read_partition(&r, e->topic, e->partition, begin, e->offset, err);
+        if (begin < e->offset) pr[n++] = (prange){e->topic, e->partition, begin, e->offset, NULL};
     }
+    if (n) st = read_ranges(&r, pr, n, err);
+    sl_free(pr);
     if (!st) st = flush_batch(&r, true, err);
 out:
     if (r.b) sl_batch_unref(r.b);

@@ -579,6 +579,11 @@ static int agg_rewrite(binder *bd, const sl_ast_expr *ast, sl_expr **out, sl_sta
             bd->agg = save;
             if (*st) return 1;
             argt = call.arg->type;
+            if (argt == SL_TYPE_STRING && (!strcasecmp(def->name, "sum") || !strcasecmp(def->name, "avg"))) {
+                /* Spark sums strings as doubles */
+                if (!(call.arg = coerce(bd, call.arg, SL_TYPE_DOUBLE))) { *st = sl_err_oom(sl_bind_err); return 1; }
+                argt = SL_TYPE_DOUBLE;
+            }
         }
         if (def->resolve(argt, &call.type)) {
             *st = bind_error(bd, ast, SL_ERR_TYPE, "%s() does not take a %s", ast->name, sl_type_name(argt));

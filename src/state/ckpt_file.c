@@ -35,6 +35,7 @@ const char *sl_ckpt_kind_name(int kind)
     case SL_CKPT_KIND_STATE_SNAPSHOT: return "state snapshot";
     case SL_CKPT_KIND_STATE_DELTA: return "state delta";
     case SL_CKPT_KIND_MANIFEST: return "manifest";
+    case SL_CKPT_KIND_STATE_DIR: return "state directory list";
     default: return "unknown";
     }
 }
@@ -272,6 +273,24 @@ bool sl_ckpt_file_is_temp(const char *name)
     return name[0] == '.' && strstr(name, ".tmp-") != NULL;
 }
 
+static int remove_flat_at(int parent, const char *name)
+{
+    int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return errno == ENOENT ? 0 : -1;
+    DIR *d = fdopendir(fd);
+    if (!d) { close(fd); return -1; }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) unlinkat(fd, de->d_name, 0);
+    closedir(d);
+    return unlinkat(parent, name, AT_REMOVEDIR);
+}
+
+int sl_ckpt_dir_remove_flat(const char *dir)
+{
+    return remove_flat_at(AT_FDCWD, dir);
+}
+
 void sl_ckpt_dir_clean_temps(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -279,7 +298,9 @@ void sl_ckpt_dir_clean_temps(const char *dir)
     struct dirent *de;
     int fd = dirfd(d);
     while ((de = readdir(d)) != NULL)
-        if (sl_ckpt_file_is_temp(de->d_name)) unlinkat(fd, de->d_name, 0);
+        if (sl_ckpt_file_is_temp(de->d_name) && unlinkat(fd, de->d_name, 0) != 0 &&
+            (errno == EISDIR || errno == EPERM))
+            remove_flat_at(fd, de->d_name);
     closedir(d);
 }
 

@@ -35,7 +35,8 @@ typedef enum sl_ckpt_kind {
     SL_CKPT_KIND_COMMIT = 3,
     SL_CKPT_KIND_STATE_SNAPSHOT = 4,
     SL_CKPT_KIND_STATE_DELTA = 5,
-    SL_CKPT_KIND_MANIFEST = 6
+    SL_CKPT_KIND_MANIFEST = 6,
+    SL_CKPT_KIND_STATE_DIR = 7 /* the file list of a directory snapshot */
 } sl_ckpt_kind;
 
 const char *sl_ckpt_kind_name(int kind);
@@ -71,9 +72,13 @@ bool sl_ckpt_file_exists(const char *path);
  * when the process dies mid-write (".<name>.tmp-…"); directory scanners skip
  * them and sl_ckpt_dir_clean_temps removes them. */
 bool sl_ckpt_file_is_temp(const char *name);
-/* Removes leftover temporaries in `dir`.  Only call with the directory's
- * single writer holding it (see sl_ckpt_log_open's lock). */
+/* Removes leftover temporaries in `dir` (files, and flat directories of
+ * files such as half-built directory snapshots).  Only call with the
+ * directory's single writer holding it (see sl_ckpt_log_open's lock). */
 void sl_ckpt_dir_clean_temps(const char *dir);
+/* Removes a directory holding only files (not recursive beyond that).
+ * 0, or -1 with errno. A missing directory is 0. */
+int sl_ckpt_dir_remove_flat(const char *dir);
 
 /* fsyncs a directory so that a rename or unlink in it is durable. */
 sl_status sl_ckpt_dir_sync(const char *dir, sl_error *err);

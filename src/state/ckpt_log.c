@@ -448,6 +448,33 @@ static bool idlist_has(const idlist *l, int64_t v)
     return l->n && bsearch(&v, l->v, l->n, sizeof(int64_t), cmp_i64) != NULL;
 }
 
+/* Versions with a snapshot of either form (bytes or directory). */
+static sl_status list_snaps(const char *dir, idlist *out, sl_error *err)
+{
+    idlist a, b;
+    sl_status st = list_numbers(dir, ".snapshot", &a, err);
+    if (st != SL_OK) return st;
+    if ((st = list_numbers(dir, ".snapdir", &b, err)) != SL_OK) {
+        sl_free(a.v);
+        return st;
+    }
+    for (size_t i = 0; i < b.n; i++) {
+        if (idlist_has(&a, b.v[i])) continue;
+        if (sl_grow((void **)&a.v, &a.cap, a.n + 1, sizeof(int64_t)) != 0) {
+            sl_free(a.v);
+            sl_free(b.v);
+            out->v = NULL;
+            out->n = out->cap = 0;
+            return sl_err_oom(err);
+        }
+        a.v[a.n++] = b.v[i];
+    }
+    sl_free(b.v);
+    if (a.n) qsort(a.v, a.n, sizeof(int64_t), cmp_i64);
+    *out = a;
+    return SL_OK;
+}
+
 /* ---- metadata ----------------------------------------------------------- */
 
 static char *new_uuid(void)
@@ -957,6 +984,9 @@ out:
 
 /* ---- operator state ----------------------------------------------------- */
 
+static sl_status verify_snapdir(const char *dir, sl_error *err);
+static sl_status purge_snapdirs(const char *d, int64_t below, sl_error *err);
+
 static bool op_id_ok(const char *op)
 {
     size_t n = strlen(op);
@@ -984,7 +1014,7 @@ bool sl_ckpt_log_state_wants_snapshot(sl_ckpt_log *log, const char *op_id, int64
     if (!d) return true;
     idlist snaps;
     bool want = true;
-    if (list_numbers(d, ".snapshot", &snaps, NULL) == SL_OK) {
+    if (list_snaps(d, &snaps, NULL) == SL_OK) {
         for (size_t i = 0; i < snaps.n; i++)
             if (snaps.v[i] < version) want = false;
         sl_free(snaps.v);
@@ -1021,9 +1051,15 @@ sl_status sl_ckpt_log_write_state(sl_ckpt_log *log, const char *op_id, int64_t v
     st = sl_ckpt_file_write(path, snapshot ? SL_CKPT_KIND_STATE_SNAPSHOT
                                            : SL_CKPT_KIND_STATE_DELTA,
                             data, len, err);
-    /* A re-run may write the other kind than the first attempt did; the
-     * loader prefers snapshots, but a stale file must not linger either way. */
-    if (st == SL_OK && unlink(other) == 0) st = sl_ckpt_dir_sync(d, err);
+    /* A re-run may write another kind than the first attempt did; a stale
+     * file of the same version must not linger. */
+    if (st == SL_OK) {
+        char *sd = path_fmt("%s/%" PRId64 ".snapdir", d, version);
+        bool removed = unlink(other) == 0;
+        if (sd && sl_ckpt_file_exists(sd)) removed |= sl_ckpt_dir_remove_flat(sd) == 0;
+        sl_free(sd);
+        if (removed) st = sl_ckpt_dir_sync(d, err);
+    }
 out:
     sl_free(d);
     sl_free(path);
@@ -1033,7 +1069,10 @@ out:
 
 void sl_ckpt_state_chain_fini(sl_ckpt_state_chain *chain)
 {
-    for (int i = 0; i < chain->n; i++) sl_free(chain->parts[i].data);
+    for (int i = 0; i < chain->n; i++) {
+        sl_free(chain->parts[i].data);
+        sl_free(chain->parts[i].dir);
+    }
     sl_free(chain->parts);
     chain->parts = NULL;
     chain->n = 0;
@@ -1052,7 +1091,7 @@ sl_status sl_ckpt_log_load_state(sl_ckpt_log *log, const char *op_id, int64_t ve
     char *path = NULL;
     sl_status st;
     if (!d) return sl_err_oom(err);
-    if ((st = list_numbers(d, ".snapshot", &snaps, err)) != SL_OK ||
+    if ((st = list_snaps(d, &snaps, err)) != SL_OK ||
         (st = list_numbers(d, ".delta", &deltas, err)) != SL_OK)
         goto out;
     int64_t base = -1;
@@ -1083,10 +1122,19 @@ sl_status sl_ckpt_log_load_state(sl_ckpt_log *log, const char *op_id, int64_t ve
         path = state_path(log, op_id, v, snap);
         if (!path) { st = sl_err_oom(err); goto out; }
         sl_ckpt_state_part *part = &out->parts[out->n];
-        st = sl_ckpt_file_read(path, snap ? SL_CKPT_KIND_STATE_SNAPSHOT
-                                          : SL_CKPT_KIND_STATE_DELTA,
-                               &part->data, &part->len, err);
-        if (st != SL_OK) goto out;
+        if (snap && !sl_ckpt_file_exists(path)) {
+            sl_free(path);
+            path = path_fmt("%s/%" PRId64 ".snapdir", d, v);
+            if (!path) { st = sl_err_oom(err); goto out; }
+            if ((st = verify_snapdir(path, err)) != SL_OK) goto out;
+            part->dir = path;
+            path = NULL;
+        } else {
+            st = sl_ckpt_file_read(path, snap ? SL_CKPT_KIND_STATE_SNAPSHOT
+                                              : SL_CKPT_KIND_STATE_DELTA,
+                                   &part->data, &part->len, err);
+            if (st != SL_OK) goto out;
+        }
         part->version = v;
         part->snapshot = snap;
         out->n++;
@@ -1098,6 +1146,149 @@ out:
     sl_free(deltas.v);
     sl_free(d);
     sl_free(path);
+    return st;
+}
+
+/* ---- directory snapshots ------------------------------------------------ */
+
+#define SNAPDIR_LIST "_sluice_files"
+
+sl_status sl_ckpt_log_state_dir_begin(sl_ckpt_log *log, const char *op_id, int64_t version,
+                                      char **out_tmp, sl_error *err)
+{
+    static unsigned long seq;
+    *out_tmp = NULL;
+    if (!op_id_ok(op_id))
+        return sl_err(err, SL_ERR_INTERNAL, "checkpoint: bad operator id \"%s\"", op_id);
+    char *d = state_dir(log, op_id);
+    if (!d) return sl_err_oom(err);
+    sl_status st = sl_ckpt_mkdirs(d, err);
+    if (st == SL_OK) {
+        sl_ckpt_dir_clean_temps(d);
+        /* Hidden and named like a temporary file, so a crash leaves debris
+         * that the next owner's clean-up removes. */
+        *out_tmp = path_fmt("%s/.%" PRId64 ".snapdir.tmp-%ld-%lu", d, version,
+                            (long)getpid(), ++seq);
+        if (!*out_tmp) st = sl_err_oom(err);
+    }
+    sl_free(d);
+    return st;
+}
+
+void sl_ckpt_log_state_dir_abort(const char *tmp)
+{
+    if (tmp) sl_ckpt_dir_remove_flat(tmp);
+}
+
+sl_status sl_ckpt_log_state_dir_commit(sl_ckpt_log *log, const char *op_id, int64_t version,
+                                       const char *tmp, sl_error *err)
+{
+    sl_buf list;
+    sl_buf_init(&list);
+    sl_buf_puts(&list, "v1\n");
+    char *d = state_dir(log, op_id);
+    char *final = path_fmt("%s/state/%s/%" PRId64 ".snapdir", log->dir, op_id, version);
+    char *lpath = path_join(tmp, SNAPDIR_LIST);
+    sl_status st = SL_OK;
+    if (!d || !final || !lpath) { st = sl_err_oom(err); goto out; }
+    DIR *dd = opendir(tmp);
+    if (!dd) {
+        st = sl_err(err, SL_ERR_IO, "checkpoint: cannot list %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    struct dirent *de;
+    while (st == SL_OK && (de = readdir(dd)) != NULL) {
+        if (de->d_name[0] == '.' && (!de->d_name[1] || !strcmp(de->d_name, ".."))) continue;
+        if (strchr(de->d_name, '\n') || !strcmp(de->d_name, SNAPDIR_LIST)) continue;
+        int fd = openat(dirfd(dd), de->d_name, O_RDONLY | O_CLOEXEC);
+        struct stat stt;
+        if (fd < 0 || fstat(fd, &stt) != 0 || !S_ISREG(stt.st_mode) || fsync(fd) != 0) {
+            st = sl_err(err, SL_ERR_IO, "checkpoint: cannot sync %s/%s: %s", tmp, de->d_name,
+                        fd < 0 ? strerror(errno) : "not a synced regular file");
+        } else {
+            sl_buf_printf(&list, "%s %lld\n", de->d_name, (long long)stt.st_size);
+        }
+        if (fd >= 0) close(fd);
+    }
+    closedir(dd);
+    if (st != SL_OK) goto out;
+    if (list.oom) { st = sl_err_oom(err); goto out; }
+    if ((st = sl_ckpt_file_write(lpath, SL_CKPT_KIND_STATE_DIR, list.data, list.len, err)) != SL_OK)
+        goto out;
+    /* A re-run replaces an earlier attempt's directory; the version is not
+     * committed yet, so the moment without one is harmless. */
+    if (sl_ckpt_file_exists(final)) sl_ckpt_dir_remove_flat(final);
+    if (rename(tmp, final) != 0) {
+        st = sl_err(err, SL_ERR_IO, "checkpoint: cannot rename %s to %s: %s", tmp, final,
+                    strerror(errno));
+        goto out;
+    }
+    char *snap = state_path(log, op_id, version, true), *delta = state_path(log, op_id, version, false);
+    if (snap) unlink(snap);
+    if (delta) unlink(delta);
+    sl_free(snap);
+    sl_free(delta);
+    st = sl_ckpt_dir_sync(d, err);
+out:
+    sl_buf_fini(&list);
+    sl_free(d);
+    sl_free(final);
+    sl_free(lpath);
+    return st;
+}
+
+/* Checks a directory snapshot against its checksummed file list: every
+ * listed file present with its size.  (File contents carry RocksDB's own
+ * block checksums, verified as they are read.) */
+static sl_status verify_snapdir(const char *dir, sl_error *err)
+{
+    char *lpath = path_join(dir, SNAPDIR_LIST);
+    if (!lpath) return sl_err_oom(err);
+    void *text;
+    size_t len;
+    sl_status st = sl_ckpt_file_read(lpath, SL_CKPT_KIND_STATE_DIR, &text, &len, err);
+    if (st == SL_ERR_IO && !sl_ckpt_file_exists(lpath))
+        st = sl_err(err, SL_ERR_CHECKPOINT, "checkpoint state directory %s has no file list", dir);
+    sl_free(lpath);
+    if (st != SL_OK) return st;
+    char *p = text, *e = p + len;
+    if (len < 3 || memcmp(p, "v1\n", 3) != 0) {
+        st = sl_err(err, SL_ERR_CHECKPOINT, "checkpoint state directory %s: bad file list", dir);
+        goto out;
+    }
+    for (p += 3; p < e && st == SL_OK;) {
+        char *nl = memchr(p, '\n', (size_t)(e - p)), *sp;
+        if (!nl || !(sp = memchr(p, ' ', (size_t)(nl - p)))) {
+            st = sl_err(err, SL_ERR_CHECKPOINT, "checkpoint state directory %s: bad file list", dir);
+            break;
+        }
+        *sp = *nl = 0;
+        long long want = strtoll(sp + 1, NULL, 10);
+        char *fp = path_join(dir, p);
+        struct stat stt;
+        if (!fp) st = sl_err_oom(err);
+        else if (stat(fp, &stt) != 0 || stt.st_size != want)
+            st = sl_err(err, SL_ERR_CHECKPOINT,
+                        "checkpoint state file %s is missing or has the wrong size", fp);
+        sl_free(fp);
+        p = nl + 1;
+    }
+out:
+    sl_free(text);
+    return st;
+}
+
+static sl_status purge_snapdirs(const char *d, int64_t below, sl_error *err)
+{
+    idlist l;
+    sl_status st = list_numbers(d, ".snapdir", &l, err);
+    for (size_t i = 0; st == SL_OK && i < l.n && l.v[i] < below; i++) {
+        char *p = path_fmt("%s/%" PRId64 ".snapdir", d, l.v[i]);
+        if (!p) { st = sl_err_oom(err); break; }
+        sl_ckpt_dir_remove_flat(p);
+        sl_free(p);
+    }
+    sl_free(l.v);
     return st;
 }
 
@@ -1143,14 +1334,15 @@ sl_status sl_ckpt_log_purge(sl_ckpt_log *log, int64_t current, sl_error *err)
         char *d = path_join(dstate, de->d_name);
         idlist snaps;
         if (!d) { st = sl_err_oom(err); break; }
-        st = list_numbers(d, ".snapshot", &snaps, err);
+        st = list_snaps(d, &snaps, err);
         if (st == SL_OK) {
             int64_t base = -1; /* the snapshot the oldest kept batch rebuilds from */
             for (size_t i = 0; i < snaps.n; i++)
                 if (snaps.v[i] <= oldest) base = snaps.v[i];
             sl_free(snaps.v);
-            if (base > 0 && (st = purge_numbered(d, ".delta", base + 1, err)) == SL_OK)
-                st = purge_numbered(d, ".snapshot", base, err);
+            if (base > 0 && (st = purge_numbered(d, ".delta", base + 1, err)) == SL_OK &&
+                (st = purge_numbered(d, ".snapshot", base, err)) == SL_OK)
+                st = purge_snapdirs(d, base, err);
         }
         sl_free(d);
     }

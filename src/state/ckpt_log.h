@@ -8,6 +8,7 @@
  *     <dir>/commits/<batch>           written AFTER every sink committed the batch
  *     <dir>/state/<op>/<v>.snapshot   an operator's whole state after batch v
  *     <dir>/state/<op>/<v>.delta      the changes batch v made to it
+ *     <dir>/state/<op>/<v>.snapdir/   a directory snapshot (RocksDB checkpoint)
  *     <dir>/.lock                     held (flock) while a query runs here
  *
  * Every file is an atomic, checksummed sl_ckpt_file.  Offsets and commits are
@@ -134,11 +135,28 @@ typedef struct sl_ckpt_state_part {
     bool snapshot;
     void *data; /* owned by the chain */
     size_t len;
+    char *dir;  /* a directory snapshot (then data is NULL): its path, owned
+                   by the chain; the files are verified against their list
+                   and must be treated as read-only */
 } sl_ckpt_state_part;
 
 /* What to apply, in order, to rebuild an operator's state after a batch:
- * parts[0] is a snapshot, the rest deltas of the consecutive versions after
- * it.  n == 0: the operator has no state yet. */
+ * parts[0] is a snapshot (bytes, or a directory), the rest deltas of the
+ * consecutive versions after it.  n == 0: the operator has no state yet. */
+/* Directory snapshots, for backends whose snapshot is a set of files
+ * (RocksDB checkpoints) rather than bytes: begin returns a path that does
+ * not exist yet (*out_tmp, caller frees with sl_free) in which the backend
+ * creates the directory and its files (flat, no subdirectories); commit
+ * fsyncs every file, records names and sizes in a checksummed list
+ * (_sluice_files) and renames the directory to
+ * state/<op_id>/<version>.snapdir atomically.  On failure after begin call
+ * abort, which removes the temporary directory. */
+sl_status sl_ckpt_log_state_dir_begin(sl_ckpt_log *log, const char *op_id, int64_t version,
+                                      char **out_tmp, sl_error *err);
+sl_status sl_ckpt_log_state_dir_commit(sl_ckpt_log *log, const char *op_id, int64_t version,
+                                       const char *tmp, sl_error *err);
+void sl_ckpt_log_state_dir_abort(const char *tmp);
+
 typedef struct sl_ckpt_state_chain {
     int n;
     sl_ckpt_state_part *parts;

@@ -343,6 +343,17 @@ sl_status sl_kv_checkpoint(sl_kv *kv, sl_ckpt_log *log, const char *op_id, sl_er
 {
     int64_t v = kv->open_version >= 0 ? kv->open_version : kv->version + 1;
     bool snap = sl_ckpt_log_state_wants_snapshot(log, op_id, v);
+    if (snap && kv->be->export_dir) {
+        char *tmp;
+        sl_status st = sl_kv_commit(kv, NULL, err);
+        if (st == SL_OK && (st = sl_ckpt_log_state_dir_begin(log, op_id, v, &tmp, err)) == SL_OK) {
+            if ((st = kv->be->export_dir(kv->impl, tmp, err)) != SL_OK ||
+                (st = sl_ckpt_log_state_dir_commit(log, op_id, v, tmp, err)) != SL_OK)
+                sl_ckpt_log_state_dir_abort(tmp);
+            sl_free(tmp);
+        }
+        return st;
+    }
     sl_buf b;
     sl_buf_init(&b);
     sl_status st = sl_kv_commit(kv, snap ? NULL : &b, err);
@@ -350,6 +361,13 @@ sl_status sl_kv_checkpoint(sl_kv *kv, sl_ckpt_log *log, const char *op_id, sl_er
     if (st == SL_OK) st = sl_ckpt_log_write_state(log, op_id, v, snap, b.data, b.len, err);
     sl_buf_fini(&b);
     return st;
+}
+
+static sl_status put_pair(void *ctx, const void *k, size_t kl, const void *v, size_t vl,
+                          sl_error *err)
+{
+    sl_kv *kv = ctx;
+    return kv->be->put(kv->impl, k, kl, v, vl, err);
 }
 
 sl_status sl_kv_restore(sl_kv *kv, const sl_ckpt_state_chain *chain, sl_error *err)
@@ -361,8 +379,14 @@ sl_status sl_kv_restore(sl_kv *kv, const sl_ckpt_state_chain *chain, sl_error *e
     kv->open_version = -1;
     for (int i = 0; i < chain->n; i++) {
         const sl_ckpt_state_part *part = &chain->parts[i];
-        st = part->snapshot ? sl_kv_load(kv, part->data, part->len, err)
-                            : sl_kv_apply_delta(kv, part->data, part->len, err);
+        if (part->dir) {
+            st = kv->be->import_dir ? kv->be->import_dir(kv->impl, part->dir, err)
+                                    : sl_kv_rocksdb_scan_dir(part->dir, put_pair, kv, err);
+            if (st == SL_OK) kv->version = part->version;
+        } else {
+            st = part->snapshot ? sl_kv_load(kv, part->data, part->len, err)
+                                : sl_kv_apply_delta(kv, part->data, part->len, err);
+        }
         if (st != SL_OK) {
             sl_err_prefix(err, "state version %" PRId64, part->version);
             return st;

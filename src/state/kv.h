@@ -84,7 +84,9 @@ sl_status sl_kv_apply_delta(sl_kv *kv, const void *data, size_t len, sl_error *e
 
 /* Driver glue: commits the open version and writes it to the checkpoint as
  * state/<op_id>/<version>, a snapshot when the log asks for one, else the
- * delta. */
+ * delta.  RocksDB snapshots are directory snapshots (a RocksDB checkpoint,
+ * hard-linked SST files), the memory backend's are bytes; either restores
+ * into either backend. */
 sl_status sl_kv_checkpoint(sl_kv *kv, sl_ckpt_log *log, const char *op_id, sl_error *err);
 /* Replaces the content with the state the chain rebuilds (empty chain:
  * empty store) and sets the version to the chain's. */

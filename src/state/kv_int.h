@@ -20,6 +20,11 @@ typedef struct sl_kv_backend {
     bool (*iter_next)(void *it, const void **k, size_t *kl, const void **v, size_t *vl);
     void (*iter_free)(void *it);
     void (*free)(void *impl);
+    /* Optional (NULL when the backend snapshots as bytes): writes a
+     * directory snapshot into `path`, which must not exist yet. */
+    sl_status (*export_dir)(void *impl, const char *path, sl_error *err);
+    /* Optional: replaces the content with a directory snapshot. */
+    sl_status (*import_dir)(void *impl, const char *path, sl_error *err);
 } sl_kv_backend;
 
 /* ---- the hash table ----------------------------------------------------- */
@@ -51,5 +56,11 @@ void *sl_kv_mem_open(sl_error *err);
 /* NULL with err filled when RocksDB is unavailable or fails to open. */
 extern const sl_kv_backend sl_kv_rocksdb_backend;
 void *sl_kv_rocksdb_open(const char *path, sl_error *err);
+/* Calls fn for every pair of a RocksDB directory snapshot (read through a
+ * private copy in $TMPDIR or /tmp, the snapshot itself stays untouched):
+ * how a store of another backend restores one. */
+typedef sl_status (*sl_kv_pair_fn)(void *ctx, const void *k, size_t kl, const void *v,
+                                   size_t vl, sl_error *err);
+sl_status sl_kv_rocksdb_scan_dir(const char *dir, sl_kv_pair_fn fn, void *ctx, sl_error *err);
 
 #endif

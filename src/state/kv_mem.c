@@ -227,7 +227,7 @@ static void mem_free(void *impl) { sl_kv_hash_free(impl); }
 
 const sl_kv_backend sl_kv_mem_backend = {
     "memory", mem_put, mem_get, mem_del, mem_clear, mem_count,
-    mem_iter_new, mem_iter_next, mem_iter_free, mem_free,
+    mem_iter_new, mem_iter_next, mem_iter_free, mem_free, NULL, NULL,
 };
 
 void *sl_kv_mem_open(sl_error *err)
