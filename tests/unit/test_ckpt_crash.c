@@ -20,6 +20,7 @@
 #include "state/kv.h"
 #include "state/manifest.h"
 
+#include <dirent.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -230,6 +231,18 @@ static void crash_pipeline(int *sl_test_failed, const char *backend, unsigned se
     if (getenv("SL_TEST_VERBOSE"))
         fprintf(stderr, "  %s: %d runs, %d kills, %zu output bytes\n", backend, runs, kills,
                 strlen(got));
+    /* Retention held under the kills: the state directory keeps the newest
+     * snapshot at or below the oldest retained batch and what follows. */
+    int last = (N_EVENTS + PER_BATCH - 1) / PER_BATCH - 1, oldest = last - 3 + 1;
+    int base = oldest - oldest % 4;
+    char sdir[300];
+    snprintf(sdir, sizeof sdir, "%s/ckpt/state/sum0", root);
+    DIR *d = opendir(sdir);
+    int entries = 0;
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL) entries += de->d_name[0] != '.';
+    if (d) closedir(d);
+    CHECK_INT(entries, last - base + 1);
     free(want);
     free(got);
     char cmd[300];

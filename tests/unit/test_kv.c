@@ -5,10 +5,13 @@
 #include "core/buf.h"
 #include "core/mem.h"
 #include "core/status.h"
+#include "state/ckpt_file.h"
 #include "state/ckpt_log.h"
 #include "state/kv.h"
 
+#include <dirent.h>
 #include <inttypes.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -232,6 +235,39 @@ static void kv_behaviour(int *sl_test_failed, const char *backend, const char *o
         CHECK(same_content(kv, &at[v]));
         sl_ckpt_state_chain_fini(&ch);
     }
+    /* Snapshot form: RocksDB checkpoints as directories, memory as bytes. */
+    bool rdb = !strcmp(backend, "rocksdb");
+    for (int v = 0; v < VERSIONS; v += 4) {
+        char p[400];
+        snprintf(p, sizeof p, "%s/state/op1/%d.snapdir/_sluice_files", ck, v);
+        CHECK(sl_ckpt_file_exists(p) == rdb);
+        snprintf(p, sizeof p, "%s/state/op1/%d.snapshot", ck, v);
+        CHECK(sl_ckpt_file_exists(p) == !rdb);
+    }
+    if (rdb) {
+        /* A damaged directory snapshot is refused, naming the file. */
+        char sd[400], victim[700] = "";
+        snprintf(sd, sizeof sd, "%s/state/op1/16.snapdir", ck);
+        DIR *d = opendir(sd);
+        REQUIRE(d);
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL)
+            if (strstr(de->d_name, ".sst")) snprintf(victim, sizeof victim, "%s/%s", sd, de->d_name);
+        closedir(d);
+        REQUIRE(victim[0]);
+        struct stat stt;
+        REQUIRE(stat(victim, &stt) == 0);
+        /* Break the hard link first: the live database shares the inode. */
+        char cmd[3000];
+        snprintf(cmd, sizeof cmd, "cp '%s' '%s.x' && mv '%s.x' '%s'", victim, victim, victim, victim);
+        REQUIRE(system(cmd) == 0);
+        REQUIRE(truncate(victim, stt.st_size - 1) == 0);
+        sl_ckpt_state_chain ch;
+        CHECK(sl_ckpt_log_load_state(log, "op1", 17, &ch, &err) == SL_ERR_CHECKPOINT);
+        CHECK(strstr(err.msg, victim) != NULL);
+        sl_ckpt_state_chain_fini(&ch);
+    }
+
     /* An empty chain restores an empty store. */
     sl_ckpt_state_chain empty = {0, NULL, -1};
     CHECK(sl_kv_restore(kv, &empty, &err) == SL_OK);
