@@ -109,7 +109,7 @@ int cmd_broker(int argc, char **argv)
 {
     const char *topics = NULL, *port_file = NULL, *v;
     int n_brokers = 1;
-    for (int i = 0; i < argc; i++) {
+    for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             broker_usage(stdout);
             return 0;
@@ -198,7 +198,7 @@ int cmd_produce(int argc, char **argv)
         return 1;
     }
     const char *v;
-    for (int i = 0; i < argc; i++) {
+    for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             produce_usage(stdout);
@@ -356,7 +356,7 @@ int cmd_consume(int argc, char **argv)
     co.connect_timeout_ms = 10000;
     int json = 0;
     const char *v;
-    for (int i = 0; i < argc; i++) {
+    for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             consume_usage(stdout);

@@ -634,7 +634,11 @@ static sl_status read_ranges(reader *r, prange *pr, int n, sl_error *err)
     for (int i = 0; i < n && !st; i++) {
         int64_t next = pr[i].begin, deadline = 0;
         while (next < pr[i].until && !st) {
-            ssize_t got = rd_kafka_consume_batch_queue(pr[i].q, 200, msgs, 1024);
+            /* The call waits until it has as many as asked for (or times
+             * out): never ask for more than the range still holds. */
+            int64_t left = pr[i].until - next;
+            size_t want = left < 1024 ? (size_t)left : 1024;
+            ssize_t got = rd_kafka_consume_batch_queue(pr[i].q, 200, msgs, want);
             if (got <= 0) {
                 /* Errors not tied to a partition come on the consumer queue. */
                 rd_kafka_message_t *m = rd_kafka_consumer_poll(ks->rk, 0);

@@ -1,8 +1,5 @@
-# Shared by the 2xx-kafka-* script tests (sourced, not run): finds a `sluice`
-# that knows the Kafka subcommands, starts an embedded broker and stops it.
-#
-# Until cli/main.c dispatches broker/produce/consume, a stand-in built from
-# bench/kafka_cli_main.c against $BUILD/libsluice.a is used instead.
+# Shared by the 2xx-kafka-* script tests (sourced, not run): starts an
+# embedded broker (`sluice broker`) and stops it when the test exits.
 : "${ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}" "${BUILD:=$ROOT/build}" "${SLUICE:=$BUILD/sluice}"
 command -v kcat >/dev/null || { echo "skip: kcat not installed"; exit 77; }
 PY=/usr/bin/python3
@@ -15,15 +12,6 @@ kafka_cleanup() {
 trap kafka_cleanup EXIT
 
 SK=$SLUICE
-if ! "$SK" broker --help 2>/dev/null | grep -q port-file; then
-    SK=$T/sluice-kafka
-    SAN=
-    case "$BUILD" in *asan*) SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" ;; esac
-    cc -std=c11 -D_GNU_SOURCE -I"$ROOT/include" $SAN -o "$SK" "$ROOT/bench/kafka_cli_main.c" \
-        "$ROOT/cli/cmd_kafka.c" "$BUILD/libsluice.a" \
-        -lrdkafka -lsnappy -lzstd -lz -lpcre2-8 -lmicrohttpd -lm -lpthread ||
-        { echo "FAIL: cannot build the Kafka stand-in CLI"; exit 1; }
-fi
 
 # start_broker TOPICS: runs `sluice broker` and sets BS to its address once
 # the port file appears (awaited, bounded).
