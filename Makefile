@@ -82,7 +82,14 @@ build/fuzz/parquet_fuzz: fuzz/parquet_fuzz.c $(PQ_FUZZ_SRC)
 	@mkdir -p $(dir $@)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE $(INC) \
 	  $^ -lsnappy -lzstd -lz -lm -o $@
-fuzz: build/fuzz/parquet_fuzz
+# libFuzzer target for the JSON/CSV parsers, writers and text conversions.
+FMT_FUZZ_SRC := src/format/format.c src/format/json.c src/format/csv.c src/core/textconv.c \
+	src/core/mem.c src/core/status.c src/core/buf.c src/core/options.c src/core/column.c
+build/fuzz/format_fuzz: fuzz/format_fuzz.c $(FMT_FUZZ_SRC)
+	@mkdir -p $(dir $@)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE $(INC) \
+	  $^ -lm -o $@
+fuzz: build/fuzz/parquet_fuzz build/fuzz/format_fuzz
 
 # Dashboard server with a fake provider (tests/tools/dashboard_fake.c), for
 # the dashboard script and browser tests.

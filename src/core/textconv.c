@@ -522,6 +522,9 @@ size_t sl_timestamp_format(int64_t us, const char *pattern, char *buf, size_t bu
         default: /* unknown letters are printed as they are */
             for (int k = 0; k < cnt && k < 60; k++) tmp[len++] = c;
         }
+        /* snprintf returns the untruncated length: clamp to what is in tmp */
+        if (len < 0) len = 0;
+        if (len > (int)sizeof tmp - 1) len = (int)sizeof tmp - 1;
         PUT(tmp, (size_t)len);
     }
 #undef PUT
