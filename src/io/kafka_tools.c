@@ -450,7 +450,9 @@ SL_EXPORT sl_status sl_kafka_produce(const sl_kafka_produce_opts *po, const vola
     }
     if (st) goto out;
 
-    const char *extra[] = {"enable.idempotence", "true", "linger.ms", "5", NULL};
+    /* Keyless rows spread evenly over the partitions, not in sticky runs. */
+    const char *extra[] = {"enable.idempotence", "true", "linger.ms", "5",
+                           "sticky.partitioning.linger.ms", "0", NULL};
     rd_kafka_conf_t *conf;
     if ((st = sl_kafka_conf_new(NULL, po->bootstrap, extra, &conf, err))) goto out;
     rd_kafka_conf_set_dr_msg_cb(conf, produce_dr_cb);
