@@ -224,6 +224,8 @@ sl_status sl_model_load(const char *path, sl_model **out_model, sl_error *err)
     } else {
         st = sl_err(err, SL_ERR_MODEL, "model path %s does not exist", path);
     }
+    for (int t = 0; st == SL_OK && t < m->ens.n_trees; t++)
+        if (sl_mdl_tree_compile(&m->ens.trees[t]) < 0) st = sl_err_oom(err);
     if (st == SL_OK && m->n_slots == 0 && !m->slots) {
         m->slots = sl_calloc(1, sizeof *m->slots);
         if (!m->slots) st = sl_err_oom(err);

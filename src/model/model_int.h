@@ -66,10 +66,21 @@ typedef struct sl_mdl_node {
     int32_t dflt;      /* XGBoost: where NaN goes */
 } sl_mdl_node;
 
+/* The compact form the walks read (built by sl_mdl_tree_compile once the
+ * model is final): child[0] left, child[1] right, child[2] where NaN goes
+ * (XGBoost); for leaves thr holds the leaf value and every child is the
+ * leaf itself.  24 bytes, so a depth-6 tree's top levels share cache lines. */
+typedef struct sl_mdl_wnode {
+    double thr;
+    int32_t slot;
+    int32_t child[3];
+} sl_mdl_wnode;
+
 typedef struct sl_mdl_tree {
     int32_t n_nodes;
     int32_t depth;          /* longest root-to-leaf path in edges */
     sl_mdl_node *nodes;
+    sl_mdl_wnode *wnodes;
     /* Spark categorical splits: node i goes left iff its value is one of
      * cats[cat_off[i] .. cat_off[i] + n_cat[i]); n_cat[i] < 0: continuous.
      * NULL when the tree has no categorical split. */
@@ -212,6 +223,8 @@ void sl_mdl_ens_predict(const sl_model *m, const double *x, int stride, int n, d
 void sl_mdl_linear_predict(const sl_model *m, const double *x, int stride, int n, double *out);
 
 void sl_mdl_tree_fini(sl_mdl_tree *t);
+/* Builds t->wnodes from t->nodes. Returns -1 on OOM. */
+int sl_mdl_tree_compile(sl_mdl_tree *t);
 /* Sets depth and self-loops leaves; checks child indices (SL_ERR_MODEL). */
 sl_status sl_mdl_tree_finish(sl_mdl_tree *t, const char *what, sl_error *err);
 

@@ -20,6 +20,7 @@
 void sl_mdl_tree_fini(sl_mdl_tree *t)
 {
     sl_free(t->nodes);
+    sl_free(t->wnodes);
     sl_free(t->cat_off);
     sl_free(t->n_cat);
     sl_free(t->cats);
@@ -72,15 +73,44 @@ sl_status sl_mdl_tree_finish(sl_mdl_tree *t, const char *what, sl_error *err)
     return st;
 }
 
+int sl_mdl_tree_compile(sl_mdl_tree *t)
+{
+    sl_free(t->wnodes);
+    t->wnodes = sl_malloc(sizeof *t->wnodes * (size_t)t->n_nodes);
+    if (!t->wnodes) return -1;
+    for (int32_t k = 0; k < t->n_nodes; k++) {
+        const sl_mdl_node *nd = &t->nodes[k];
+        sl_mdl_wnode *w = &t->wnodes[k];
+        bool leaf = nd->left == k;
+        w->thr = leaf ? nd->value : nd->thr;
+        w->slot = nd->slot;
+        w->child[0] = nd->left;
+        w->child[1] = nd->right;
+        w->child[2] = nd->dflt;
+    }
+    return 0;
+}
+
 #define LANES 8
+
+/* One step. Spark: right iff !(v <= thr), so NaN goes right. XGBoost: left
+ * iff v < thr, NaN to child[2]: !(v < thr) is 1 for NaN, plus 1. Written
+ * as index arithmetic so the compiler emits no branch. */
+#define STEP_SPARK(w, xr, k) ((w)[k].child[!((xr)[(w)[k].slot] <= (w)[k].thr)])
+static inline int32_t step_xgb(const sl_mdl_wnode *w, const double *xr, int32_t k)
+{
+    double v = xr[w[k].slot];
+    return w[k].child[!(v < w[k].thr) + (v != v)];
+}
 
 void sl_mdl_tree_walk_spark(const sl_mdl_tree *t, const double *x, int stride, int n,
                             int32_t *leaf)
 {
-    const sl_mdl_node *nodes = t->nodes;
+    const sl_mdl_wnode *w = t->wnodes;
     const int depth = t->depth;
     if (t->n_cat) {
         /* Categorical splits present: the general walk. */
+        const sl_mdl_node *nodes = t->nodes;
         for (int i = 0; i < n; i++) {
             const double *xr = x + (size_t)i * stride;
             int32_t k = 0;
@@ -103,54 +133,51 @@ void sl_mdl_tree_walk_spark(const sl_mdl_tree *t, const double *x, int stride, i
     }
     int i = 0;
     for (; i + LANES <= n; i += LANES) {
-        int32_t k[LANES] = {0};
-        const double *xr = x + (size_t)i * stride;
+        const double *x0 = x + (size_t)i * stride;
+        const double *x1 = x0 + stride, *x2 = x1 + stride, *x3 = x2 + stride;
+        const double *x4 = x3 + stride, *x5 = x4 + stride, *x6 = x5 + stride, *x7 = x6 + stride;
+        int32_t k0 = 0, k1 = 0, k2 = 0, k3 = 0, k4 = 0, k5 = 0, k6 = 0, k7 = 0;
         for (int d = 0; d < depth; d++) {
-            for (int j = 0; j < LANES; j++) {
-                const sl_mdl_node *nd = &nodes[k[j]];
-                k[j] = xr[(size_t)j * stride + nd->slot] <= nd->thr ? nd->left : nd->right;
-            }
+            k0 = STEP_SPARK(w, x0, k0); k1 = STEP_SPARK(w, x1, k1);
+            k2 = STEP_SPARK(w, x2, k2); k3 = STEP_SPARK(w, x3, k3);
+            k4 = STEP_SPARK(w, x4, k4); k5 = STEP_SPARK(w, x5, k5);
+            k6 = STEP_SPARK(w, x6, k6); k7 = STEP_SPARK(w, x7, k7);
         }
-        memcpy(leaf + i, k, sizeof k);
+        leaf[i] = k0; leaf[i + 1] = k1; leaf[i + 2] = k2; leaf[i + 3] = k3;
+        leaf[i + 4] = k4; leaf[i + 5] = k5; leaf[i + 6] = k6; leaf[i + 7] = k7;
     }
     for (; i < n; i++) {
         const double *xr = x + (size_t)i * stride;
         int32_t k = 0;
-        for (int d = 0; d < depth; d++) {
-            const sl_mdl_node *nd = &nodes[k];
-            k = xr[nd->slot] <= nd->thr ? nd->left : nd->right;
-        }
+        for (int d = 0; d < depth; d++) k = STEP_SPARK(w, xr, k);
         leaf[i] = k;
     }
-}
-
-static inline int32_t xgb_step(const sl_mdl_node *nd, double v)
-{
-    int32_t lr = v < nd->thr ? nd->left : nd->right;
-    return v != v ? nd->dflt : lr;
 }
 
 void sl_mdl_tree_walk_xgb(const sl_mdl_tree *t, const double *x, int stride, int n,
                           int32_t *leaf)
 {
-    const sl_mdl_node *nodes = t->nodes;
+    const sl_mdl_wnode *w = t->wnodes;
     const int depth = t->depth;
     int i = 0;
     for (; i + LANES <= n; i += LANES) {
-        int32_t k[LANES] = {0};
-        const double *xr = x + (size_t)i * stride;
+        const double *x0 = x + (size_t)i * stride;
+        const double *x1 = x0 + stride, *x2 = x1 + stride, *x3 = x2 + stride;
+        const double *x4 = x3 + stride, *x5 = x4 + stride, *x6 = x5 + stride, *x7 = x6 + stride;
+        int32_t k0 = 0, k1 = 0, k2 = 0, k3 = 0, k4 = 0, k5 = 0, k6 = 0, k7 = 0;
         for (int d = 0; d < depth; d++) {
-            for (int j = 0; j < LANES; j++) {
-                const sl_mdl_node *nd = &nodes[k[j]];
-                k[j] = xgb_step(nd, xr[(size_t)j * stride + nd->slot]);
-            }
+            k0 = step_xgb(w, x0, k0); k1 = step_xgb(w, x1, k1);
+            k2 = step_xgb(w, x2, k2); k3 = step_xgb(w, x3, k3);
+            k4 = step_xgb(w, x4, k4); k5 = step_xgb(w, x5, k5);
+            k6 = step_xgb(w, x6, k6); k7 = step_xgb(w, x7, k7);
         }
-        memcpy(leaf + i, k, sizeof k);
+        leaf[i] = k0; leaf[i + 1] = k1; leaf[i + 2] = k2; leaf[i + 3] = k3;
+        leaf[i + 4] = k4; leaf[i + 5] = k5; leaf[i + 6] = k6; leaf[i + 7] = k7;
     }
     for (; i < n; i++) {
         const double *xr = x + (size_t)i * stride;
         int32_t k = 0;
-        for (int d = 0; d < depth; d++) k = xgb_step(&nodes[k], xr[nodes[k].slot]);
+        for (int d = 0; d < depth; d++) k = step_xgb(w, xr, k);
         leaf[i] = k;
     }
 }
@@ -207,7 +234,7 @@ void sl_mdl_ens_predict(const sl_model *m, const double *x, int stride, int n, d
             sl_mdl_tree_walk_xgb(tr, x, stride, n, leaf);
             int grp = e->group ? e->group[t] : 0;
             for (int i = 0; i < n; i++)
-                margin[(size_t)i * g + grp] += (float)tr->nodes[leaf[i]].value;
+                margin[(size_t)i * g + grp] += (float)tr->wnodes[leaf[i]].thr;
         }
         xgb_finish(m, margin, n, out);
         return;
@@ -223,12 +250,12 @@ void sl_mdl_ens_predict(const sl_model *m, const double *x, int stride, int n, d
         case SL_MDL_GBT_CLS:
         case SL_MDL_GBT_REG: {
             double w = e->weights[t];
-            for (int i = 0; i < n; i++) acc[i] += w * tr->nodes[leaf[i]].value;
+            for (int i = 0; i < n; i++) acc[i] += w * tr->wnodes[leaf[i]].thr;
             break;
         }
         case SL_MDL_RF_REG:
         case SL_MDL_DT_REG:
-            for (int i = 0; i < n; i++) acc[i] += tr->nodes[leaf[i]].value;
+            for (int i = 0; i < n; i++) acc[i] += tr->wnodes[leaf[i]].thr;
             break;
         case SL_MDL_RF_CLS:
         case SL_MDL_DT_CLS:
