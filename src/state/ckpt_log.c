@@ -933,12 +933,14 @@ sl_status sl_ckpt_log_read_commit(sl_ckpt_log *log, int64_t batch,
 void sl_ckpt_recovery_fini(sl_ckpt_recovery *rec)
 {
     sl_ckpt_offsets_fini(&rec->offsets);
+    sl_ckpt_offsets_fini(&rec->start);
 }
 
 sl_status sl_ckpt_log_recover(sl_ckpt_log *log, sl_ckpt_recovery *out, sl_error *err)
 {
     memset(out, 0, sizeof *out);
     sl_ckpt_offsets_init(&out->offsets);
+    sl_ckpt_offsets_init(&out->start);
     out->last_committed = -1;
     idlist offs = {0}, coms = {0};
     char *doff = path_join(log->dir, "offsets"), *dcom = path_join(log->dir, "commits");
@@ -965,6 +967,9 @@ sl_status sl_ckpt_log_recover(sl_ckpt_log *log, sl_ckpt_recovery *out, sl_error 
     out->last_committed = last_com;
     if (last_com >= 0 &&
         (st = sl_ckpt_log_read_commit(log, last_com, &out->next_watermark_us, err)) != SL_OK)
+        goto out;
+    if (last_com >= 0 &&
+        (st = sl_ckpt_log_read_offsets(log, last_com, &out->start, err)) != SL_OK)
         goto out;
     if (last_off > last_com) {
         out->rerun = true;

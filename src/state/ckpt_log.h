@@ -109,6 +109,9 @@ typedef struct sl_ckpt_recovery {
     sl_ckpt_offsets offsets;   /* rerun: next_batch's logged end offsets;
                                   otherwise last_committed's (where the next
                                   range starts); batch_id -1 when none */
+    sl_ckpt_offsets start;     /* always last_committed's end offsets, i.e.
+                                  where next_batch's range starts, rerun or
+                                  not; batch_id -1 when none */
     int64_t next_watermark_us; /* from the last commit (0 when none) */
 } sl_ckpt_recovery;
 

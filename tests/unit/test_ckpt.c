@@ -476,6 +476,8 @@ TEST(ckpt_log_recovery)
     CHECK_INT(rec.offsets.n_sources, 2);
     CHECK_STR(sl_ckpt_offsets_get(&rec.offsets, "bureau"), "{\"bureau_data\":{\"0\":30,\"1\":33}}");
     CHECK_STR(sl_ckpt_offsets_get(&rec.offsets, "cust \"quoted\""), "{\"customer_data\":{\"0\":9}}");
+    CHECK_INT(rec.start.batch_id, 2); /* the re-run's range starts where 2 ended */
+    CHECK_STR(sl_ckpt_offsets_get(&rec.start, "bureau"), "{\"bureau_data\":{\"0\":20,\"1\":22}}");
     sl_ckpt_recovery_fini(&rec);
 
     REQUIRE(sl_ckpt_log_write_commit(log, 3, 42, &err) == SL_OK);

@@ -68,10 +68,7 @@ static int driver_run(const char *root, const char *backend)
         sl_status st = sl_kv_restore(kv, &ch, &err);
         sl_ckpt_state_chain_fini(&ch);
         if (st != SL_OK) goto fail;
-        sl_ckpt_offsets prev;
-        if (sl_ckpt_log_read_offsets(log, rec.last_committed, &prev, &err) != SL_OK) goto fail;
-        start_off = strtoll(sl_ckpt_offsets_get(&prev, "gen"), NULL, 10);
-        sl_ckpt_offsets_fini(&prev);
+        start_off = strtoll(sl_ckpt_offsets_get(&rec.start, "gen"), NULL, 10);
     }
     for (int64_t b = rec.next_batch;; b++) {
         int64_t end_off;
