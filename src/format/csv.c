@@ -191,6 +191,12 @@ sl_status sl_format_csv_parse(sl_format *f, const char *rec, size_t len,
                               sl_batch *out, int64_t *out_rows, sl_error *err)
 {
     *out_rows = 0;
+    /* A UTF-8 byte-order mark (spreadsheet exports start with one) is not
+     * part of the first field. */
+    if (len >= 3 && !memcmp(rec, "\xef\xbb\xbf", 3)) {
+        rec += 3;
+        len -= 3;
+    }
     if (len == 0 || (len == 1 && rec[0] == '\r')) return SL_OK; /* blank line */
     int nf = split(f, rec, len);
     if (nf == -2) return sl_err_oom(err);

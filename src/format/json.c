@@ -580,6 +580,8 @@ sl_status sl_format_json_parse(sl_format *f, const char *rec, size_t len,
 {
     scan sc = {rec, 0, len};
     *out_rows = 0;
+    /* a UTF-8 byte-order mark at the start of a file's first line */
+    if (len >= 3 && !memcmp(rec, "\xef\xbb\xbf", 3)) sc.i = 3;
     skip_ws(&sc);
     if (sc.i >= sc.n) return SL_OK; /* blank lines are skipped, as Spark does */
     f->stats.records++;

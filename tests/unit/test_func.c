@@ -2,6 +2,7 @@
  * out by hand from its documented semantics. */
 #include "test.h"
 
+#include "core/mem.h"
 #include "core/status.h"
 #include "exec/func.h"
 
@@ -241,4 +242,63 @@ TEST(func_vector_nulls)
     sl_col_unref(out);
     sl_col_unref(a);
     sl_col_unref(b);
+}
+
+TEST(func_oom_every_allocation)
+{
+    /* Fails each allocation of several kernels and casts in turn: each ends
+     * in SL_ERR_NOMEM or success, never a crash (leaks show under ASan). */
+    sl_col *s = sl_col_new(SL_TYPE_STRING), *p = sl_col_new(SL_TYPE_STRING),
+           *r = sl_col_new(SL_TYPE_STRING), *d = sl_col_new(SL_TYPE_DOUBLE);
+    for (int i = 0; i < 300; i++) {
+        char t[32];
+        int n = snprintf(t, sizeof t, "row %d, %d", i, i * 7);
+        if (i % 11 == 0) sl_col_append_null(s); else sl_col_append_str(s, t, (size_t)n);
+        sl_col_append_str(p, "(\\d+)", 5);
+        sl_col_append_str(r, "<$1>", 4);
+        sl_col_append_f64(d, i * 1.25);
+    }
+    const char *fns[] = {"regexp_replace", "concat_ws", "upper", "coalesce", "rlike"};
+    int n_ok = 0, n_oom = 0, other = 0;
+    for (int k = 0; k < 5; k++) {
+        const sl_func_def *fn = sl_func_find(fns[k]);
+        REQUIRE(fn);
+        for (long at = 1; at < 12; at++) {
+            sl_col *args3[3] = {s, p, r};
+            sl_col *args2[2] = {p, s};
+            sl_col **args = k == 3 || k == 1 ? args2 : args3;
+            int na = k == 0 ? 3 : k == 2 ? 1 : 2;
+            void *state = NULL;
+            sl_col *out = NULL;
+            sl_error err;
+            sl_mem_fault_arm(at, 1);
+            sl_status st = fn->eval(args, na, 300, k == 4 ? SL_TYPE_BOOLEAN : SL_TYPE_STRING,
+                                    NULL, &state, &out, &err);
+            sl_mem_fault_arm(0, 0);
+            if (fn->free_state) fn->free_state(state);
+            if (st == SL_OK) { n_ok++; sl_col_unref(out); }
+            else if (st == SL_ERR_NOMEM) n_oom++;
+            else other++;
+        }
+    }
+    for (long at = 1; at < 8; at++) {
+        sl_col *out = NULL;
+        sl_error err;
+        sl_mem_fault_arm(at, 1);
+        sl_status a = sl_cast_col(d, SL_TYPE_STRING, &out, &err);
+        sl_mem_fault_arm(0, 0);
+        if (a == SL_OK) sl_col_unref(out);
+        sl_mem_fault_arm(at, 1);
+        sl_status b = sl_cast_col(s, SL_TYPE_INT, &out, &err);
+        sl_mem_fault_arm(0, 0);
+        if (b == SL_OK) sl_col_unref(out);
+        CHECK((a == SL_OK || a == SL_ERR_NOMEM) && (b == SL_OK || b == SL_ERR_NOMEM));
+    }
+    CHECK_INT(other, 0);
+    CHECK(n_oom > 0);
+    CHECK(n_ok > 0);
+    sl_col_unref(s);
+    sl_col_unref(p);
+    sl_col_unref(r);
+    sl_col_unref(d);
 }
