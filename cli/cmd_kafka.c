@@ -13,6 +13,15 @@
 #include <unistd.h>
 
 static volatile int g_stop;
+/* `sluice broker`: SIGUSR1 takes the brokers down, SIGUSR2 brings them up
+ * (for outage tests); the handler only records the request. */
+static volatile int g_down_req, g_up_req;
+
+static void on_usr(int sig)
+{
+    if (sig == SIGUSR1) g_down_req = 1;
+    else g_up_req = 1;
+}
 
 static void on_signal(int sig)
 {
@@ -85,7 +94,11 @@ static void broker_usage(FILE *f)
             "SIGINT/SIGTERM, and prints its bootstrap address. The port is chosen by the\n"
             "system (librdkafka 2.0.2 cannot listen on a given port): read it from stdout\n"
             "or from --port-file, which is written atomically once the broker listens.\n"
-            "Topics not created up front are created on first use with 4 partitions.\n");
+            "Topics not created up front are created on first use with 4 partitions.\n"
+            "The mock cluster keeps about the last 5 MB (or 100000 messages) of each\n"
+            "partition; older messages are deleted as retention would.\n"
+            "SIGUSR1 takes the broker down (connections dropped and refused), SIGUSR2\n"
+            "brings it back: for outage tests.\n");
 }
 
 static int write_port_file(const char *path, const char *text)
@@ -144,7 +157,35 @@ int cmd_broker(int argc, char **argv)
     }
     printf("%s\n", bs);
     fflush(stdout);
-    while (!g_stop) pause();
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGUSR2, &sa, NULL);
+    /* Signals are blocked except inside sigsuspend, so none slips in
+     * between a check of the flags and the wait. */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGUSR1);
+    sigaddset(&block, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &block, &old);
+    while (!g_stop) {
+        if (!g_down_req && !g_up_req) sigsuspend(&old);
+        if (g_down_req) {
+            g_down_req = 0;
+            if (sl_kafka_broker_set_down(kb, 1, err)) fprintf(stderr, "sluice broker: %s\n", sl_error_message(err));
+            else fprintf(stderr, "sluice broker: down\n");
+        }
+        if (g_up_req) {
+            g_up_req = 0;
+            if (sl_kafka_broker_set_down(kb, 0, err)) fprintf(stderr, "sluice broker: %s\n", sl_error_message(err));
+            else fprintf(stderr, "sluice broker: up\n");
+        }
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
     sl_kafka_broker_free(kb);
     if (port_file) unlink(port_file);
     sl_error_free(err);
