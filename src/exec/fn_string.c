@@ -106,6 +106,45 @@ oom:
 
 typedef enum { T_UPPER, T_LOWER, T_TRIM, T_LTRIM, T_RTRIM } xform;
 
+/* Simple case mapping of the two-byte UTF-8 letters, as Java's
+ * toUpperCase/toLowerCase map them one to one.  (Mappings that change the
+ * length, such as German sharp s to "SS", are left as they are.) */
+static uint32_t cp_upper(uint32_t c)
+{
+    if ((c >= 0xe0 && c <= 0xfe && c != 0xf7)) return c - 0x20;
+    if (c == 0xff) return 0x178;
+    if (c == 0xb5) return 0x39c;
+    if (c >= 0x100 && c <= 0x17f) {
+        if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e)) return (c & 1) ? c : c - 1;
+        if (c == 0x130 || c == 0x131 || c == 0x138 || c == 0x149) return c;
+        if (c == 0x17f) return c;
+        return (c & 1) ? c - 1 : c;
+    }
+    if (c >= 0x3b1 && c <= 0x3c9 && c != 0x3c2) return c - 0x20;
+    if (c == 0x3c2) return 0x3a3;
+    if (c >= 0x3ac && c <= 0x3af) return c == 0x3ac ? 0x386 : c - 0x25;
+    if (c >= 0x430 && c <= 0x44f) return c - 0x20;
+    if (c >= 0x450 && c <= 0x45f) return c - 0x50;
+    return c;
+}
+
+static uint32_t cp_lower(uint32_t c)
+{
+    if ((c >= 0xc0 && c <= 0xde && c != 0xd7)) return c + 0x20;
+    if (c == 0x178) return 0xff;
+    if (c >= 0x100 && c <= 0x17f) {
+        if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e)) return (c & 1) ? c + 1 : c;
+        if (c == 0x130 || c == 0x131 || c == 0x138 || c == 0x149 || c == 0x17f) return c;
+        return (c & 1) ? c : c + 1;
+    }
+    if (c >= 0x391 && c <= 0x3a9 && c != 0x3a2) return c + 0x20;
+    if (c == 0x386) return 0x3ac;
+    if (c >= 0x388 && c <= 0x38a) return c + 0x25;
+    if (c >= 0x410 && c <= 0x42f) return c + 0x20;
+    if (c >= 0x400 && c <= 0x40f) return c + 0x50;
+    return c;
+}
+
 static sl_status transform(sl_col *const *args, int64_t n_rows, xform x, sl_col **out,
                            sl_error *err)
 {
@@ -118,11 +157,21 @@ static sl_status transform(sl_col *const *args, int64_t n_rows, xform x, sl_col 
         if (x == T_UPPER || x == T_LOWER) {
             APPEND_OR_FAIL(sl_col_append_str(o, s, l));
             char *d = o->chars + o->chars_len - l;
-            /* ASCII case mapping; multi-byte characters pass unchanged. */
             for (size_t k = 0; k < l; k++) {
-                char c = d[k];
-                if (x == T_UPPER && c >= 'a' && c <= 'z') d[k] = (char)(c - 32);
-                else if (x == T_LOWER && c >= 'A' && c <= 'Z') d[k] = (char)(c + 32);
+                unsigned char c = (unsigned char)d[k];
+                if (c < 0x80) {
+                    if (x == T_UPPER && c >= 'a' && c <= 'z') d[k] = (char)(c - 32);
+                    else if (x == T_LOWER && c >= 'A' && c <= 'Z') d[k] = (char)(c + 32);
+                } else if (c >= 0xc2 && c < 0xe0 && k + 1 < l &&
+                           ((unsigned char)d[k + 1] & 0xc0) == 0x80) {
+                    /* two-byte letters (Latin-1, Latin Extended-A, Greek,
+                     * Cyrillic) map to two-byte letters, so in place */
+                    uint32_t cp = ((uint32_t)(c & 0x1f) << 6) | ((unsigned char)d[k + 1] & 0x3f);
+                    uint32_t m = x == T_UPPER ? cp_upper(cp) : cp_lower(cp);
+                    d[k] = (char)(0xc0 | (m >> 6));
+                    d[k + 1] = (char)(0x80 | (m & 0x3f));
+                    k++;
+                }
             }
         } else {
             /* Spark's trim removes the space character only. */
