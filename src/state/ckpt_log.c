@@ -1103,6 +1103,12 @@ sl_status sl_ckpt_log_load_state(sl_ckpt_log *log, const char *op_id, int64_t ve
     for (size_t i = 0; i < snaps.n; i++)
         if (snaps.v[i] <= version) base = snaps.v[i];
     bool any_delta = deltas.n && deltas.v[0] <= version;
+    /* The newest version at or below the one asked for that has a file:
+     * the chain must reach it without gaps. */
+    int64_t top = base;
+    for (size_t i = 0; i < deltas.n; i++)
+        if (deltas.v[i] <= version && deltas.v[i] > top) top = deltas.v[i];
+    version = top;
     if (base < 0) {
         if (any_delta) {
             st = sl_err(err, SL_ERR_CHECKPOINT,

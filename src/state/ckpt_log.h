@@ -166,11 +166,13 @@ typedef struct sl_ckpt_state_chain {
     int64_t version; /* the version rebuilt, -1 when n == 0 */
 } sl_ckpt_state_chain;
 
-/* Loads the chain rebuilding state version `version`: the newest snapshot at
- * or below it and every delta after that snapshot up to `version`.  When the
- * operator has no state file at or below `version`, returns an empty chain.
- * A missing link (version itself, or a delta in between) is SL_ERR_CHECKPOINT
- * naming the missing file; a corrupt file likewise. */
+/* Loads the chain rebuilding the latest state version at or below
+ * `version` (out->version says which; operators write a version every
+ * batch, an empty delta when nothing changed, so it is normally `version`
+ * itself): the newest snapshot at or below it and every delta after that
+ * snapshot.  When the operator has no state file at or below `version`,
+ * returns an empty chain.  A gap in the chain is SL_ERR_CHECKPOINT naming
+ * the missing file; a corrupt file likewise. */
 sl_status sl_ckpt_log_load_state(sl_ckpt_log *log, const char *op_id, int64_t version,
                                  sl_ckpt_state_chain *out, sl_error *err);
 void sl_ckpt_state_chain_fini(sl_ckpt_state_chain *chain);

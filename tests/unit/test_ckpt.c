@@ -659,6 +659,11 @@ TEST(ckpt_state_chain_and_retention)
     snprintf(p, sizeof p, "%s/state/agg0/%" PRId64 ".snapshot", dir, base);
     CHECK(sl_ckpt_file_exists(p));
 
+    /* Asking past the newest version gives the newest. */
+    REQUIRE(sl_ckpt_log_load_state(log, "agg0", batches + 5, &ch, &err) == SL_OK);
+    CHECK_INT(ch.version, batches - 1);
+    CHECK_INT(apply_chain(&ch), (batches - 1) * batches / 2);
+    sl_ckpt_state_chain_fini(&ch);
     /* A missing delta in the chain is named. */
     snprintf(p, sizeof p, "%s/state/agg0/%" PRId64 ".delta", dir, base + 1);
     REQUIRE(unlink(p) == 0);
