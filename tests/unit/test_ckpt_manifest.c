@@ -7,6 +7,7 @@
 #include "state/manifest.h"
 
 #include <dirent.h>
+#include <sys/wait.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -142,4 +143,58 @@ TEST(ckpt_manifest_parse_errors)
     CHECK_STR(f.paths[0], "a\\b\nc");
     CHECK_STR(f.paths[1], "d");
     sl_manifest_files_fini(&f);
+}
+
+TEST(ckpt_manifest_reader_during_compaction)
+{
+    /* A writer commits 300 batches, compacting every 3, while this process
+     * reads the manifest over and over: every read must be exactly the
+     * files of batches 0..L for some L, never a partial or doubled list. */
+    char tmpl[] = "/tmp/sl_manifest_rd_XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    REQUIRE(dir);
+    sl_error err = {0};
+    sl_manifest *m;
+    REQUIRE(sl_manifest_open(dir, 3, &m, &err) == SL_OK);
+    REQUIRE(commit_batch(m, 0, &err) == SL_OK);
+    int fds[2];
+    REQUIRE(pipe(fds) == 0);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        for (int64_t b = 1; b < 300; b++)
+            if (commit_batch(m, b, &err) != SL_OK) _exit(1);
+        _exit(0);
+    }
+    close(fds[1]);
+    int reads = 0, bad = 0, last_seen = -1;
+    for (;;) {
+        int status;
+        pid_t done = waitpid(pid, &status, WNOHANG);
+        sl_manifest_files f;
+        bool exists;
+        if (sl_manifest_read(dir, &f, &exists, &err) != SL_OK) {
+            fprintf(stderr, "  read: %s\n", err.msg);
+            bad++;
+        } else {
+            size_t want = 0;
+            int64_t last = -1;
+            while (want < f.n) { last++; want += (size_t)(last % 3) + 1; }
+            if (want != f.n || !list_matches(&f, last) || last < last_seen) bad++;
+            last_seen = (int)last;
+            reads++;
+        }
+        sl_manifest_files_fini(&f);
+        if (done == pid) {
+            CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+            break;
+        }
+    }
+    close(fds[0]);
+    CHECK_INT(bad, 0);
+    CHECK_INT(last_seen, 299);
+    if (getenv("SL_TEST_VERBOSE")) fprintf(stderr, "  %d concurrent reads\n", reads);
+    sl_manifest_free(m);
+    rmrf(dir);
 }
