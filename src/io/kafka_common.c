@@ -53,7 +53,10 @@ sl_status sl_kafka_conf_new(const sl_options *opts, const char *bootstrap,
     if (!conf) return sl_err_oom(err);
     sl_status st = SL_OK;
     rd_kafka_conf_set_log_cb(conf, log_cb);
-    if (bootstrap) st = sl_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err);
+    /* After an outage a stream should resume within a second of the
+     * broker's return, not after librdkafka's default 10 s backoff. */
+    st = sl_kafka_conf_set(conf, "reconnect.backoff.max.ms", "1000", err);
+    if (!st && bootstrap) st = sl_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err);
     for (int i = 0; !st && extra && extra[i]; i += 2)
         st = sl_kafka_conf_set(conf, extra[i], extra[i + 1], err);
     for (int i = 0; !st && opts && i < opts->n; i++) {

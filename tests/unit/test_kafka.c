@@ -593,3 +593,120 @@ TEST(kafka_broker_absent_at_start)
     source_close(src);
     sl_error_free(err);
 }
+
+TEST(kafka_sink_delivery_failure_is_an_error)
+{
+    sl_error *err = sl_error_new();
+    sl_kafka_broker *kb;
+    REQUIRE(sl_kafka_broker_new(1, &kb, err) == SL_OK);
+    const char *bs = sl_kafka_broker_bootstraps(kb);
+    REQUIRE(sl_kafka_broker_create_topics(kb, "lost", err) == SL_OK);
+    const char *kv[] = {"connector", "kafka", "bootstrap.servers", bs, "topic", "lost",
+                        "kafka.message.timeout.ms", "500", NULL};
+    sl_sink *snk;
+    REQUIRE(sink_open("key:S,State:S,n:I", kv, &snk, err) == SL_OK);
+    sl_batch *b = two_rows();
+    REQUIRE(sl_kafka_broker_set_down(kb, 1, err) == SL_OK);
+    REQUIRE(snk->ops->begin(snk, 0, err) == SL_OK);
+    sl_status st = snk->ops->write(snk, b, err);
+    if (st == SL_OK) st = snk->ops->commit(snk, 0, err);
+    CHECK(st == SL_ERR_KAFKA);
+    CHECK(strstr(sl_error_message(err), "timed out") != NULL);
+    sl_kafka_broker_set_down(kb, 0, err);
+    sl_batch_unref(b);
+    sink_close(snk);
+    sl_kafka_broker_free(kb);
+    sl_error_free(err);
+}
+
+TEST(kafka_options_passed_to_librdkafka)
+{
+    sl_error *err = sl_error_new();
+    sl_kafka_broker *kb;
+    REQUIRE(sl_kafka_broker_new(1, &kb, err) == SL_OK);
+    const char *bs = sl_kafka_broker_bootstraps(kb);
+    const char *bad[] = {"connector", "kafka", "bootstrap.servers", bs, "subscribe", "t",
+                         "kafka.no.such.property", "1", NULL};
+    sl_source *src;
+    CHECK(source_open(SCHEMA, bad, &src, err) == SL_ERR_CONFIG);
+    CHECK(strstr(sl_error_message(err), "no.such.property") != NULL);
+    source_close(src);
+    const char *good[] = {"connector", "kafka", "bootstrap.servers", bs, "subscribe", "t",
+                          "kafka.client.id", "sluice-test", NULL};
+    CHECK(source_open(SCHEMA, good, &src, err) == SL_OK);
+    source_close(src);
+    const char *raw[] = {"connector", "kafka", "bootstrap.servers", bs, "subscribe", "t", NULL};
+    CHECK(source_open("value:S,amount:D", raw, &src, err) == SL_ERR_CONFIG);
+    CHECK(strstr(sl_error_message(err), "amount") != NULL);
+    source_close(src);
+    sl_kafka_broker_free(kb);
+    sl_error_free(err);
+}
+
+static int64_t low_watermark(const char *bs, const char *topic)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char errstr[256];
+    rd_kafka_conf_set(conf, "bootstrap.servers", bs, errstr, sizeof errstr);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    int64_t lo = -1, hi = -1;
+    rd_kafka_query_watermark_offsets(rk, topic, 0, &lo, &hi, 5000);
+    rd_kafka_destroy(rk);
+    return lo;
+}
+
+TEST(kafka_source_fail_on_data_loss)
+{
+    sl_error *err = sl_error_new();
+    sl_kafka_broker *kb;
+    REQUIRE(sl_kafka_broker_new(1, &kb, err) == SL_OK);
+    const char *bs = sl_kafka_broker_bootstraps(kb);
+    REQUIRE(sl_kafka_broker_create_topics(kb, "dl", err) == SL_OK);
+    /* the mock cluster keeps ~5 MB per partition: 7 MB pushes the log start */
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char errstr[256];
+    rd_kafka_conf_set(conf, "bootstrap.servers", bs, errstr, sizeof errstr);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    static char big[1000];
+    memset(big, 'x', sizeof big);
+    for (int i = 0; i < 7000; i++) {
+        while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("dl"), RD_KAFKA_V_PARTITION(0),
+                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                 RD_KAFKA_V_VALUE(big, sizeof big), RD_KAFKA_V_END))
+            rd_kafka_poll(rk, 10);
+    }
+    REQUIRE(rd_kafka_flush(rk, 20000) == 0);
+    rd_kafka_destroy(rk);
+    int64_t lo = low_watermark(bs, "dl");
+    REQUIRE(lo > 0);
+
+    const char *kv[] = {"connector", "kafka", "bootstrap.servers", bs, "subscribe", "dl",
+                        "startingOffsets", "{\"dl\":{\"0\":0}}", NULL};
+    sl_source *src;
+    REQUIRE(source_open("offset:B", kv, &src, err) == SL_OK);
+    char *e = NULL;
+    REQUIRE(src->ops->plan(src, NULL, &e, err) == SL_OK);
+    CHECK_STR(e, "{\"dl\":{\"0\":7000}}");
+    int64_t count = 0;
+    sl_status count_rows(void *ctx, sl_batch *b, sl_error *e2);
+    CHECK(src->ops->read(src, NULL, e, count_rows, &count, err) == SL_ERR_KAFKA);
+    CHECK(strstr(sl_error_message(err), "failOnDataLoss") != NULL);
+    source_close(src);
+
+    const char *kv2[] = {"connector", "kafka", "bootstrap.servers", bs, "subscribe", "dl",
+                         "startingOffsets", "{\"dl\":{\"0\":0}}", "failOnDataLoss", "false", NULL};
+    REQUIRE(source_open("offset:B", kv2, &src, err) == SL_OK);
+    count = 0;
+    CHECK(src->ops->read(src, NULL, e, count_rows, &count, err) == SL_OK);
+    CHECK_INT(count, 7000 - lo);
+    source_close(src);
+    sl_free(e);
+    sl_kafka_broker_free(kb);
+    sl_error_free(err);
+}
+
+sl_status count_rows(void *ctx, sl_batch *b, sl_error *err)
+{
+    *(int64_t *)ctx += b->n_rows;
+    return SL_OK;
+}
