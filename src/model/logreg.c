@@ -4,14 +4,19 @@
 
 #include <math.h>
 
-void sl_mdl_linear_predict(const sl_model *m, const double *x, int stride, int n, double *out)
+void sl_mdl_linear_predict(const sl_model *m, const double *x, int n, double *out)
 {
     const sl_mdl_linear *l = &m->lin;
+    double mg[SL_MDL_BLOCK];
+    for (int i = 0; i < n; i++) mg[i] = l->intercept;
+    /* Spark's dot product order: feature by feature. */
+    for (int k = 0; k < m->n_slots; k++) {
+        const double *xc = x + (size_t)k * SL_MDL_BLOCK;
+        double c = l->coef[k];
+        for (int i = 0; i < n; i++) mg[i] += c * xc[i];
+    }
     for (int i = 0; i < n; i++) {
-        const double *xr = x + (size_t)i * stride;
-        double mg = l->intercept;
-        for (int k = 0; k < m->n_slots; k++) mg += l->coef[k] * xr[k];
-        double p = 1.0 / (1.0 + exp(-mg));
+        double p = 1.0 / (1.0 + exp(-mg[i]));
         out[2 * i] = 1.0 - p;
         out[2 * i + 1] = p;
     }

@@ -13,9 +13,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-/* Rows per block: the slot block (rows x slots doubles) and per-source
- * vectors stay in L1/L2 for typical models. */
-#define BLOCK 256
+/* Rows per block (model_int.h): the slot block and per-source vectors stay
+ * in L1/L2 for typical models. */
+#define BLOCK SL_MDL_BLOCK
 
 /* ---- string index ------------------------------------------------------- */
 
@@ -339,11 +339,11 @@ sl_status sl_model_score_raw(const sl_model *m, sl_col *const *inputs, int64_t n
                           m->inputs[i].name, sl_type_name(m->inputs[i].type),
                           sl_type_name(inputs[i]->type));
     }
-    int stride = m->n_slots ? m->n_slots : 1;
+    int stride = BLOCK;   /* column-major: slot k at x + k * BLOCK */
     int n_out = sl_model_num_outputs(m);
     int n_src = m->n_sources;
     double *srcv = sl_malloc(sizeof *srcv * (size_t)BLOCK * (size_t)(n_src ? n_src : 1));
-    double *x = sl_calloc((size_t)BLOCK * (size_t)stride, sizeof *x);
+    double *x = sl_calloc((size_t)BLOCK * (size_t)(m->n_slots ? m->n_slots : 1), sizeof *x);
     uint8_t skip[BLOCK];
     if (!srcv || !x) {
         sl_free(srcv);
@@ -361,26 +361,26 @@ sl_status sl_model_score_raw(const sl_model *m, sl_col *const *inputs, int64_t n
         }
         for (int k = 0; k < m->n_slots; k++) {
             const sl_mdl_feat *f = &m->slots[k];
-            double *xc = x + k;
+            double *xc = x + (size_t)k * stride;
             if (f->source < 0) {
-                for (int i = 0; i < n; i++) xc[(size_t)i * stride] = 0;
+                for (int i = 0; i < n; i++) xc[i] = 0;
                 continue;
             }
             const double *v = srcv + (size_t)f->source * BLOCK;
             if (f->onehot >= 0) {
                 double oh = f->onehot;
-                for (int i = 0; i < n; i++) xc[(size_t)i * stride] = v[i] == oh ? 1.0 : 0.0;
+                for (int i = 0; i < n; i++) xc[i] = v[i] == oh ? 1.0 : 0.0;
             } else if (m->f32) {
-                for (int i = 0; i < n; i++) xc[(size_t)i * stride] = (float)v[i];
+                for (int i = 0; i < n; i++) xc[i] = (float)v[i];
             } else {
-                for (int i = 0; i < n; i++) xc[(size_t)i * stride] = v[i];
+                for (int i = 0; i < n; i++) xc[i] = v[i];
             }
         }
         double *o = out + (size_t)r0 * n_out;
         if (m->kind == SL_MDL_LOGREG)
-            sl_mdl_linear_predict(m, x, stride, n, o);
+            sl_mdl_linear_predict(m, x, n, o);
         else
-            sl_mdl_ens_predict(m, x, stride, n, o);
+            sl_mdl_ens_predict(m, x, n, o);
         for (int i = 0; i < n; i++)
             if (skip[i])
                 for (int c = 0; c < n_out; c++) o[(size_t)i * n_out + c] = NAN;

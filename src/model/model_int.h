@@ -72,7 +72,7 @@ typedef struct sl_mdl_node {
  * leaf itself.  24 bytes, so a depth-6 tree's top levels share cache lines. */
 typedef struct sl_mdl_wnode {
     double thr;
-    int32_t slot;
+    int32_t off;          /* slot * SL_MDL_BLOCK: the slot's column in a block */
     int32_t child[3];
 } sl_mdl_wnode;
 
@@ -212,15 +212,19 @@ sl_status sl_mdl_stage_logreg(sl_mdl_spark *sp, const char *dir, const sl_jval *
                               sl_error *err);
 sl_status sl_mdl_load_bundle(sl_model *m, const char *dir, sl_error *err);
 
-/* Tree walking: leaf node index for each of n rows of the row-major block x
- * (stride doubles per row). */
-void sl_mdl_tree_walk_spark(const sl_mdl_tree *t, const double *x, int stride, int n,
-                            int32_t *leaf);
-void sl_mdl_tree_walk_xgb(const sl_mdl_tree *t, const double *x, int stride, int n,
-                          int32_t *leaf);
+/* Rows per scoring block. A block of slots is column-major: slot s of row
+ * i is x[s * SL_MDL_BLOCK + i], so filling a slot is a contiguous loop and
+ * the walks' node offsets (wnode.off = slot * SL_MDL_BLOCK) need no
+ * multiply. */
+#define SL_MDL_BLOCK 256
+
+/* Tree walking: leaf node index for each of rows [0, n) (n <= SL_MDL_BLOCK)
+ * of block x. */
+void sl_mdl_tree_walk_spark(const sl_mdl_tree *t, const double *x, int n, int32_t *leaf);
+void sl_mdl_tree_walk_xgb(const sl_mdl_tree *t, const double *x, int n, int32_t *leaf);
 /* Predictor outputs for a block: out is n x sl_model_num_outputs. */
-void sl_mdl_ens_predict(const sl_model *m, const double *x, int stride, int n, double *out);
-void sl_mdl_linear_predict(const sl_model *m, const double *x, int stride, int n, double *out);
+void sl_mdl_ens_predict(const sl_model *m, const double *x, int n, double *out);
+void sl_mdl_linear_predict(const sl_model *m, const double *x, int n, double *out);
 
 void sl_mdl_tree_fini(sl_mdl_tree *t);
 /* Builds t->wnodes from t->nodes. Returns -1 on OOM. */

@@ -1,7 +1,7 @@
 /* Vectorised tree-ensemble scoring: the inner loop of predict() for every
  * tree model sluice loads (Spark GBT/RF/DT, XGBoost, sluice bundles).
  *
- * The scorer gets a row-major block of feature slots (model_int.h) and walks
+ * The scorer gets a column-major block of feature slots (model_int.h) and walks
  * one tree for the whole block before the next, so a tree's nodes stay in
  * cache.  Leaves loop back to themselves, which lets a walk take exactly
  * `depth` steps with no leaf test; eight rows go down together so their
@@ -83,7 +83,7 @@ int sl_mdl_tree_compile(sl_mdl_tree *t)
         sl_mdl_wnode *w = &t->wnodes[k];
         bool leaf = nd->left == k;
         w->thr = leaf ? nd->value : nd->thr;
-        w->slot = nd->slot;
+        w->off = leaf ? 0 : nd->slot * SL_MDL_BLOCK;
         w->child[0] = nd->left;
         w->child[1] = nd->right;
         w->child[2] = nd->dflt;
@@ -96,15 +96,14 @@ int sl_mdl_tree_compile(sl_mdl_tree *t)
 /* One step. Spark: right iff !(v <= thr), so NaN goes right. XGBoost: left
  * iff v < thr, NaN to child[2]: !(v < thr) is 1 for NaN, plus 1. Written
  * as index arithmetic so the compiler emits no branch. */
-#define STEP_SPARK(w, xr, k) ((w)[k].child[!((xr)[(w)[k].slot] <= (w)[k].thr)])
+#define STEP_SPARK(w, xr, k) ((w)[k].child[!((xr)[(w)[k].off] <= (w)[k].thr)])
 static inline int32_t step_xgb(const sl_mdl_wnode *w, const double *xr, int32_t k)
 {
-    double v = xr[w[k].slot];
+    double v = xr[w[k].off];
     return w[k].child[!(v < w[k].thr) + (v != v)];
 }
 
-void sl_mdl_tree_walk_spark(const sl_mdl_tree *t, const double *x, int stride, int n,
-                            int32_t *leaf)
+void sl_mdl_tree_walk_spark(const sl_mdl_tree *t, const double *x, int n, int32_t *leaf)
 {
     const sl_mdl_wnode *w = t->wnodes;
     const int depth = t->depth;
@@ -112,11 +111,10 @@ void sl_mdl_tree_walk_spark(const sl_mdl_tree *t, const double *x, int stride, i
         /* Categorical splits present: the general walk. */
         const sl_mdl_node *nodes = t->nodes;
         for (int i = 0; i < n; i++) {
-            const double *xr = x + (size_t)i * stride;
             int32_t k = 0;
             for (int d = 0; d < depth; d++) {
                 const sl_mdl_node *nd = &nodes[k];
-                double v = xr[nd->slot];
+                double v = x[(size_t)nd->slot * SL_MDL_BLOCK + i];
                 int nc = t->n_cat[k];
                 if (nc >= 0 && nd->left != k) {
                     const double *c = t->cats + t->cat_off[k];
@@ -133,9 +131,8 @@ void sl_mdl_tree_walk_spark(const sl_mdl_tree *t, const double *x, int stride, i
     }
     int i = 0;
     for (; i + LANES <= n; i += LANES) {
-        const double *x0 = x + (size_t)i * stride;
-        const double *x1 = x0 + stride, *x2 = x1 + stride, *x3 = x2 + stride;
-        const double *x4 = x3 + stride, *x5 = x4 + stride, *x6 = x5 + stride, *x7 = x6 + stride;
+        const double *x0 = x + i, *x1 = x0 + 1, *x2 = x0 + 2, *x3 = x0 + 3;
+        const double *x4 = x0 + 4, *x5 = x0 + 5, *x6 = x0 + 6, *x7 = x0 + 7;
         int32_t k0 = 0, k1 = 0, k2 = 0, k3 = 0, k4 = 0, k5 = 0, k6 = 0, k7 = 0;
         for (int d = 0; d < depth; d++) {
             k0 = STEP_SPARK(w, x0, k0); k1 = STEP_SPARK(w, x1, k1);
@@ -147,23 +144,21 @@ void sl_mdl_tree_walk_spark(const sl_mdl_tree *t, const double *x, int stride, i
         leaf[i + 4] = k4; leaf[i + 5] = k5; leaf[i + 6] = k6; leaf[i + 7] = k7;
     }
     for (; i < n; i++) {
-        const double *xr = x + (size_t)i * stride;
+        const double *xr = x + i;
         int32_t k = 0;
         for (int d = 0; d < depth; d++) k = STEP_SPARK(w, xr, k);
         leaf[i] = k;
     }
 }
 
-void sl_mdl_tree_walk_xgb(const sl_mdl_tree *t, const double *x, int stride, int n,
-                          int32_t *leaf)
+void sl_mdl_tree_walk_xgb(const sl_mdl_tree *t, const double *x, int n, int32_t *leaf)
 {
     const sl_mdl_wnode *w = t->wnodes;
     const int depth = t->depth;
     int i = 0;
     for (; i + LANES <= n; i += LANES) {
-        const double *x0 = x + (size_t)i * stride;
-        const double *x1 = x0 + stride, *x2 = x1 + stride, *x3 = x2 + stride;
-        const double *x4 = x3 + stride, *x5 = x4 + stride, *x6 = x5 + stride, *x7 = x6 + stride;
+        const double *x0 = x + i, *x1 = x0 + 1, *x2 = x0 + 2, *x3 = x0 + 3;
+        const double *x4 = x0 + 4, *x5 = x0 + 5, *x6 = x0 + 6, *x7 = x0 + 7;
         int32_t k0 = 0, k1 = 0, k2 = 0, k3 = 0, k4 = 0, k5 = 0, k6 = 0, k7 = 0;
         for (int d = 0; d < depth; d++) {
             k0 = step_xgb(w, x0, k0); k1 = step_xgb(w, x1, k1);
@@ -175,7 +170,7 @@ void sl_mdl_tree_walk_xgb(const sl_mdl_tree *t, const double *x, int stride, int
         leaf[i + 4] = k4; leaf[i + 5] = k5; leaf[i + 6] = k6; leaf[i + 7] = k7;
     }
     for (; i < n; i++) {
-        const double *xr = x + (size_t)i * stride;
+        const double *xr = x + i;
         int32_t k = 0;
         for (int d = 0; d < depth; d++) k = step_xgb(w, xr, k);
         leaf[i] = k;
@@ -220,7 +215,7 @@ static void xgb_finish(const sl_model *m, const float *margin, int n, double *ou
     }
 }
 
-void sl_mdl_ens_predict(const sl_model *m, const double *x, int stride, int n, double *out)
+void sl_mdl_ens_predict(const sl_model *m, const double *x, int n, double *out)
 {
     const sl_mdl_ens *e = &m->ens;
     int32_t leaf[n];
@@ -231,7 +226,7 @@ void sl_mdl_ens_predict(const sl_model *m, const double *x, int stride, int n, d
         for (int i = 0; i < n * g; i++) margin[i] = e->base_margin;
         for (int t = 0; t < e->n_trees; t++) {
             const sl_mdl_tree *tr = &e->trees[t];
-            sl_mdl_tree_walk_xgb(tr, x, stride, n, leaf);
+            sl_mdl_tree_walk_xgb(tr, x, n, leaf);
             int grp = e->group ? e->group[t] : 0;
             for (int i = 0; i < n; i++)
                 margin[(size_t)i * g + grp] += (float)tr->wnodes[leaf[i]].thr;
@@ -245,7 +240,7 @@ void sl_mdl_ens_predict(const sl_model *m, const double *x, int stride, int n, d
     memset(acc, 0, sizeof acc);
     for (int t = 0; t < e->n_trees; t++) {
         const sl_mdl_tree *tr = &e->trees[t];
-        sl_mdl_tree_walk_spark(tr, x, stride, n, leaf);
+        sl_mdl_tree_walk_spark(tr, x, n, leaf);
         switch (m->kind) {
         case SL_MDL_GBT_CLS:
         case SL_MDL_GBT_REG: {
