@@ -980,6 +980,7 @@ sl_status sl_ckpt_log_recover(sl_ckpt_log *log, sl_ckpt_recovery *out, sl_error 
         if (last_com >= 0) st = sl_ckpt_log_read_offsets(log, last_com, &out->offsets, err);
     }
 out:
+    if (st != SL_OK) sl_ckpt_recovery_fini(out);
     sl_free(offs.v);
     sl_free(coms.v);
     sl_free(doff);

@@ -116,7 +116,8 @@ typedef struct sl_ckpt_recovery {
 } sl_ckpt_recovery;
 
 /* Reads the logs and says where to resume.  Verifies every file it relies on
- * (a corrupt one is SL_ERR_CHECKPOINT naming it).  *out must be fini'd. */
+ * (a corrupt one is SL_ERR_CHECKPOINT naming it).  On success *out must be
+ * fini'd; on failure it holds nothing (fini is harmless). */
 sl_status sl_ckpt_log_recover(sl_ckpt_log *log, sl_ckpt_recovery *out, sl_error *err);
 void sl_ckpt_recovery_fini(sl_ckpt_recovery *rec);
 
