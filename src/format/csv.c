@@ -48,6 +48,14 @@ static int grow_fields(sl_format *f, int need)
     return 0;
 }
 
+/* Recomputes which data columns no field maps to (they get NULL). */
+static void note_mapped(sl_format *f)
+{
+    for (int c = 0; c < f->schema->n; c++) f->mapped[c] = false;
+    for (int i = 0; i < f->n_field_col; i++)
+        if (f->field_col[i] >= 0) f->mapped[f->field_col[i]] = true;
+}
+
 static int set_field_map(sl_format *f, int n)
 {
     if (n > f->cap_field_col) {
@@ -75,7 +83,9 @@ int sl_format_csv_init(sl_format *f, const sl_options *opts, sl_error *err)
     if (opt_char(opts, "escape", '\\', &f->esc, err)) return -1;
     if (sl_options_get_bool(opts, "header", true, &f->header, err)) return -1;
     f->null_value = sl_strdup(sl_options_get_or(opts, "nullValue", ""));
-    if (!f->null_value) { sl_err_oom(err); return -1; }
+    f->mapped = sl_calloc((size_t)f->schema->n + 1, sizeof *f->mapped);
+    if (!f->null_value || !f->mapped) { sl_err_oom(err); return -1; }
+    f->null_value_len = strlen(f->null_value);
     f->expect_header = f->header;
     /* Without a header, fields map by position to the data columns. */
     int n = 0;
@@ -84,12 +94,14 @@ int sl_format_csv_init(sl_format *f, const sl_options *opts, sl_error *err)
     f->n_field_col = n;
     for (int c = 0, k = 0; c < f->schema->n; c++)
         if (data_col(f, c)) f->field_col[k++] = c;
+    note_mapped(f);
     return 0;
 }
 
 void sl_format_csv_fini(sl_format *f)
 {
     sl_free(f->null_value);
+    sl_free(f->mapped);
     sl_free(f->field_col);
     sl_free(f->fld_p);
     sl_free(f->fld_len);
@@ -132,8 +144,10 @@ static int split(sl_format *f, const char *rec, size_t len)
             i++;
             continue;
         }
-        const char *e = memchr(rec + i, sep, len - i);
-        size_t end = e ? (size_t)(e - rec) : len;
+        /* fields are short: a byte loop beats a memchr call */
+        size_t end = i;
+        while (end < len && rec[end] != sep) end++;
+        const char *e = end < len ? rec + end : NULL;
         /* A CR left by a CRLF file is not part of the last field. */
         size_t fe = (!e && end > i && rec[end - 1] == '\r') ? end - 1 : end;
         f->fld_p[nf] = rec + i;
@@ -184,6 +198,7 @@ static int read_header(sl_format *f, int nf)
         }
         f->field_col[i] = col;
     }
+    note_mapped(f);
     return 0;
 }
 
@@ -219,12 +234,8 @@ sl_status sl_format_csv_parse(sl_format *f, const char *rec, size_t len,
     int bad = 0;
     int n = f->schema->n;
     /* Columns no field maps to get NULL. */
-    for (int c = 0; c < n; c++) {
-        if (!data_col(f, c)) continue;
-        bool mapped = false;
-        for (int i = 0; i < nf && !mapped; i++) mapped = f->field_col[i] == c;
-        if (!mapped && sl_col_append_null(out->cols[c])) goto oom;
-    }
+    for (int c = 0; c < n; c++)
+        if (!f->mapped[c] && data_col(f, c) && sl_col_append_null(out->cols[c])) goto oom;
     for (int i = 0; i < nf; i++) {
         int c = f->field_col[i];
         if (c < 0) continue;
@@ -232,8 +243,7 @@ sl_status sl_format_csv_parse(sl_format *f, const char *rec, size_t len,
         const char *p = f->fld_p[i];
         size_t fl = f->fld_len[i];
         int rc;
-        if (!f->fld_quoted[i] &&
-            (strlen(f->null_value) == fl && !memcmp(p, f->null_value, fl))) {
+        if (!f->fld_quoted[i] && f->null_value_len == fl && !memcmp(p, f->null_value, fl)) {
             rc = sl_col_append_null(col);
         } else if (!f->fld_quoted[i] && fl == 0) {
             rc = sl_col_append_null(col); /* an empty non-string field is NULL */

@@ -58,6 +58,8 @@ struct sl_format {
     /* CSV */
     char sep, quote, esc;
     char *null_value;
+    size_t null_value_len;
+    bool *mapped;        /* schema column has a field in the current map */
     bool header, expect_header;
     int *field_col;      /* field position -> schema column, or -1 */
     int n_field_col, cap_field_col;
