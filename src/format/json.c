@@ -357,6 +357,9 @@ static int scan_object(sl_format *f, scan *sc)
                 } else {
                     sc->i = vs;
                     scan_number(sc);
+                    /* -Infinity, as Spark's allowNonNumericNumbers reads it */
+                    if (sc->i == vs + 1 && sc->n - sc->i >= 8 && !memcmp(sc->s + sc->i, "Infinity", 8))
+                        sc->i += 8;
                     kind = SL_JV_NUM;
                 }
             } else if (ch == '{' || ch == '[') {

@@ -6,6 +6,7 @@
 #include "core/status.h"
 #include "format/format.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 typedef struct fx {
@@ -231,6 +232,7 @@ TEST(json_hostile_input)
     CHECK(feed(&x, d, &rows) == SL_OK && rows == 1);
     free(d);
     CHECK(feed(&x, "{\"a\": 123456789012345678901234567890}", &rows) == SL_OK);
+    CHECK_INT(sl_format_get_stats(x.f)->malformed, 2); /* deep nesting, huge BIGINT */
     CHECK(feed(&x, "{\"s\": \"\\ud800\"}", &rows) == SL_OK);  /* lone surrogate */
     CHECK(feed(&x, "{\"s\": \"\\u12\"}", &rows) == SL_OK);
     CHECK(feed(&x, "{\"s\": \"abc", &rows) == SL_OK);
@@ -358,4 +360,31 @@ TEST(json_many_batches_and_fuzz)
     sl_batch_unref(b);
     sl_format_free(f);
     sl_schema_free(s);
+}
+
+TEST(json_non_numeric_numbers)
+{
+    const char *names[] = {"d"};
+    const sl_type types[] = {SL_TYPE_DOUBLE};
+    fx x;
+    REQUIRE(fx_open(&x, "json", NULL, 1, names, types) == SL_OK);
+    CHECK(feed(&x, "{\"d\": NaN}", NULL) == SL_OK);
+    CHECK(feed(&x, "{\"d\": -Infinity}", NULL) == SL_OK);
+    CHECK(feed(&x, "{\"d\": Infinity}", NULL) == SL_OK);
+    CHECK(feed(&x, "{\"d\": \"1e3\"}", NULL) == SL_OK);
+    CHECK(feed(&x, "{\"d\": -0.000123456789012345678}", NULL) == SL_OK);
+    REQUIRE(sl_batch_seal(x.b) == 0);
+    CHECK_INT(sl_format_get_stats(x.f)->malformed, 0);
+    const double *d = sl_col_f64(x.b->cols[0]);
+    CHECK(d[0] != d[0]);
+    CHECK(isinf(d[1]) && d[1] < 0);
+    CHECK(isinf(d[2]) && d[2] > 0);
+    CHECK(d[3] == 1000.0);
+    CHECK(d[4] == -0.000123456789012345678);
+    sl_buf out;
+    sl_buf_init(&out);
+    sl_format_json_row(x.b, x.s, 0, &out);
+    CHECK_STR(out.data, "{\"d\":\"NaN\"}");
+    sl_buf_fini(&out);
+    fx_close(&x);
 }
