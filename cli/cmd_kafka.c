@@ -89,11 +89,12 @@ static void broker_usage(FILE *f)
 {
     fprintf(f,
             "usage: sluice broker [--topics name[:partitions],...] [--port-file FILE]\n"
-            "                     [--brokers N]\n"
+            "                     [--port N] [--brokers N]\n"
             "Runs an embedded Kafka broker (librdkafka's mock cluster) on loopback until\n"
-            "SIGINT/SIGTERM, and prints its bootstrap address. The port is chosen by the\n"
-            "system (librdkafka 2.0.2 cannot listen on a given port): read it from stdout\n"
-            "or from --port-file, which is written atomically once the broker listens.\n"
+            "SIGINT/SIGTERM, and prints its bootstrap address (also written atomically to\n"
+            "--port-file once the broker listens). The brokers' own ports are chosen by\n"
+            "the system (librdkafka 2.0.2 cannot choose them); --port N adds a bootstrap\n"
+            "address 127.0.0.1:N (e.g. 9092) relayed to them, which is then printed.\n"
             "Topics not created up front are created on first use with 4 partitions.\n"
             "The mock cluster keeps about the last 5 MB (or 100000 messages) of each\n"
             "partition; older messages are deleted as retention would.\n"
@@ -121,7 +122,7 @@ static int write_port_file(const char *path, const char *text)
 int cmd_broker(int argc, char **argv)
 {
     const char *topics = NULL, *port_file = NULL, *v;
-    int n_brokers = 1;
+    int n_brokers = 1, port = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             broker_usage(stdout);
@@ -129,12 +130,8 @@ int cmd_broker(int argc, char **argv)
         } else if ((v = flag_value(argc, argv, &i, "--topics"))) topics = v;
         else if ((v = flag_value(argc, argv, &i, "--port-file"))) port_file = v;
         else if ((v = flag_value(argc, argv, &i, "--brokers"))) n_brokers = atoi(v);
-        else if ((v = flag_value(argc, argv, &i, "--port"))) {
-            fprintf(stderr, "sluice broker: --port is not supported: librdkafka 2.0.2's mock "
-                            "cluster always listens on a port the system picks; use "
-                            "--port-file\n");
-            return 2;
-        } else {
+        else if ((v = flag_value(argc, argv, &i, "--port"))) port = atoi(v);
+        else {
             fprintf(stderr, "sluice broker: unknown argument '%s'\n", argv[i]);
             broker_usage(stderr);
             return 2;
@@ -144,7 +141,8 @@ int cmd_broker(int argc, char **argv)
     sl_error *err = sl_error_new();
     sl_kafka_broker *kb = NULL;
     if (sl_kafka_broker_new(n_brokers, &kb, err)) return fail(err);
-    if (topics && sl_kafka_broker_create_topics(kb, topics, err)) {
+    if ((port && sl_kafka_broker_listen(kb, port, err)) ||
+        (topics && sl_kafka_broker_create_topics(kb, topics, err))) {
         sl_kafka_broker_free(kb);
         return fail(err);
     }

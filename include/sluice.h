@@ -234,14 +234,20 @@ SL_EXPORT sl_status sl_nexmark_write_json(const char *out_dir, int64_t n_events,
 
 /* An embedded Kafka cluster: librdkafka's mock cluster, speaking the Kafka
  * protocol on loopback ports it picks itself (librdkafka 2.0.2 has no way to
- * choose them). Topics a client produces to are created on first use with 4
- * partitions (the mock cluster's default). */
+ * choose them; see sl_kafka_broker_listen for a fixed bootstrap port).
+ * Topics a client produces to are created on first use with 4 partitions
+ * (the mock cluster's default). Each partition keeps about its last 5 MB or
+ * 100000 messages, as retention would. */
 typedef struct sl_kafka_broker sl_kafka_broker;
 
 /* Starts a cluster of n_brokers (>= 1) brokers; the caller frees it. */
 SL_EXPORT sl_status sl_kafka_broker_new(int n_brokers, sl_kafka_broker **out_kb,
                                         sl_error *err);
 SL_EXPORT void sl_kafka_broker_free(sl_kafka_broker *kb);
+/* Also accepts bootstrap connections on 127.0.0.1:port, relaying them to
+ * broker 1 (clients then reach the brokers at the addresses the metadata
+ * gives). Afterwards sl_kafka_broker_bootstraps returns "127.0.0.1:port". */
+SL_EXPORT sl_status sl_kafka_broker_listen(sl_kafka_broker *kb, int port, sl_error *err);
 /* "127.0.0.1:port,…": borrowed, lives as long as kb. */
 SL_EXPORT const char *sl_kafka_broker_bootstraps(const sl_kafka_broker *kb);
 /* Creates topics from "name[:partitions],…" (partitions default 1). */

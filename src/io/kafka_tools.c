@@ -11,7 +11,13 @@
 #include "core/mem.h"
 
 #include <librdkafka/rdkafka_mock.h>
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +27,27 @@
 
 /* ---- broker -------------------------------------------------------------- */
 
+/* A fixed bootstrap port (sl_kafka_broker_listen): librdkafka 2.0.2's mock
+ * brokers listen on ports the system picks, so a forwarder on the wanted
+ * port relays bootstrap connections to broker 1.  Clients learn the
+ * brokers' real addresses from the metadata and connect there directly; the
+ * forwarder only carries the first few requests. */
+#define MAX_RELAYS 64
+
+typedef struct relay {
+    int a, b;    /* client side, broker side; -1 when unused */
+} relay;
+
 struct sl_kafka_broker {
     rd_kafka_t *rk;                   /* the handle that owns the cluster */
     rd_kafka_mock_cluster_t *mcluster;
+    int listen_fd;                    /* -1: no fixed port */
+    int wake[2];                      /* a pipe that stops the forwarder */
+    pthread_t thread;
+    bool running;
+    struct sockaddr_in target;
+    relay relays[MAX_RELAYS];
+    char *fixed_bootstrap;
 };
 
 SL_EXPORT sl_status sl_kafka_broker_new(int n_brokers, sl_kafka_broker **out_kb, sl_error *err)
@@ -50,6 +74,8 @@ SL_EXPORT sl_status sl_kafka_broker_new(int n_brokers, sl_kafka_broker **out_kb,
         sl_free(kb);
         return sl_err(err, SL_ERR_KAFKA, "cannot start the mock cluster: %s", errstr);
     }
+    kb->listen_fd = -1;
+    kb->wake[0] = kb->wake[1] = -1;
     kb->mcluster = rd_kafka_handle_mock_cluster(kb->rk);
     if (!kb->mcluster) {
         sl_kafka_broker_free(kb);
@@ -59,16 +85,137 @@ SL_EXPORT sl_status sl_kafka_broker_new(int n_brokers, sl_kafka_broker **out_kb,
     return SL_OK;
 }
 
+static void relay_close(relay *r)
+{
+    if (r->a >= 0) close(r->a);
+    if (r->b >= 0) close(r->b);
+    r->a = r->b = -1;
+}
+
+/* Copies what is readable on `from` to `to`; false when either side ended. */
+static bool relay_pump(int from, int to)
+{
+    char buf[65536];
+    ssize_t n = read(from, buf, sizeof buf);
+    if (n <= 0) return false;
+    for (ssize_t off = 0; off < n;) {
+        ssize_t w = write(to, buf + off, (size_t)(n - off));
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return false;
+        off += w;
+    }
+    return true;
+}
+
+static void *forwarder(void *arg)
+{
+    sl_kafka_broker *kb = arg;
+    struct pollfd pfd[2 + 2 * MAX_RELAYS];
+    for (;;) {
+        int n = 0;
+        pfd[n++] = (struct pollfd){kb->wake[0], POLLIN, 0};
+        pfd[n++] = (struct pollfd){kb->listen_fd, POLLIN, 0};
+        for (int i = 0; i < MAX_RELAYS; i++) {
+            pfd[n++] = (struct pollfd){kb->relays[i].a, POLLIN, 0};   /* fd -1 is ignored */
+            pfd[n++] = (struct pollfd){kb->relays[i].b, POLLIN, 0};
+        }
+        if (poll(pfd, (nfds_t)n, -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        if (pfd[0].revents) break;
+        if (pfd[1].revents & POLLIN) {
+            int c = accept(kb->listen_fd, NULL, NULL);
+            int slot = -1;
+            for (int i = 0; i < MAX_RELAYS && slot < 0; i++)
+                if (kb->relays[i].a < 0) slot = i;
+            int t = c >= 0 && slot >= 0 ? socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0) : -1;
+            if (t >= 0 && connect(t, (struct sockaddr *)&kb->target, sizeof kb->target) == 0) {
+                kb->relays[slot] = (relay){c, t};
+            } else {
+                if (t >= 0) close(t);
+                if (c >= 0) close(c);
+            }
+        }
+        for (int i = 0; i < MAX_RELAYS; i++) {
+            relay *r = &kb->relays[i];
+            short ra = pfd[2 + 2 * i].revents, rb = pfd[3 + 2 * i].revents;
+            if (r->a < 0) continue;
+            bool ok = true;
+            if (ra) ok = relay_pump(r->a, r->b);
+            if (ok && rb) ok = relay_pump(r->b, r->a);
+            if (!ok) relay_close(r);
+        }
+    }
+    for (int i = 0; i < MAX_RELAYS; i++) relay_close(&kb->relays[i]);
+    return NULL;
+}
+
+SL_EXPORT sl_status sl_kafka_broker_listen(sl_kafka_broker *kb, int port, sl_error *err)
+{
+    if (kb->listen_fd >= 0) return sl_err(err, SL_ERR_CONFIG, "the broker already has a fixed port");
+    if (port < 1 || port > 65535) return sl_err(err, SL_ERR_CONFIG, "bad port %d", port);
+    /* broker 1's address: the first entry of the bootstrap list */
+    const char *bs = sl_kafka_broker_bootstraps(kb);
+    const char *colon = strchr(bs, ':');
+    if (!colon) return sl_err(err, SL_ERR_INTERNAL, "unexpected bootstrap list '%s'", bs);
+    memset(&kb->target, 0, sizeof kb->target);
+    kb->target.sin_family = AF_INET;
+    kb->target.sin_port = htons((uint16_t)atoi(colon + 1));
+    kb->target.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (int i = 0; i < MAX_RELAYS; i++) kb->relays[i] = (relay){-1, -1};
+
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return sl_err(err, SL_ERR_IO, "socket: %s", strerror(errno));
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) || listen(fd, 16)) {
+        sl_status st = sl_err(err, SL_ERR_IO, "cannot listen on 127.0.0.1:%d: %s", port,
+                              strerror(errno));
+        close(fd);
+        return st;
+    }
+    if (pipe2(kb->wake, O_CLOEXEC)) {
+        close(fd);
+        return sl_err(err, SL_ERR_IO, "pipe: %s", strerror(errno));
+    }
+    char text[64];
+    snprintf(text, sizeof text, "127.0.0.1:%d", port);
+    if (!(kb->fixed_bootstrap = sl_strdup(text))) {
+        close(fd);
+        return sl_err_oom(err);
+    }
+    kb->listen_fd = fd;
+    if (pthread_create(&kb->thread, NULL, forwarder, kb)) {
+        close(fd);
+        kb->listen_fd = -1;
+        return sl_err(err, SL_ERR_IO, "cannot start the port forwarder");
+    }
+    kb->running = true;
+    return SL_OK;
+}
+
 SL_EXPORT void sl_kafka_broker_free(sl_kafka_broker *kb)
 {
     if (!kb) return;
+    if (kb->running) {
+        if (write(kb->wake[1], "x", 1) < 0) { /* the thread also ends on close */ }
+        pthread_join(kb->thread, NULL);
+    }
+    if (kb->listen_fd >= 0) close(kb->listen_fd);
+    if (kb->wake[0] >= 0) close(kb->wake[0]);
+    if (kb->wake[1] >= 0) close(kb->wake[1]);
+    sl_free(kb->fixed_bootstrap);
     if (kb->rk) rd_kafka_destroy(kb->rk);
     sl_free(kb);
 }
 
 SL_EXPORT const char *sl_kafka_broker_bootstraps(const sl_kafka_broker *kb)
 {
-    return rd_kafka_mock_cluster_bootstraps(kb->mcluster);
+    return kb->fixed_bootstrap ? kb->fixed_bootstrap
+                               : rd_kafka_mock_cluster_bootstraps(kb->mcluster);
 }
 
 SL_EXPORT sl_status sl_kafka_broker_create_topics(sl_kafka_broker *kb, const char *spec,

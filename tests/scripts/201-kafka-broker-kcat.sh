@@ -36,4 +36,14 @@ want = list(csv.DictReader(open(sys.argv[1], encoding="utf-8-sig")))
 got = [json.loads(l) for l in open(sys.argv[2])]
 assert got == want, (got, want)
 PY
+# --port: a fixed bootstrap port relayed to the broker (a free one here)
+PORT=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$SK" broker --port "$PORT" --topics f > "$T/fixed.out" 2>&1 &
+FIXED_PID=$!
+trap 'kill $FIXED_PID 2>/dev/null; kafka_cleanup' EXIT
+for _ in $(seq 200); do [ -s "$T/fixed.out" ] && break; sleep 0.05; done
+grep -qx "127.0.0.1:$PORT" "$T/fixed.out" || { cat "$T/fixed.out"; echo "FAIL: --port address"; exit 1; }
+seq 1 7 | kcat -P -b "127.0.0.1:$PORT" -t f
+"$SK" consume --bootstrap "127.0.0.1:$PORT" --topic f --max 7 | cut -f2 | sort -n > "$T/f.txt"
+seq 1 7 | diff - "$T/f.txt" || { echo "FAIL: through --port"; exit 1; }
 echo "ok: kcat and sluice produce/consume agree through the embedded broker"
