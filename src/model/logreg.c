@@ -11,9 +11,14 @@ void sl_mdl_linear_predict(const sl_model *m, const double *x, int n, double *ou
     for (int i = 0; i < n; i++) mg[i] = l->intercept;
     /* Spark's dot product order: feature by feature. */
     for (int k = 0; k < m->n_slots; k++) {
-        const double *xc = x + (size_t)k * SL_MDL_BLOCK;
-        double c = l->coef[k];
-        for (int i = 0; i < n; i++) mg[i] += c * xc[i];
+        const sl_mdl_feat *f = &m->slots[k];
+        if (f->source < 0) continue;   /* constant 0 */
+        const double *xc = x + (size_t)f->source * SL_MDL_BLOCK;
+        double c = l->coef[k], oh = f->onehot;
+        if (f->onehot >= 0)
+            for (int i = 0; i < n; i++) mg[i] += c * (xc[i] == oh ? 1.0 : 0.0);
+        else
+            for (int i = 0; i < n; i++) mg[i] += c * xc[i];
     }
     for (int i = 0; i < n; i++) {
         double p = 1.0 / (1.0 + exp(-mg[i]));

@@ -225,7 +225,7 @@ sl_status sl_model_load(const char *path, sl_model **out_model, sl_error *err)
         st = sl_err(err, SL_ERR_MODEL, "model path %s does not exist", path);
     }
     for (int t = 0; st == SL_OK && t < m->ens.n_trees; t++)
-        if (sl_mdl_tree_compile(&m->ens.trees[t]) < 0) st = sl_err_oom(err);
+        if (sl_mdl_tree_compile(m, &m->ens.trees[t]) < 0) st = sl_err_oom(err);
     if (st == SL_OK && m->n_slots == 0 && !m->slots) {
         m->slots = sl_calloc(1, sizeof *m->slots);
         if (!m->slots) st = sl_err_oom(err);
@@ -339,42 +339,23 @@ sl_status sl_model_score_raw(const sl_model *m, sl_col *const *inputs, int64_t n
                           m->inputs[i].name, sl_type_name(m->inputs[i].type),
                           sl_type_name(inputs[i]->type));
     }
-    int stride = BLOCK;   /* column-major: slot k at x + k * BLOCK */
     int n_out = sl_model_num_outputs(m);
     int n_src = m->n_sources;
-    double *srcv = sl_malloc(sizeof *srcv * (size_t)BLOCK * (size_t)(n_src ? n_src : 1));
-    double *x = sl_calloc((size_t)BLOCK * (size_t)(m->n_slots ? m->n_slots : 1), sizeof *x);
+    /* The block: one column per source, then a zero column. */
+    double *x = sl_calloc((size_t)BLOCK * (size_t)(n_src + 1), sizeof *x);
     uint8_t skip[BLOCK];
-    if (!srcv || !x) {
-        sl_free(srcv);
-        sl_free(x);
-        return sl_err_oom(err);
-    }
+    if (!x) return sl_err_oom(err);
     sl_status st = SL_OK;
     for (int64_t r0 = 0; r0 < n_rows; r0 += BLOCK) {
         int n = n_rows - r0 < BLOCK ? (int)(n_rows - r0) : BLOCK;
         memset(skip, 0, sizeof skip);
         for (int s = 0; s < n_src; s++) {
             const sl_mdl_source *src = &m->sources[s];
-            st = eval_source(m, src, inputs[src->input], r0, n, srcv + (size_t)s * BLOCK, skip, err);
+            double *v = x + (size_t)s * BLOCK;
+            st = eval_source(m, src, inputs[src->input], r0, n, v, skip, err);
             if (st != SL_OK) goto out;
-        }
-        for (int k = 0; k < m->n_slots; k++) {
-            const sl_mdl_feat *f = &m->slots[k];
-            double *xc = x + (size_t)k * stride;
-            if (f->source < 0) {
-                for (int i = 0; i < n; i++) xc[i] = 0;
-                continue;
-            }
-            const double *v = srcv + (size_t)f->source * BLOCK;
-            if (f->onehot >= 0) {
-                double oh = f->onehot;
-                for (int i = 0; i < n; i++) xc[i] = v[i] == oh ? 1.0 : 0.0;
-            } else if (m->f32) {
-                for (int i = 0; i < n; i++) xc[i] = (float)v[i];
-            } else {
-                for (int i = 0; i < n; i++) xc[i] = v[i];
-            }
+            if (m->f32)   /* XGBoost compares features as float */
+                for (int i = 0; i < n; i++) v[i] = (float)v[i];
         }
         double *o = out + (size_t)r0 * n_out;
         if (m->kind == SL_MDL_LOGREG)
@@ -386,7 +367,6 @@ sl_status sl_model_score_raw(const sl_model *m, sl_col *const *inputs, int64_t n
                 for (int c = 0; c < n_out; c++) o[(size_t)i * n_out + c] = NAN;
     }
 out:
-    sl_free(srcv);
     sl_free(x);
     return st;
 }

@@ -66,13 +66,20 @@ typedef struct sl_mdl_node {
     int32_t dflt;      /* XGBoost: where NaN goes */
 } sl_mdl_node;
 
-/* The compact form the walks read (built by sl_mdl_tree_compile once the
- * model is final): child[0] left, child[1] right, child[2] where NaN goes
- * (XGBoost); for leaves thr holds the leaf value and every child is the
- * leaf itself.  24 bytes, so a depth-6 tree's top levels share cache lines. */
+/* The compact form the walks read, built by sl_mdl_tree_compile once the
+ * model is final.  Nodes read source columns directly (a block holds one
+ * column per source, not per feature slot), so a one-hot feature costs
+ * nothing to materialise: "indicator(source == k) <= t" becomes an
+ * interval test on the source.
+ *   Spark:   in = (a <= v && v <= b); next = child[!in].  A continuous
+ *            split is [-inf, thr] -> left (NaN is not in, so goes right);
+ *            a one-hot split is [k, k] -> the side the indicator 1 goes.
+ *   XGBoost: next = child[!(v < a) + isnan(v)] (left, right, default).
+ * For leaves `a` is the leaf value and every child the leaf itself.
+ * 32 bytes: two nodes per cache line. */
 typedef struct sl_mdl_wnode {
-    double thr;
-    int32_t off;          /* slot * SL_MDL_BLOCK: the slot's column in a block */
+    double a, b;
+    int32_t off;          /* source column * SL_MDL_BLOCK */
     int32_t child[3];
 } sl_mdl_wnode;
 
@@ -212,10 +219,9 @@ sl_status sl_mdl_stage_logreg(sl_mdl_spark *sp, const char *dir, const sl_jval *
                               sl_error *err);
 sl_status sl_mdl_load_bundle(sl_model *m, const char *dir, sl_error *err);
 
-/* Rows per scoring block. A block of slots is column-major: slot s of row
- * i is x[s * SL_MDL_BLOCK + i], so filling a slot is a contiguous loop and
- * the walks' node offsets (wnode.off = slot * SL_MDL_BLOCK) need no
- * multiply. */
+/* Rows per scoring block. A block is column-major, one column per source
+ * plus a final all-zero column (for features that are constant 0): source s
+ * of row i is x[s * SL_MDL_BLOCK + i]; node offsets are premultiplied. */
 #define SL_MDL_BLOCK 256
 
 /* Tree walking: leaf node index for each of rows [0, n) (n <= SL_MDL_BLOCK)
@@ -227,8 +233,8 @@ void sl_mdl_ens_predict(const sl_model *m, const double *x, int n, double *out);
 void sl_mdl_linear_predict(const sl_model *m, const double *x, int n, double *out);
 
 void sl_mdl_tree_fini(sl_mdl_tree *t);
-/* Builds t->wnodes from t->nodes. Returns -1 on OOM. */
-int sl_mdl_tree_compile(sl_mdl_tree *t);
+/* Builds t->wnodes from t->nodes and m's slots. Returns -1 on OOM. */
+int sl_mdl_tree_compile(const sl_model *m, sl_mdl_tree *t);
 /* Sets depth and self-loops leaves; checks child indices (SL_ERR_MODEL). */
 sl_status sl_mdl_tree_finish(sl_mdl_tree *t, const char *what, sl_error *err);
 

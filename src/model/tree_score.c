@@ -73,20 +73,46 @@ sl_status sl_mdl_tree_finish(sl_mdl_tree *t, const char *what, sl_error *err)
     return st;
 }
 
-int sl_mdl_tree_compile(sl_mdl_tree *t)
+int sl_mdl_tree_compile(const sl_model *m, sl_mdl_tree *t)
 {
     sl_free(t->wnodes);
     t->wnodes = sl_malloc(sizeof *t->wnodes * (size_t)t->n_nodes);
     if (!t->wnodes) return -1;
+    bool xgb = m->kind == SL_MDL_XGB;
     for (int32_t k = 0; k < t->n_nodes; k++) {
         const sl_mdl_node *nd = &t->nodes[k];
         sl_mdl_wnode *w = &t->wnodes[k];
-        bool leaf = nd->left == k;
-        w->thr = leaf ? nd->value : nd->thr;
-        w->off = leaf ? 0 : nd->slot * SL_MDL_BLOCK;
         w->child[0] = nd->left;
         w->child[1] = nd->right;
         w->child[2] = nd->dflt;
+        w->off = 0;
+        w->a = -INFINITY;
+        w->b = INFINITY;
+        if (nd->left == k) {   /* leaf */
+            w->a = nd->value;
+            continue;
+        }
+        const sl_mdl_feat *f = &m->slots[nd->slot];
+        int col = f->source >= 0 ? f->source : m->n_sources;   /* zero column */
+        w->off = col * SL_MDL_BLOCK;
+        if (xgb) {
+            w->a = nd->thr;
+            continue;
+        }
+        if (f->source < 0 || f->onehot < 0) {
+            /* a value (or the constant 0): left iff v <= thr */
+            w->b = nd->thr;
+            continue;
+        }
+        /* Indicator I = (source == k): left iff I <= thr. */
+        bool left0 = 0.0 <= nd->thr, left1 = 1.0 <= nd->thr;
+        if (left0 == left1) {
+            w->child[0] = w->child[1] = left0 ? nd->left : nd->right;
+        } else {
+            w->a = w->b = f->onehot;
+            w->child[0] = left1 ? nd->left : nd->right;   /* source == k */
+            w->child[1] = left1 ? nd->right : nd->left;
+        }
     }
     return 0;
 }
@@ -96,11 +122,16 @@ int sl_mdl_tree_compile(sl_mdl_tree *t)
 /* One step. Spark: right iff !(v <= thr), so NaN goes right. XGBoost: left
  * iff v < thr, NaN to child[2]: !(v < thr) is 1 for NaN, plus 1. Written
  * as index arithmetic so the compiler emits no branch. */
-#define STEP_SPARK(w, xr, k) ((w)[k].child[!((xr)[(w)[k].off] <= (w)[k].thr)])
+static inline int32_t step_spark(const sl_mdl_wnode *w, const double *xr, int32_t k)
+{
+    double v = xr[w[k].off];
+    return w[k].child[!((w[k].a <= v) & (v <= w[k].b))];
+}
+#define STEP_SPARK(w, xr, k) step_spark(w, xr, k)
 static inline int32_t step_xgb(const sl_mdl_wnode *w, const double *xr, int32_t k)
 {
     double v = xr[w[k].off];
-    return w[k].child[!(v < w[k].thr) + (v != v)];
+    return w[k].child[!(v < w[k].a) + (v != v)];
 }
 
 void sl_mdl_tree_walk_spark(const sl_mdl_tree *t, const double *x, int n, int32_t *leaf)
@@ -108,21 +139,21 @@ void sl_mdl_tree_walk_spark(const sl_mdl_tree *t, const double *x, int n, int32_
     const sl_mdl_wnode *w = t->wnodes;
     const int depth = t->depth;
     if (t->n_cat) {
-        /* Categorical splits present: the general walk. */
-        const sl_mdl_node *nodes = t->nodes;
+        /* Categorical splits on values present: the general walk
+         * (one-hot ones were made threshold splits at load). */
         for (int i = 0; i < n; i++) {
+            const double *xr = x + i;
             int32_t k = 0;
             for (int d = 0; d < depth; d++) {
-                const sl_mdl_node *nd = &nodes[k];
-                double v = x[(size_t)nd->slot * SL_MDL_BLOCK + i];
                 int nc = t->n_cat[k];
-                if (nc >= 0 && nd->left != k) {
+                if (nc >= 0 && w[k].child[0] != k) {
+                    double v = xr[w[k].off];
                     const double *c = t->cats + t->cat_off[k];
                     bool in = false;
                     for (int j = 0; j < nc; j++) in |= (c[j] == v);
-                    k = in ? nd->left : nd->right;
+                    k = in ? t->nodes[k].left : t->nodes[k].right;
                 } else {
-                    k = v <= nd->thr ? nd->left : nd->right;
+                    k = step_spark(w, xr, k);
                 }
             }
             leaf[i] = k;
@@ -229,7 +260,7 @@ void sl_mdl_ens_predict(const sl_model *m, const double *x, int n, double *out)
             sl_mdl_tree_walk_xgb(tr, x, n, leaf);
             int grp = e->group ? e->group[t] : 0;
             for (int i = 0; i < n; i++)
-                margin[(size_t)i * g + grp] += (float)tr->wnodes[leaf[i]].thr;
+                margin[(size_t)i * g + grp] += (float)tr->wnodes[leaf[i]].a;
         }
         xgb_finish(m, margin, n, out);
         return;
@@ -245,12 +276,12 @@ void sl_mdl_ens_predict(const sl_model *m, const double *x, int n, double *out)
         case SL_MDL_GBT_CLS:
         case SL_MDL_GBT_REG: {
             double w = e->weights[t];
-            for (int i = 0; i < n; i++) acc[i] += w * tr->wnodes[leaf[i]].thr;
+            for (int i = 0; i < n; i++) acc[i] += w * tr->wnodes[leaf[i]].a;
             break;
         }
         case SL_MDL_RF_REG:
         case SL_MDL_DT_REG:
-            for (int i = 0; i < n; i++) acc[i] += tr->wnodes[leaf[i]].thr;
+            for (int i = 0; i < n; i++) acc[i] += tr->wnodes[leaf[i]].a;
             break;
         case SL_MDL_RF_CLS:
         case SL_MDL_DT_CLS:
