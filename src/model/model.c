@@ -19,6 +19,8 @@
 
 /* ---- string index ------------------------------------------------------- */
 
+/* A fast hash for short labels: 8-byte words, then the tail read as two
+ * overlapping 4-byte loads (or three bytes), so no byte loop or memcpy call. */
 static uint64_t str_hash(const char *s, size_t n)
 {
     uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
@@ -29,10 +31,21 @@ static uint64_t str_hash(const char *s, size_t n)
         h = (h ^ w) * 0xff51afd7ed558ccdull;
         h ^= h >> 32;
     }
+    size_t r = n - i;
     uint64_t w = 0;
-    memcpy(&w, s + i, n - i);
+    if (r >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s + i, 4);
+        memcpy(&b, s + i + r - 4, 4);
+        w = ((uint64_t)a << 32) | b;
+    } else if (r > 0) {
+        w = (uint64_t)(unsigned char)s[i] << 16 | (uint64_t)(unsigned char)s[i + r / 2] << 8 |
+            (unsigned char)s[i + r - 1];
+    }
     h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
     h ^= h >> 29;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 32;
     return h;
 }
 
@@ -42,19 +55,22 @@ int sl_mdl_strindex_build(sl_mdl_strindex *ix, const char *const *labels, int n)
     uint32_t cap = 16;
     while (cap < (uint32_t)n * 2u + 2u) cap <<= 1;
     ix->labels = sl_calloc((size_t)(n ? n : 1), sizeof *ix->labels);
+    ix->lens = sl_calloc((size_t)(n ? n : 1), sizeof *ix->lens);
     ix->slots = sl_calloc(cap, sizeof *ix->slots);
-    if (!ix->labels || !ix->slots) goto oom;
+    if (!ix->labels || !ix->lens || !ix->slots) goto oom;
     ix->mask = cap - 1;
     for (int i = 0; i < n; i++) {
         ix->labels[i] = sl_strdup(labels[i]);
         if (!ix->labels[i]) goto oom;
         ix->n_labels = i + 1;
         size_t len = strlen(labels[i]);
+        ix->lens[i] = (uint32_t)len;
         /* Spark keeps the first index of a duplicated label. */
         if (sl_mdl_strindex_find(ix, labels[i], len) >= 0) continue;
-        uint32_t h = (uint32_t)str_hash(labels[i], len) & ix->mask;
-        while (ix->slots[h]) h = (h + 1) & ix->mask;
-        ix->slots[h] = (uint32_t)i + 1;
+        uint64_t h = str_hash(labels[i], len);
+        uint32_t pos = (uint32_t)h & ix->mask;
+        while (ix->slots[pos]) pos = (pos + 1) & ix->mask;
+        ix->slots[pos] = (h & 0xFFFFFFFF00000000ull) | ((uint64_t)i + 1);
     }
     ix->n_labels = n;
     return 0;
@@ -68,6 +84,7 @@ void sl_mdl_strindex_fini(sl_mdl_strindex *ix)
     if (ix->labels)
         for (int i = 0; i < ix->n_labels; i++) sl_free(ix->labels[i]);
     sl_free(ix->labels);
+    sl_free(ix->lens);
     sl_free(ix->slots);
     memset(ix, 0, sizeof *ix);
 }
@@ -75,13 +92,17 @@ void sl_mdl_strindex_fini(sl_mdl_strindex *ix)
 int sl_mdl_strindex_find(const sl_mdl_strindex *ix, const char *s, size_t n)
 {
     if (!ix->slots) return -1;
-    uint32_t h = (uint32_t)str_hash(s, n) & ix->mask;
+    uint64_t h = str_hash(s, n);
+    uint64_t tag = h & 0xFFFFFFFF00000000ull;
+    uint32_t pos = (uint32_t)h & ix->mask;
     for (;;) {
-        uint32_t v = ix->slots[h];
-        if (!v) return -1;
-        const char *l = ix->labels[v - 1];
-        if (strncmp(l, s, n) == 0 && l[n] == 0) return (int)v - 1;
-        h = (h + 1) & ix->mask;
+        uint64_t e = ix->slots[pos];
+        if (!e) return -1;
+        if ((e & 0xFFFFFFFF00000000ull) == tag) {
+            uint32_t i = (uint32_t)e - 1;
+            if (ix->lens[i] == n && memcmp(ix->labels[i], s, n) == 0) return (int)i;
+        }
+        pos = (pos + 1) & ix->mask;
     }
 }
 
@@ -290,6 +311,11 @@ static sl_status eval_source(const sl_model *m, const sl_mdl_source *s, const sl
         return SL_OK;
     }
     char buf[64];
+    /* Streams often repeat a value in consecutive rows (one branch, one
+     * state): remember the last string looked up. */
+    const char *last = NULL;
+    size_t last_len = 0;
+    int last_k = -1;
     for (int i = 0; i < n; i++) {
         int64_t r = r0 + i;
         const char *str = NULL;
@@ -309,7 +335,15 @@ static sl_status eval_source(const sl_model *m, const sl_mdl_source *s, const sl
             }
         }
         if (null && s->null_is_nan) { v[i] = NAN; continue; }
-        int k = null ? -1 : sl_mdl_strindex_find(&s->ix, str, len);
+        int k;
+        if (null) {
+            k = -1;
+        } else if (last && len == last_len && memcmp(str, last, len) == 0) {
+            k = last_k;
+        } else {
+            k = sl_mdl_strindex_find(&s->ix, str, len);
+            if (str != buf) { last = str; last_len = len; last_k = k; }
+        }
         if (k >= 0) { v[i] = k; continue; }
         switch (s->invalid) {
         case SL_MDL_INVALID_KEEP: v[i] = s->unseen_index; break;

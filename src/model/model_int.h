@@ -26,7 +26,11 @@
 typedef struct sl_mdl_strindex {
     int n_labels;
     char **labels;        /* owned */
-    uint32_t *slots;      /* open addressing: label index + 1, 0 = empty */
+    uint32_t *lens;
+    /* open addressing: (high 32 bits of the hash << 32) | (label index + 1);
+     * 0 = empty. The hash tag rejects most non-matches without touching
+     * the label. */
+    uint64_t *slots;
     uint32_t mask;
 } sl_mdl_strindex;
 
