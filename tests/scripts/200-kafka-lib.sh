@@ -6,8 +6,14 @@ PY=/usr/bin/python3
 T=$(mktemp -d)
 BROKER_PID=
 kafka_cleanup() {
+    local rc=${1:-$?}   # the exit status, passed on by traps that run more first
     [ -n "$BROKER_PID" ] && kill "$BROKER_PID" 2>/dev/null && wait "$BROKER_PID" 2>/dev/null
+    # the broker runs in the background: its sanitizer reports would go unseen
+    if grep -q Sanitizer "$T/broker.err" 2>/dev/null; then
+        cat "$T/broker.err"; echo "FAIL: sanitizer report from sluice broker"; rc=1
+    fi
     rm -rf "$T"
+    exit $rc
 }
 trap kafka_cleanup EXIT
 

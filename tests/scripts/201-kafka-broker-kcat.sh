@@ -40,7 +40,7 @@ PY
 PORT=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$SK" broker --port "$PORT" --topics f > "$T/fixed.out" 2>&1 &
 FIXED_PID=$!
-trap 'kill $FIXED_PID 2>/dev/null; kafka_cleanup' EXIT
+trap 'rc=$?; kill $FIXED_PID 2>/dev/null; kafka_cleanup $rc' EXIT
 for _ in $(seq 200); do [ -s "$T/fixed.out" ] && break; sleep 0.05; done
 grep -qx "127.0.0.1:$PORT" "$T/fixed.out" || { cat "$T/fixed.out"; echo "FAIL: --port address"; exit 1; }
 seq 1 7 | kcat -P -b "127.0.0.1:$PORT" -t f

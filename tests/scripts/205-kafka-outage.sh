@@ -22,7 +22,7 @@ SQL
 "$SK" run "$T/q.sql" --var KAFKA="$BS" --quiet > "$T/run.out" 2> "$T/run.err" &
 RUN_PID=$!
 stop_run() { kill "$RUN_PID" 2>/dev/null || true; }
-trap 'stop_run; kafka_cleanup' EXIT
+trap 'rc=$?; stop_run; kafka_cleanup $rc' EXIT
 
 # the first rows are out: the run is under way
 "$SK" consume --bootstrap "$BS" --topic copy --max 100 --timeout 30s > "$T/first.txt"
