@@ -78,6 +78,17 @@ static csv read_csv(const char *path)
     return c;
 }
 
+static void csv_free(csv *c)
+{
+    for (int64_t r = 0; r < c->n_rows; r++) {
+        for (int i = 0; i < c->n_cols; i++) free(c->cells[r][i]);
+        free(c->cells[r]);
+    }
+    free(c->cells);
+    for (int i = 0; i < c->n_cols; i++) free(c->names[i]);
+    free(c->names);
+}
+
 static int csv_find(const csv *c, const char *name)
 {
     for (int i = 0; i < c->n_cols; i++) if (strcasecmp(c->names[i], name) == 0) return i;
@@ -138,6 +149,7 @@ int main(int argc, char **argv)
         if (sl_model_train_xgb(argv[2], names, cols, nf, label, c.n_rows, opts, err) != SL_OK) die(err);
         for (int i = 0; i < nf; i++) sl_col_unref(cols[i]);
         sl_col_unref(label);
+        csv_free(&c);
         sl_error_free(err);
         return 0;
     }
@@ -184,13 +196,7 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < ni; i++) sl_col_unref(cols[i]);
     free(cols);
-    for (int64_t r = 0; r < c.n_rows; r++) {
-        for (int i = 0; i < c.n_cols; i++) free(c.cells[r][i]);
-        free(c.cells[r]);
-    }
-    free(c.cells);
-    for (int i = 0; i < c.n_cols; i++) free(c.names[i]);
-    free(c.names);
+    csv_free(&c);
     sl_model_free(m);
     sl_error_free(err);
     return 0;
