@@ -690,7 +690,9 @@ SL_EXPORT sl_status sl_kafka_produce(const sl_kafka_produce_opts *po, const vola
         }
         batches++;
         if (po->progress) po->progress(batches, messages, rows, po->opaque);
-        if (!st && po->interval_ms > 0) {
+        bool more = po->loop || ins[0].next < ins[0].n;
+        if (po->max_batches && batches >= po->max_batches) more = false;
+        if (!st && more && po->interval_ms > 0) {
             /* Deliver before pausing, so a consumer sees whole batches. */
             rd_kafka_flush(rk, 10000);
             sleep_ms(po->interval_ms, stop);
