@@ -6,6 +6,7 @@
  * test itself produced, never from the code under test. */
 #include "test.h"
 
+#include "core/buf.h"
 #include "core/mem.h"
 #include "core/status.h"
 #include "io/connector.h"
@@ -708,5 +709,95 @@ TEST(kafka_source_fail_on_data_loss)
 sl_status count_rows(void *ctx, sl_batch *b, sl_error *err)
 {
     *(int64_t *)ctx += b->n_rows;
+    return SL_OK;
+}
+
+typedef struct sizes {
+    int64_t rows, max_batch, batches;
+} sizes;
+
+static sl_status count_sizes(void *ctx, sl_batch *b, sl_error *err)
+{
+    sizes *s = ctx;
+    s->rows += b->n_rows;
+    s->batches++;
+    if (b->n_rows > s->max_batch) s->max_batch = b->n_rows;
+    return SL_OK;
+}
+
+TEST(kafka_source_batch_limit_and_csv)
+{
+    sl_error *err = sl_error_new();
+    sl_kafka_broker *kb;
+    REQUIRE(sl_kafka_broker_new(1, &kb, err) == SL_OK);
+    const char *bs = sl_kafka_broker_bootstraps(kb);
+    REQUIRE(sl_kafka_broker_create_topics(kb, "many,arr,csv", err) == SL_OK);
+    int n = SL_BATCH_ROWS + 1000;
+    REQUIRE(produce_n(bs, "many", 0, 0, n) == 0);
+    /* one message holding an array of n objects */
+    sl_buf big;
+    sl_buf_init(&big);
+    for (int i = 0; i < n; i++) sl_buf_printf(&big, "%s{\"x\":%d}", i ? "," : "[", i);
+    sl_buf_putc(&big, ']');
+    const char *arr[] = {big.data, NULL};
+    REQUIRE(produce_values(bs, "arr", arr) == 0);
+    const char *csv[] = {"1,abc", "2,\"d,e\"", NULL};
+    REQUIRE(produce_values(bs, "csv", csv) == 0);
+
+    const char *kv[] = {"connector", "kafka", "bootstrap.servers", bs, "subscribe", "many",
+                        "startingOffsets", "earliest", NULL};
+    sl_source *src;
+    REQUIRE(source_open("offset:B", kv, &src, err) == SL_OK);
+    char *e = NULL;
+    REQUIRE(src->ops->plan(src, NULL, &e, err) == SL_OK);
+    sizes s = {0};
+    REQUIRE(src->ops->read(src, NULL, e, count_sizes, &s, err) == SL_OK);
+    CHECK_INT(s.rows, n);
+    CHECK(s.batches >= 2);
+    CHECK(s.max_batch <= SL_BATCH_ROWS);
+    sl_free(e);
+    source_close(src);
+
+    const char *kv2[] = {"connector", "kafka", "bootstrap.servers", bs, "subscribe", "arr",
+                         "startingOffsets", "earliest", "format", "json", NULL};
+    REQUIRE(source_open("x:I,offset:B", kv2, &src, err) == SL_OK);
+    REQUIRE(src->ops->plan(src, NULL, &e, err) == SL_OK);
+    memset(&s, 0, sizeof s);
+    REQUIRE(src->ops->read(src, NULL, e, count_sizes, &s, err) == SL_OK);
+    CHECK_INT(s.rows, n);
+    CHECK(s.batches >= 2);
+    CHECK(s.max_batch <= SL_BATCH_ROWS);
+    sl_free(e);
+    source_close(src);
+
+    const char *kv3[] = {"connector", "kafka", "bootstrap.servers", bs, "subscribe", "csv",
+                         "startingOffsets", "earliest", "format", "csv", NULL};
+    REQUIRE(source_open("ID:I,name:S,partition:I", kv3, &src, err) == SL_OK);
+    REQUIRE(src->ops->plan(src, NULL, &e, err) == SL_OK);
+    struct { int n; char id[8][8]; int v[8]; long long off[8]; bool vnull[8]; } got = {0};
+    sl_status grab(void *ctx, sl_batch *b, sl_error *e2);
+    REQUIRE(src->ops->read(src, NULL, e, grab, &got, err) == SL_OK);
+    CHECK_INT(got.n, 2);
+    CHECK_INT(got.v[0], 1);
+    CHECK_STR(got.id[0], "abc");
+    CHECK_INT(got.v[1], 2);
+    CHECK_STR(got.id[1], "d,e");
+    sl_free(e);
+    source_close(src);
+    sl_buf_fini(&big);
+    sl_kafka_broker_free(kb);
+    sl_error_free(err);
+}
+
+sl_status grab(void *ctx, sl_batch *b, sl_error *err)
+{
+    struct { int n; char id[8][8]; int v[8]; long long off[8]; bool vnull[8]; } *g = ctx;
+    for (int64_t i = 0; i < b->n_rows && g->n < 8; i++) {
+        size_t len = 0;
+        const char *s = sl_col_is_null(b->cols[1], i) ? "" : sl_col_str(b->cols[1], i, &len);
+        snprintf(g->id[g->n], 8, "%.*s", (int)len, s);
+        g->v[g->n] = sl_col_is_null(b->cols[0], i) ? -1 : sl_col_i32(b->cols[0])[i];
+        g->n++;
+    }
     return SL_OK;
 }
