@@ -9,6 +9,7 @@
 #             `out` (trigger availableNow, batches of maxOffsetsPerTrigger);
 #   connector bench/kafka_bench.c: the same pipeline straight on the
 #             connector API, with a time breakdown.
+# kcat and sluice run are each timed 3 times and the fastest run counts.
 # Rates are messages read per wall second and per CPU second of the client
 # process (user + sys, librdkafka's threads included; the broker process is
 # shared and counted for neither).  The mock cluster keeps only ~5 MB per
@@ -31,7 +32,7 @@ cc -std=c11 -D_GNU_SOURCE -O2 -g -I"$ROOT/include" -I"$ROOT/src" -o "$T/kafka_be
     "$ROOT/bench/kafka_bench.c" "$BUILD/libsluice.a" \
     -lrdkafka -lsnappy -lzstd -lz -lpcre2-8 -lmicrohttpd -lm -lpthread
 
-"$SLUICE" broker --topics in:8,out:8,out2:8 --port-file "$T/port" > /dev/null &
+"$SLUICE" broker --topics in:8,out1:8,out2:8,out3:8,conn:8 --port-file "$T/port" > /dev/null &
 BPID=$!
 for _ in $(seq 200); do [ -s "$T/port" ] && break; sleep 0.05; done
 BS=$(cat "$T/port")
@@ -54,9 +55,13 @@ rate() { # label wall user sys
         printf "%-10s %8.0f msg/s wall  %9.0f msg/s per CPU-second  (wall %.2fs, cpu %.2fs)\n", l, n / w, n / c, w, c }'
 }
 
-/usr/bin/time -f "%e %U %S" -o "$T/kcat.time" kcat -C -b "$BS" -t in -o beginning -e -q > "$T/kcat.out"
-GOT=$(wc -l < "$T/kcat.out")
-[ "$GOT" -eq "$N" ] || { echo "kcat read $GOT of $N messages"; exit 1; }
+# best of 3 runs for kcat and for sluice run (the broker shares the machine)
+best() { sort -n "$1" | head -1; }
+for r in 1 2 3; do
+    /usr/bin/time -f "%e %U %S" -a -o "$T/kcat.times" kcat -C -b "$BS" -t in -o beginning -e -q > "$T/kcat.out"
+    GOT=$(wc -l < "$T/kcat.out")
+    [ "$GOT" -eq "$N" ] || { echo "kcat read $GOT of $N messages"; exit 1; }
+done
 
 cat > "$T/q.sql" <<'SQL'
 CREATE SOURCE txs (name STRING, surname STRING, amount DOUBLE, delta_t DOUBLE, flag INT)
@@ -67,18 +72,21 @@ WITH (connector = 'kafka', 'bootstrap.servers' = '${KAFKA}', topic = 'out',
       trigger = 'availableNow') AS
 SELECT name, surname, amount, delta_t, flag FROM txs WHERE amount > 500;
 SQL
-/usr/bin/time -f "%e %U %S" -o "$T/run.time" "$SLUICE" run "$T/q.sql" --var KAFKA="$BS" --quiet > /dev/null
-OUT=$(kcat -C -b "$BS" -t out -o beginning -e -q | wc -l)
-[ "$OUT" -eq "$EXPECT" ] || { echo "sluice run wrote $OUT rows, expected $EXPECT"; exit 1; }
+for r in 1 2 3; do
+    sed "s/topic = 'out'/topic = 'out$r'/" "$T/q.sql" > "$T/q$r.sql"
+    /usr/bin/time -f "%e %U %S" -a -o "$T/run.times" "$SLUICE" run "$T/q$r.sql" --var KAFKA="$BS" --quiet > /dev/null
+    OUT=$(kcat -C -b "$BS" -t "out$r" -o beginning -e -q | wc -l)
+    [ "$OUT" -eq "$EXPECT" ] || { echo "sluice run wrote $OUT rows, expected $EXPECT"; exit 1; }
+done
 
-"$T/kafka_bench" "$BS" in out2 "$N" > "$T/conn.out"
+"$T/kafka_bench" "$BS" in conn "$N" > "$T/conn.out"
 read -r _ _ _ _ _ _ _ cw _ cc _ < "$T/conn.out"
 
-echo "Kafka -> JSON parse -> filter (amount > 500) -> Kafka, $N messages, 8 partitions, embedded broker"
-rate kcat $(cat "$T/kcat.time")
-rate "sluice run" $(cat "$T/run.time")
+echo "Kafka -> JSON parse -> filter (amount > 500) -> Kafka, $N messages, 8 partitions, embedded broker, best of 3"
+rate kcat $(best "$T/kcat.times")
+rate "sluice run" $(best "$T/run.times")
 rate connector "$cw" "$cc" 0
 echo "connector breakdown: $(sed 's/.*(//; s/)//' "$T/conn.out")"
-awk -v a="$(cut -d' ' -f1 "$T/kcat.time")" -v b="$(cut -d' ' -f1 "$T/run.time")" \
+awk -v a="$(best "$T/kcat.times" | cut -d' ' -f1)" -v b="$(best "$T/run.times" | cut -d' ' -f1)" \
     'BEGIN{printf "sluice run / kcat (wall rate): %.0f%%\n", 100 * a / b}'
 echo "rows out: $OUT (expected $EXPECT)"
