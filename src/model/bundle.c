@@ -13,7 +13,7 @@
 static sl_status parse(const char *path, sl_jdoc **doc, sl_error *err)
 {
     sl_status st = sl_jdoc_parse_file(path, doc, err);
-    if (st != SL_OK && st != SL_ERR_NOMEM) sl_mdl_err_recode(err, SL_ERR_MODEL);
+    if (st != SL_OK && st != SL_ERR_NOMEM) st = sl_mdl_err_recode(err, SL_ERR_MODEL);
     return st;
 }
 

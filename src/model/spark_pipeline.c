@@ -118,8 +118,8 @@ sl_status sl_mdl_spark_read_data(const char *dir, const char *sub, sl_mdl_rows *
         st = sl_pq_read_records(file, &doc, err);
         if (st != SL_OK) {
             if (st != SL_ERR_NOMEM) {
-                sl_mdl_err_recode(err, SL_ERR_MODEL);
-                sl_err_prefix(err, "%s", file);
+                st = sl_mdl_err_recode(err, SL_ERR_MODEL);
+                if (err && !strstr(sl_error_message(err), file)) sl_err_prefix(err, "%s", file);
             }
             break;
         }
@@ -147,8 +147,8 @@ static sl_status read_meta(const char *dir, sl_jdoc **out, sl_error *err)
     snprintf(path, sizeof path, "%s/metadata/part-00000", dir);
     sl_status st = sl_jdoc_parse_file(path, out, err);
     if (st != SL_OK && st != SL_ERR_NOMEM) {
-        sl_mdl_err_recode(err, SL_ERR_MODEL);
-        if (!strstr(sl_error_message(err), path)) sl_err_prefix(err, "%s", path);
+        st = sl_mdl_err_recode(err, SL_ERR_MODEL);
+        if (err && !strstr(sl_error_message(err), path)) sl_err_prefix(err, "%s", path);
     }
     return st;
 }
