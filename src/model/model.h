@@ -18,7 +18,30 @@
  * message naming the file and the problem.
  *
  * A loaded model is immutable: scoring allocates its own scratch, so one
- * sl_model may score from several threads at once. */
+ * sl_model may score from several threads at once.
+ *
+ * How the SQL layer uses it:
+ *   CREATE MODEL m FROM 'path'      sl_model_load at plan time; keep the
+ *                                   sl_model in the catalog, sl_model_free
+ *                                   when the engine goes.
+ *   predict(m, *)                   for each input i, bind the query column
+ *                                   named sl_model_input_get(m, i)->name
+ *                                   (sl_model_input_find is case-insensitive);
+ *                                   a missing column or one for which
+ *                                   sl_model_input_accepts is false is a plan
+ *                                   error (SL_ERR_BIND / SL_ERR_TYPE).
+ *   predict(m, c1, c2, …)           columns in input order.
+ *   predict / predict_proba         per batch: sl_model_score(m, cols, n,
+ *                                   &pred, &prob1, err) — one call gives both
+ *                                   DOUBLE columns; predict_proba on a
+ *                                   regressor is a plan error
+ *                                   (sl_model_is_classifier).
+ *   CREATE MODEL m WITH (type = 'xgboost', label = 'y', …) AS SELECT …
+ *                                   run the bounded query, then
+ *                                   sl_model_train_xgb(dir, names, cols, …,
+ *                                   options) with the WITH list as key/value
+ *                                   pairs (type and label are ignored there),
+ *                                   then sl_model_load(dir). */
 #ifndef SL_MODEL_MODEL_H
 #define SL_MODEL_MODEL_H
 

@@ -22,7 +22,8 @@ static const sl_jval *arr_member(const sl_jval *o, const char *key, size_t n_min
 static double jnum(const sl_jval *v)
 {
     if (v->type == SL_JNUM) return v->num;
-    if (v->type == SL_JSTR) return strtod(v->str, NULL);
+    /* XGBoost 2 writes base_score as "[5E-1]". */
+    if (v->type == SL_JSTR) return strtod(v->str + (v->str[0] == '['), NULL);
     if (v->type == SL_JBOOL) return v->b;
     return NAN;
 }
