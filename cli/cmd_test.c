@@ -190,7 +190,7 @@ static int next_record(FILE *f, int *lineno, record *r)
         while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) buf[--n] = 0;
         if (state == 0) {
             if (n == 0 || buf[0] == '#') continue;
-            snprintf(r->header, sizeof r->header, "%s", buf);
+            snprintf(r->header, sizeof r->header, "%.1000s", buf);
             r->line = *lineno;
             state = 1;
             r->body = calloc(1, 1);
