@@ -102,7 +102,7 @@ static int set_args(parser *ps, sl_ast_expr *e, sl_ast_expr **args, int n)
 {
     e->args = sl_arena_alloc(ps->arena, sizeof *args * (size_t)(n ? n : 1));
     if (!e->args) return -1;
-    memcpy(e->args, args, sizeof *args * (size_t)n);
+    if (n) memcpy(e->args, args, sizeof *args * (size_t)n);
     e->n_args = n;
     return 0;
 }

@@ -12,7 +12,7 @@ N=3000 SEED=42
 
 start_gen() {
     rm -f "$work/port"
-    "$SLUICE" gen transactions --listen 127.0.0.1:0 --port-file "$work/port" --rate 100000 --count $N --seed $SEED 2>/dev/null &
+    "$SLUICE" gen transactions --listen 127.0.0.1:0 --port-file "$work/port" --rate 100000 --count $N --seed $SEED >/dev/null 2>&1 &
     for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
     cat "$work/port"
 }
@@ -29,7 +29,7 @@ while True:
     buf += d
 sys.stdout.write(buf.decode())
 PY
-wait
+
 [ "$(wc -l < "$work/stream.jsonl")" -eq $N ]
 
 # 2. the same stream through sluice
@@ -53,7 +53,11 @@ rows = [l for l in last.splitlines() if l.startswith("|")][1:]
 got = {tuple(c.strip() for c in l.strip("|").split("|")) for l in rows}
 header = [l for l in last.splitlines() if l.startswith("|")][0]
 assert [c.strip() for c in header.strip("|").split("|")] == ["id", "fraud", "nTransactions"], header
-assert got == want, (sorted(got - want), sorted(want - got))
+# Spark's console shows at most 20 rows (numRows) and says so
+assert got <= want, sorted(got - want)
+assert len(got) == min(20, len(want)), (len(got), len(want))
+if len(want) > 20:
+    assert "only showing top 20 rows" in last
 assert len(want) > 5
 print("ok:", len(want), "suspicious users")
 PY
