@@ -270,6 +270,9 @@ static void run_statement(runner *t, record *r)
 static void run_batch(runner *t, record *r, int sorted)
 {
     sl_error *err = sl_error_new();
+    const char *name = r->header + 5;
+    while (*name == ' ') name++;
+    if (*name) write_file(t, name, r->body);
     if (!t->eng) {
         t->eng = make_engine(t, NULL, &t->got, err);
         if (!t->eng || sl_engine_start(t->eng, err)) {
@@ -280,9 +283,6 @@ static void run_batch(runner *t, record *r, int sorted)
             return;
         }
     }
-    const char *name = r->header + 5;
-    while (*name == ' ') name++;
-    if (*name) write_file(t, name, r->body);
     rows_clear(&t->got);
     int ran = 1, done = 0, steps = 0;
     sl_status st = SL_OK;

@@ -279,7 +279,14 @@ static sl_status parse_primary(parser *ps, sl_ast_expr **out)
                 break;
             }
         }
-        /* name, qualified name, t.*, or function call */
+        /* name, qualified name, t.*, or function call; clause keywords
+         * cannot start an expression */
+        if (t.kind == SL_TOK_IDENT) {
+            static const char *const clause[] = {"from", "where", "group", "having", "select", "join", "on",
+                                                 "by", "then", "else", "end", "when", "and", "or", NULL};
+            for (int i = 0; clause[i]; i++)
+                if (sl_tok_is_kw(&t, clause[i])) return syntax_error(ps, &t, "expected an expression");
+        }
         TRY(advance(ps));
         if (is_op(ps, "(") && t.kind == SL_TOK_IDENT) {
             TRY(advance(ps));
