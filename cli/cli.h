@@ -1,5 +1,5 @@
 /* The `sluice` command's subcommands. Each is a client of include/sluice.h
- * only, takes the arguments after its name, prints its own --help, and
+ * only, gets argv with its own name in argv[0], prints its own --help, and
  * returns the process exit code (0 ok, 1 runtime failure, 2 usage or query
  * error). */
 #ifndef SL_CLI_H

@@ -46,7 +46,7 @@ int cmd_gen_nexmark(int argc, char **argv)
     long long events = -1;
     double rate = 0;
     const char *out = NULL;
-    for (int i = 0; i < argc; i++) {
+    for (int i = 1; i < argc; i++) /* argv[0] is the command name */ {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
