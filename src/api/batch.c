@@ -43,7 +43,6 @@ typedef struct export_priv {
     const void **buffers;        /* 3 per column */
     struct ArrowArray *children; /* n_cols */
     struct ArrowArray **child_ptrs;
-    uint8_t **bool_copies;       /* unused: booleans are already bit-packed */
 } export_priv;
 
 static void child_release(struct ArrowArray *a) { a->release = NULL; }

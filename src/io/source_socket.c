@@ -26,7 +26,6 @@ typedef struct sock_src {
     int fd;
     bool eof;
     sl_buf text;            /* lines [base, base + n_lines), '\n'-separated */
-    size_t partial;         /* bytes after the last newline */
     int64_t base;           /* line number of the first buffered line */
     size_t *line_end;       /* end offset in text of each buffered line */
     size_t n_lines, lines_cap;
