@@ -147,8 +147,8 @@ static void write_file(runner *t, const char *name, const char *body)
 static void compare(runner *t, int line, rows *got, rows *want, int sorted)
 {
     if (sorted) {
-        qsort(got->v, got->n, sizeof *got->v, cmp_str);
-        qsort(want->v, want->n, sizeof *want->v, cmp_str);
+        if (got->n) qsort(got->v, got->n, sizeof *got->v, cmp_str);
+        if (want->n) qsort(want->v, want->n, sizeof *want->v, cmp_str);
     }
     size_t n = got->n > want->n ? got->n : want->n;
     for (size_t i = 0; i < n; i++) {

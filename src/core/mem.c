@@ -84,8 +84,26 @@ struct sl_arena_block {
 
 void sl_arena_init(sl_arena *a) { memset(a, 0, sizeof *a); }
 
+struct sl_arena_cleanup {
+    sl_arena_cleanup *next;
+    void (*fn)(void *);
+    void *p;
+};
+
+int sl_arena_on_fini(sl_arena *a, void (*fn)(void *), void *p)
+{
+    sl_arena_cleanup *c = sl_arena_alloc(a, sizeof *c);
+    if (!c) return -1;
+    c->fn = fn;
+    c->p = p;
+    c->next = a->cleanups;
+    a->cleanups = c;
+    return 0;
+}
+
 void sl_arena_fini(sl_arena *a)
 {
+    for (sl_arena_cleanup *c = a->cleanups; c; c = c->next) c->fn(c->p);
     sl_arena_block *b = a->head;
     while (b) {
         sl_arena_block *n = b->next;

@@ -32,8 +32,10 @@ long sl_mem_fault_hits(void);
 /* ---- arena -------------------------------------------------------------- */
 
 typedef struct sl_arena_block sl_arena_block;
+typedef struct sl_arena_cleanup sl_arena_cleanup;
 typedef struct sl_arena {
     sl_arena_block *head;
+    sl_arena_cleanup *cleanups;  /* run by sl_arena_fini, newest first */
     size_t used, cap;   /* in the head block */
     size_t total;       /* bytes handed out, for explain/stats */
 } sl_arena;
@@ -45,5 +47,8 @@ char *sl_arena_strdup(sl_arena *a, const char *s);
 char *sl_arena_strndup(sl_arena *a, const char *s, size_t n);
 char *sl_arena_printf(sl_arena *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Ties a heap object's lifetime to the arena: fn(p) runs at sl_arena_fini.
+ * Returns -1 (and runs nothing) on OOM; the caller then frees p itself. */
+int sl_arena_on_fini(sl_arena *a, void (*fn)(void *), void *p);
 
 #endif

@@ -87,7 +87,6 @@ static void query_free(sl_query *q)
             for (int i = 0; i < p->n_keys; i++) sl_expr_release(p->keys[i]);
             for (int i = 0; i < p->n_aggs; i++) sl_expr_release(p->aggs[i].arg);
             for (int i = 0; i < p->n_join_keys; i++) { sl_expr_release(p->lkeys[i]); sl_expr_release(p->rkeys[i]); }
-            sl_schema_free(p->schema);
             for (int i = 0; i < 2 && sp < 254; i++)
                 if (p->child[i]) stack[sp++] = p->child[i];
         }
@@ -313,15 +312,6 @@ static sl_status stmt_view(sl_engine *eng, const sl_ast_stmt *st, sl_error *err)
     sl_arena_init(&scratch);
     sl_plan *p = NULL;
     s = sl_bind_select(cat, st->select, &scratch, &p, err);
-    /* schemas of plan nodes are heap objects */
-    const sl_plan *stack[256];
-    int sp = 0;
-    if (p) stack[sp++] = p;
-    while (sp) {
-        const sl_plan *n = stack[--sp];
-        sl_schema_free(n->schema);
-        for (int i = 0; i < 2 && sp < 254; i++) if (n->child[i]) stack[sp++] = n->child[i];
-    }
     sl_arena_fini(&scratch);
     if (s) return s;
     return sl_catalog_add_view(cat, v, err);

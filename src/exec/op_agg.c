@@ -180,7 +180,7 @@ static int find_or_add(agg_op *a, int64_t ws, int64_t we, uint32_t *out_row)
         uint32_t r = a->index[i] - 1;
         group_hdr *g = row_at(a, r);
         if (g->hash == h && g->win_start == ws && g->key_len == kb->len &&
-            memcmp(key_of(g), kb->data, kb->len) == 0) {
+            (kb->len == 0 || memcmp(key_of(g), kb->data, kb->len) == 0)) {
             *out_row = r;
             return 0;
         }

@@ -623,14 +623,19 @@ static int agg_rewrite(binder *bd, const sl_ast_expr *ast, sl_expr **out, sl_sta
 
 /* ---- plans ------------------------------------------------------------- */
 
+static void schema_free_cb(void *s) { sl_schema_free(s); }
+
 static sl_plan *plan_new(binder *bd, sl_plan_kind kind, int n_cols)
 {
     sl_plan *p = sl_arena_alloc(bd->arena, sizeof *p);
     if (!p) return NULL;
     p->kind = kind;
     p->schema = sl_schema_new(n_cols);
+    if (!p->schema) return NULL;
+    /* the schema lives as long as the plan's arena */
+    if (sl_arena_on_fini(bd->arena, schema_free_cb, p->schema)) { sl_schema_free(p->schema); return NULL; }
     p->evtime = sl_arena_alloc(bd->arena, sizeof *p->evtime * (size_t)(n_cols ? n_cols : 1));
-    if (!p->schema || !p->evtime) { sl_schema_free(p->schema); return NULL; }
+    if (!p->evtime) return NULL;
     p->wm_col = -1;
     return p;
 }
@@ -982,8 +987,11 @@ static sl_status bind_select_scoped(binder *bd, const sl_ast_select *sel, sl_pla
 
     if (agg) {
         int n = ac.n_out_keys + ac.n_aggs;
-        sl_schema_free(agg->schema);
-        agg->schema = sl_schema_new(n);
+        agg->schema = sl_schema_new(n); /* the empty one stays with the arena */
+        if (agg->schema && sl_arena_on_fini(bd->arena, schema_free_cb, agg->schema)) {
+            sl_schema_free(agg->schema);
+            agg->schema = NULL;
+        }
         agg->evtime = sl_arena_alloc(bd->arena, sizeof *agg->evtime * (size_t)(n ? n : 1));
         agg->aggs = sl_arena_alloc(bd->arena, sizeof *agg->aggs * (size_t)(ac.n_aggs ? ac.n_aggs : 1));
         if (!agg->schema || !agg->evtime || !agg->aggs) { sl_free(ac.aggs); sl_free(ac.agg_ast); sl_free(ac.agg_names); return sl_err_oom(sl_bind_err); }
