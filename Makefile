@@ -136,3 +136,4 @@ clean:
 	rm -rf build
 
 -include $(LIB_OBJ:.o=.d) $(PIC_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(wildcard $(B)/obj/tests/tools/*.d $(B)/obj/bench/*.d)
