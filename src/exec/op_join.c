@@ -183,6 +183,17 @@ static sl_status emit_pairs(join_op *j, sl_batch **lb, int32_t *lr, sl_batch **r
     return st;
 }
 
+/* Grows the four parallel pair arrays together. */
+static int pairs_grow(sl_batch ***pl, int32_t **il, sl_batch ***pr, int32_t **ir, size_t *cap)
+{
+    size_t c1 = *cap, c2 = *cap, c3 = *cap, c4 = *cap;
+    if (sl_grow((void **)pl, &c1, *cap + 1, sizeof **pl) || sl_grow((void **)pr, &c2, *cap + 1, sizeof **pr) ||
+        sl_grow((void **)il, &c3, *cap + 1, sizeof **il) || sl_grow((void **)ir, &c4, *cap + 1, sizeof **ir))
+        return -1;
+    *cap = c1;
+    return 0;
+}
+
 static sl_status join_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_error *err)
 {
     join_op *j = (join_op *)op;
@@ -209,14 +220,9 @@ static sl_status join_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_
         for (uint32_t e = other->heads[h & (other->head_cap - 1)]; e; e = other->entries[e - 1].next) {
             const struct entry *en = &other->entries[e - 1];
             if (en->hash != h || !keys_equal(keys, i, other->keys[en->batch], en->row, nk)) continue;
-            if (n == cap) {
-                size_t c1 = cap, c2 = cap, c3 = cap, c4 = cap;
-                if (sl_grow((void **)&pl, &c1, n + 1, sizeof *pl) || sl_grow((void **)&pr, &c2, n + 1, sizeof *pr) ||
-                    sl_grow((void **)&il, &c3, n + 1, sizeof *il) || sl_grow((void **)&ir, &c4, n + 1, sizeof *ir)) {
-                    st = sl_err_oom(err);
-                    goto done;
-                }
-                cap = c1;
+            if (n == cap && pairs_grow(&pl, &il, &pr, &ir, &cap)) {
+                st = sl_err_oom(err);
+                goto done;
             }
             sl_batch *ob = other->batches[en->batch];
             pl[n] = port == 0 ? b : ob;
@@ -236,14 +242,9 @@ static sl_status join_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_
         n = 0;
         for (int64_t i = 0; i < b->n_rows; i++) {
             if (j->matched[i]) continue;
-            if (n == cap) {
-                size_t c1 = cap, c2 = cap, c3 = cap, c4 = cap;
-                if (sl_grow((void **)&pl, &c1, n + 1, sizeof *pl) || sl_grow((void **)&pr, &c2, n + 1, sizeof *pr) ||
-                    sl_grow((void **)&il, &c3, n + 1, sizeof *il) || sl_grow((void **)&ir, &c4, n + 1, sizeof *ir)) {
-                    st = sl_err_oom(err);
-                    goto done;
-                }
-                cap = c1;
+            if (n == cap && pairs_grow(&pl, &il, &pr, &ir, &cap)) {
+                st = sl_err_oom(err);
+                goto done;
             }
             pl[n] = b; il[n] = (int32_t)i; pr[n] = NULL; ir[n] = 0;
             n++;

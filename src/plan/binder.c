@@ -640,6 +640,20 @@ static sl_plan *plan_new(binder *bd, sl_plan_kind kind, int n_cols)
     return p;
 }
 
+/* A node over `child` with the child's columns (filter, watermark). */
+static sl_plan *plan_over(binder *bd, sl_plan_kind kind, sl_plan *child)
+{
+    sl_plan *p = plan_new(bd, kind, child->schema->n);
+    if (!p) return NULL;
+    p->child[0] = child;
+    p->streaming = child->streaming;
+    for (int i = 0; i < child->schema->n; i++) {
+        if (sl_schema_set(p->schema, i, child->schema->fields[i].name, child->schema->fields[i].type)) return NULL;
+        p->evtime[i] = child->evtime[i];
+    }
+    return p;
+}
+
 /* Plans' schemas are heap objects; remember them to free with the query. */
 typedef struct schema_list { sl_schema *s; struct schema_list *next; } schema_list;
 
@@ -700,16 +714,10 @@ static sl_status bind_from(binder *bd, const sl_ast_from *f, sl_plan **out, scop
                                          "view %s: watermark column %s is not a TIMESTAMP column of the view",
                                          v->name, v->wm_column);
                 sl_plan *w;
-                OOM_IF(w = plan_new(bd, SL_PLAN_WATERMARK, p->schema->n));
-                w->child[0] = p;
-                w->streaming = p->streaming;
+                OOM_IF(w = plan_over(bd, SL_PLAN_WATERMARK, p));
                 w->wm_col = c;
                 w->wm_delay_us = v->wm_delay_us;
-                for (int i = 0; i < p->schema->n; i++) {
-                    if (sl_schema_set(w->schema, i, p->schema->fields[i].name, p->schema->fields[i].type))
-                        return sl_err_oom(sl_bind_err);
-                    w->evtime[i] = (i == c) || p->evtime[i];
-                }
+                w->evtime[c] = true;
                 p = w;
             }
             *out = p;
@@ -891,15 +899,8 @@ static sl_status bind_select_scoped(binder *bd, const sl_ast_select *sel, sl_pla
         TRY(bind_expr(bd, &sc, sel->where, &pred));
         TRY(bind_bool(bd, sel->where, pred, &pred));
         sl_plan *f;
-        OOM_IF(f = plan_new(bd, SL_PLAN_FILTER, p->schema->n));
-        f->child[0] = p;
-        f->streaming = p->streaming;
+        OOM_IF(f = plan_over(bd, SL_PLAN_FILTER, p));
         f->pred = pred;
-        for (int i = 0; i < p->schema->n; i++) {
-            if (sl_schema_set(f->schema, i, p->schema->fields[i].name, p->schema->fields[i].type))
-                return sl_err_oom(sl_bind_err);
-            f->evtime[i] = p->evtime[i];
-        }
         p = f;
     }
 
@@ -1024,15 +1025,8 @@ static sl_status bind_select_scoped(binder *bd, const sl_ast_select *sel, sl_pla
         p = agg;
         if (having) {
             sl_plan *f;
-            OOM_IF(f = plan_new(bd, SL_PLAN_FILTER, p->schema->n));
-            f->child[0] = p;
-            f->streaming = p->streaming;
+            OOM_IF(f = plan_over(bd, SL_PLAN_FILTER, p));
             f->pred = having;
-            for (int i = 0; i < p->schema->n; i++) {
-                if (sl_schema_set(f->schema, i, p->schema->fields[i].name, p->schema->fields[i].type))
-                    return sl_err_oom(sl_bind_err);
-                f->evtime[i] = p->evtime[i];
-            }
             p = f;
         }
     }
