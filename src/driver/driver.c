@@ -232,6 +232,7 @@ static sl_status run_batch(sl_engine *eng, int64_t *last_start, sl_error *err)
         q->x.ev.batch_id = q->batch_id;
         q->x.ev.batch_ts_us = wall0;
         q->x.watermark_us = q->watermark_us;
+        sl_op_tree_set_watermark(&q->ops, q->watermark_us);
         q->x.mode = q->mode;
         q->wm_used = q->watermark_us;
         sl_op_tree_begin_batch(&q->ops);

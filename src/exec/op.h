@@ -16,6 +16,7 @@
 #include "plan/plan.h"
 
 #define SL_NO_WATERMARK INT64_MIN
+#define SL_NO_LAG INT64_MAX
 
 typedef enum sl_out_mode { SL_OUT_APPEND, SL_OUT_UPDATE, SL_OUT_COMPLETE } sl_out_mode;
 
@@ -47,6 +48,15 @@ struct sl_op {
     int n_inputs, n_finished;
     bool stateful;
     sl_op_state_stats state;
+    sl_op *child[2];             /* inputs, NULL for a scan */
+    /* Watermarks of a stateful operator for the running batch, set by
+     * sl_op_tree_set_watermark: wm_in evicts state and closes windows;
+     * wm_late[port] drops late input rows on that port. out_lag is how far
+     * the watermark of the operator's output lags wm_in (0 for an
+     * aggregation; a join's range condition may add to it; SL_NO_LAG when
+     * its output has no watermark). */
+    int64_t wm_in, wm_late[2], wm_prev_in;
+    int64_t out_lag;
     /* Event time seen in this batch on the output's event-time column, for
      * the watermark (max) and progress (min/max). */
     int64_t evtime_max;
@@ -79,6 +89,14 @@ sl_status sl_op_tree_build(const sl_plan *plan, sl_deliver_fn deliver, void *del
 void sl_op_tree_fini(sl_op_tree *t);
 /* Resets per-batch counters before a micro-batch. */
 void sl_op_tree_begin_batch(sl_op_tree *t);
+/* Propagates the query's (global) watermark of the batch about to run to
+ * every stateful operator, Spark 3.4+ style: an operator's input watermark
+ * is the minimum of its inputs' output watermarks; an aggregation's output
+ * watermark is its input's, a join's lags by its range condition. Late rows
+ * entering an operator fed by another stateful operator are judged by the
+ * previous batch's watermark (the upstream operator emits rows that the
+ * current one has just closed). See docs/SEMANTICS.md. */
+void sl_op_tree_set_watermark(sl_op_tree *t, int64_t wm);
 
 /* Constructors (one file each). */
 sl_status sl_op_agg_new(const sl_plan *p, sl_op **out, sl_error *err);

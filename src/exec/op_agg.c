@@ -245,7 +245,7 @@ static sl_status agg_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_e
     wstart = sl_malloc(sizeof *wstart * (size_t)(cap ? cap : 1));
     rows = sl_malloc(sizeof *rows * (size_t)(cap ? cap : 1));
     if (!src || !wstart || !rows) { st = sl_err_oom(err); goto done; }
-    int64_t wm = x->watermark_us;
+    int64_t wm = op->wm_late[0];
     for (int64_t i = 0; i < n; i++) {
         if (p->win == SL_WIN_NONE) { src[m] = (int32_t)i; wstart[m] = 0; m++; continue; }
         if (sl_col_is_null(tcol, i)) continue; /* Spark: a NULL event time has no window */
@@ -357,7 +357,7 @@ static sl_status agg_finish(sl_op *op, sl_exec_ctx *x, sl_error *err)
     agg_op *a = (agg_op *)op;
     const sl_plan *p = op->plan;
     int32_t touched = (int32_t)x->ev.batch_id + 1;
-    int64_t wm = x->watermark_us;
+    int64_t wm = op->wm_in;
     bool windowed = p->win != SL_WIN_NONE;
     uint32_t *sel = sl_malloc(sizeof *sel * (a->n_rows ? a->n_rows : 1));
     uint32_t *evict = sl_malloc(sizeof *evict * (a->n_rows ? a->n_rows : 1));

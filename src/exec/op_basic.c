@@ -157,6 +157,8 @@ static sl_status build(builder *bd, const sl_plan *p, sl_op *parent, int port, s
     if (!op) return sl_err_oom(err);
     op->parent = parent;
     op->port = port;
+    parent->child[port] = op;
+    op->wm_in = op->wm_prev_in = op->wm_late[0] = op->wm_late[1] = SL_NO_WATERMARK;
     /* Link first so a failure below frees this op with the tree. */
     int fail = 0;
     if (p->kind == SL_PLAN_SCAN) fail = list_push(&bd->t->scans, &bd->t->n_scans, &bd->scans_cap, op);
