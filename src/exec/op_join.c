@@ -5,35 +5,67 @@
  * first.  A residual condition (event-time ranges such as
  * cust.ts BETWEEN bu.window_start AND bu.window_end) filters the pairs.
  *
- * Left outer joins against a bounded table emit the NULL-padded rows of a
- * batch at the end of that batch (the table is complete by then, being read
- * whole in the first batch); stream-stream outer joins and state eviction by
- * watermark are described in docs/SEMANTICS.md. */
+ * Between two streams, kept rows are evicted as soon as the watermark
+ * proves that nothing still to come can match them (join_range.c works out
+ * when that is from the condition).  An outer join emits a preserved row
+ * padded with NULLs at that moment if it never matched; a left semi join
+ * emits a left row once, at its first match.  Rows arriving behind the
+ * watermark are late: dropped and counted, as Spark does.
+ *
+ * Against a bounded table the stream's rows are not kept: the table was
+ * read whole in the first batch, so an outer join's unmatched stream rows
+ * are final at once and are emitted in the same batch. */
 #include "exec/op.h"
+#include "plan/join_range.h"
 #include "core/mem.h"
 #include "core/status.h"
 #include "core/xxhash64.h"
 
 #include <string.h>
 
+enum { ROW_DEAD = 1, ROW_MATCHED = 2 };
+
+/* One input batch as kept in state, with its evaluated keys. */
+typedef struct kept {
+    sl_batch *b;              /* NULL once every row is dead */
+    sl_col **keys;
+    int64_t *ekey;            /* per row: dead once < watermark; NULL: no bound */
+    uint8_t *flags;           /* per row: ROW_* */
+    int64_t live, min_ekey;
+    size_t bytes;
+} kept;
+
 typedef struct side {
-    sl_batch **batches;       /* kept rows */
-    sl_col ***keys;           /* per kept batch: evaluated key columns */
-    size_t n_batches, cap;
-    /* index: hash → entry chain */
+    kept *k;
+    size_t n, cap;
+    /* index: hash → entry chain; entries of dead rows stay until a rebuild */
     uint32_t *heads;          /* entry + 1 */
     size_t head_cap;          /* power of two */
-    struct entry { uint64_t hash; uint32_t batch, row, next; } *entries;
-    size_t n_entries, entries_cap;
-    int64_t rows;
+    struct entry { uint64_t hash; uint32_t kept, row, next; } *entries;
+    size_t n_entries, entries_cap, n_dead;
+    int64_t rows;             /* live rows */
+    size_t bytes;
+    sl_join_side_range range;
+    bool keep;                /* false: the other side is a bounded table */
+    bool preserved;           /* outer side: unmatched rows come out NULL-padded */
 } side;
+
+/* Pairs waiting to be filtered and emitted; a NULL batch pads its side. */
+typedef struct pairs {
+    sl_batch **b[2];
+    int32_t *r[2];
+    uint8_t **f[2];           /* the rows' flags, to mark matches */
+    size_t n, cap;
+} pairs;
 
 typedef struct join_op {
     sl_op base;
     side s[2];
-    int n_left;               /* columns of the left side */
-    bool left_outer_static;   /* LEFT JOIN a bounded right side */
-    uint8_t *matched;         /* per row of the current left batch */
+    int n_keys, n_left;
+    sl_schema *pair_schema;   /* left ++ right: what the residual reads */
+    bool semi;
+    int static_outer;         /* port of a stream preserved against a table, or -1 */
+    pairs pp;
 } join_op;
 
 static uint64_t key_hash(sl_col *const *keys, int n, int64_t i, bool *has_null)
@@ -86,225 +118,411 @@ static bool keys_equal(sl_col *const *a, int64_t i, sl_col *const *b, int64_t j,
     return true;
 }
 
-static int side_index_grow(side *s)
+static size_t batch_bytes(const sl_batch *b)
 {
-    size_t ncap = s->head_cap ? s->head_cap * 2 : 1024;
-    uint32_t *nh = sl_calloc(ncap, sizeof *nh);
-    if (!nh) return -1;
-    for (size_t e = 0; e < s->n_entries; e++) {
-        size_t b = s->entries[e].hash & (ncap - 1);
-        s->entries[e].next = nh[b];
-        nh[b] = (uint32_t)e + 1;
+    size_t n = 0;
+    for (int c = 0; c < b->n_cols; c++) {
+        const sl_col *col = b->cols[c];
+        n += (size_t)b->n_rows * (col->type == SL_TYPE_STRING ? 4 : sl_type_width(col->type));
+        if (col->type == SL_TYPE_STRING && b->n_rows) n += (size_t)sl_col_offsets(col)[b->n_rows];
     }
-    sl_free(s->heads);
-    s->heads = nh;
-    s->head_cap = ncap;
+    return n + (size_t)b->n_rows * 26; /* flags, event-time key, index entry */
+}
+
+/* ---- the index ----------------------------------------------------------- */
+
+static int index_insert(side *s, uint64_t h, uint32_t ki, uint32_t row)
+{
+    if ((s->n_entries + 1) * 2 > s->head_cap) {
+        size_t ncap = s->head_cap ? s->head_cap * 2 : 1024;
+        uint32_t *nh = sl_calloc(ncap, sizeof *nh);
+        if (!nh) return -1;
+        for (size_t e = 0; e < s->n_entries; e++) {
+            size_t bk = s->entries[e].hash & (ncap - 1);
+            s->entries[e].next = nh[bk];
+            nh[bk] = (uint32_t)e + 1;
+        }
+        sl_free(s->heads);
+        s->heads = nh;
+        s->head_cap = ncap;
+    }
+    if (sl_grow((void **)&s->entries, &s->entries_cap, s->n_entries + 1, sizeof *s->entries)) return -1;
+    size_t bk = h & (s->head_cap - 1);
+    s->entries[s->n_entries] = (struct entry){h, ki, row, s->heads[bk]};
+    s->heads[bk] = (uint32_t)s->n_entries + 1;
+    s->n_entries++;
     return 0;
 }
 
-/* Keeps batch b (with its keys) on side s; takes references. */
-static int side_add(side *s, sl_batch *b, sl_col **keys, int n_keys)
+static void kept_release(kept *k, int n_keys)
 {
-    if (sl_grow((void **)&s->batches, &s->cap, s->n_batches + 1, sizeof *s->batches)) return -1;
-    sl_col ***nk = sl_realloc(s->keys, s->cap * sizeof *s->keys);
-    if (!nk) return -1;
-    s->keys = nk;
-    sl_col **kc = sl_calloc((size_t)(n_keys ? n_keys : 1), sizeof *kc);
-    if (!kc) return -1;
-    for (int k = 0; k < n_keys; k++) kc[k] = sl_col_ref(keys[k]);
-    uint32_t bi = (uint32_t)s->n_batches;
-    s->batches[bi] = sl_batch_ref(b);
-    s->keys[bi] = kc;
-    s->n_batches++;
-    for (int64_t i = 0; i < b->n_rows; i++) {
+    sl_batch_unref(k->b);
+    k->b = NULL;
+    if (k->keys)
+        for (int c = 0; c < n_keys; c++) sl_col_unref(k->keys[c]);
+    sl_free(k->keys);
+    k->keys = NULL;
+    sl_free(k->ekey);
+    k->ekey = NULL;
+}
+
+/* Drops wholly dead batches and re-indexes the live rows. */
+static int side_compact(side *s, int n_keys)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->k[i].live) s->k[w++] = s->k[i];
+        else { kept_release(&s->k[i], n_keys); sl_free(s->k[i].flags); }
+    }
+    s->n = w;
+    s->n_entries = s->n_dead = 0;
+    if (s->heads) memset(s->heads, 0, s->head_cap * sizeof *s->heads);
+    for (size_t i = 0; i < s->n; i++) {
+        kept *k = &s->k[i];
+        for (int64_t r = 0; r < k->b->n_rows; r++) {
+            if (k->flags[r] & ROW_DEAD) continue;
+            bool has_null;
+            uint64_t h = key_hash(k->keys, n_keys, r, &has_null);
+            if (!has_null && index_insert(s, h, (uint32_t)i, (uint32_t)r)) return -1;
+        }
+    }
+    return 0;
+}
+
+/* Keeps batch b on side s, taking references to it and its keys, and
+ * ownership of flags. */
+static int side_add(side *s, sl_batch *b, sl_col **keys, int n_keys, uint8_t *flags)
+{
+    if (sl_grow((void **)&s->k, &s->cap, s->n + 1, sizeof *s->k)) { sl_free(flags); return -1; }
+    kept *k = &s->k[s->n];
+    memset(k, 0, sizeof *k);
+    k->flags = flags;
+    k->keys = sl_calloc((size_t)(n_keys ? n_keys : 1), sizeof *k->keys);
+    if (!k->keys) { sl_free(flags); return -1; }
+    for (int c = 0; c < n_keys; c++) k->keys[c] = sl_col_ref(keys[c]);
+    k->b = sl_batch_ref(b);
+    s->n++;
+    const sl_join_side_range *rg = &s->range;
+    k->min_ekey = INT64_MAX;
+    if (rg->n_bounds) {
+        if (!(k->ekey = sl_malloc(sizeof *k->ekey * (size_t)(b->n_rows ? b->n_rows : 1)))) return -1;
+        for (int64_t r = 0; r < b->n_rows; r++) {
+            int64_t e = INT64_MAX;
+            for (int i = 0; i < rg->n_bounds; i++) {
+                const sl_col *c = b->cols[rg->bounds[i].col];
+                /* a NULL time never satisfies the range: nothing can match */
+                int64_t v = sl_col_is_null(c, r) ? INT64_MIN : sl_col_i64(c)[r] + rg->bounds[i].off;
+                if (v < e) e = v;
+            }
+            k->ekey[r] = e;
+            if (!(flags[r] & ROW_DEAD) && e < k->min_ekey) k->min_ekey = e;
+        }
+    }
+    for (int64_t r = 0; r < b->n_rows; r++) {
+        if (flags[r] & ROW_DEAD) continue;
+        k->live++;
         bool has_null;
-        uint64_t h = key_hash(keys, n_keys, i, &has_null);
-        if (has_null) continue; /* NULL keys never match */
-        if ((s->n_entries + 1) * 2 > s->head_cap && side_index_grow(s)) return -1;
-        if (sl_grow((void **)&s->entries, &s->entries_cap, s->n_entries + 1, sizeof *s->entries)) return -1;
-        size_t bk = h & (s->head_cap - 1);
-        s->entries[s->n_entries] = (struct entry){h, bi, (uint32_t)i, s->heads[bk]};
-        s->heads[bk] = (uint32_t)s->n_entries + 1;
-        s->n_entries++;
+        uint64_t h = key_hash(keys, n_keys, r, &has_null);
+        if (!has_null && index_insert(s, h, (uint32_t)(s->n - 1), (uint32_t)r)) return -1;
     }
-    s->rows += b->n_rows;
+    k->bytes = batch_bytes(b);
+    s->bytes += k->bytes;
+    s->rows += k->live;
+    if (!k->live) kept_release(k, n_keys);
     return 0;
 }
 
-/* Builds the joined batch of pairs (left row, right row). A NULL right
- * batch pads the right columns with NULLs. */
-static sl_batch *pairs_batch(join_op *j, sl_batch *const *lb, const int32_t *lr, sl_batch *const *rb,
-                             const int32_t *rr, int64_t n)
+static void side_fini(side *s, int n_keys)
 {
-    const sl_plan *p = j->base.plan;
-    sl_batch *out = sl_batch_new_builder(p->schema);
+    for (size_t i = 0; i < s->n; i++) { kept_release(&s->k[i], n_keys); sl_free(s->k[i].flags); }
+    sl_free(s->k);
+    sl_free(s->heads);
+    sl_free(s->entries);
+}
+
+/* ---- emitting pairs ---------------------------------------------------------- */
+
+static int pairs_add(pairs *pp, sl_batch *lb, int32_t lr, uint8_t *lf, sl_batch *rb, int32_t rr, uint8_t *rf)
+{
+    if (pp->n == pp->cap) {
+        size_t want = pp->cap ? pp->cap * 2 : 1024, c;
+        for (int s = 0; s < 2; s++) {
+            c = pp->cap;
+            if (sl_grow((void **)&pp->b[s], &c, want, sizeof *pp->b[s])) return -1;
+            c = pp->cap;
+            if (sl_grow((void **)&pp->r[s], &c, want, sizeof *pp->r[s])) return -1;
+            c = pp->cap;
+            if (sl_grow((void **)&pp->f[s], &c, want, sizeof *pp->f[s])) return -1;
+        }
+        pp->cap = c;
+    }
+    size_t i = pp->n++;
+    pp->b[0][i] = lb; pp->r[0][i] = lr; pp->f[0][i] = lf;
+    pp->b[1][i] = rb; pp->r[1][i] = rr; pp->f[1][i] = rf;
+    return 0;
+}
+
+static sl_batch *pairs_batch(join_op *j, const pairs *pp)
+{
+    sl_batch *out = sl_batch_new_builder(j->pair_schema);
     if (!out) return NULL;
     int nl = j->n_left;
-    for (int64_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < pp->n; i++) {
         for (int c = 0; c < out->n_cols; c++) {
-            int r;
-            if (c < nl) r = sl_col_append_from(out->cols[c], lb[i]->cols[c], lr[i]);
-            else if (rb[i]) r = sl_col_append_from(out->cols[c], rb[i]->cols[c - nl], rr[i]);
-            else r = sl_col_append_null(out->cols[c]);
-            if (r) { sl_batch_unref(out); return NULL; }
+            int s = c >= nl, sc = c - (s ? nl : 0);
+            sl_batch *b = pp->b[s][i];
+            if (b ? sl_col_append_from(out->cols[c], b->cols[sc], pp->r[s][i]) : sl_col_append_null(out->cols[c])) {
+                sl_batch_unref(out);
+                return NULL;
+            }
         }
     }
     sl_batch_seal(out);
     return out;
 }
 
-static sl_status emit_pairs(join_op *j, sl_batch **lb, int32_t *lr, sl_batch **rb, int32_t *rr, int64_t n,
-                            sl_exec_ctx *x, sl_error *err)
+/* The first n_left columns of b (a left semi join's output). */
+static sl_batch *left_part(const join_op *j, sl_batch *b)
 {
-    if (!n) return SL_OK;
-    sl_batch *out = pairs_batch(j, lb, lr, rb, rr, n);
-    if (!out) return sl_err_oom(err);
+    sl_batch *out = sl_batch_new(j->n_left);
+    if (!out) return NULL;
+    out->n_rows = b->n_rows;
+    for (int c = 0; c < j->n_left; c++) out->cols[c] = sl_col_ref(b->cols[c]);
+    return out;
+}
+
+/* Emits the pending pairs: matched pairs through the residual (marking
+ * both rows matched), or NULL-padded ones as they are. */
+static sl_status flush(join_op *j, bool padded, sl_exec_ctx *x, sl_error *err)
+{
+    pairs *pp = &j->pp;
+    if (!pp->n) return SL_OK;
     const sl_plan *p = j->base.plan;
+    sl_batch *full = pairs_batch(j, pp);
+    int32_t *sel = sl_malloc(sizeof *sel * pp->n);
     sl_status st = SL_OK;
-    if (p->residual) {
-        int32_t *sel = sl_malloc(sizeof *sel * (size_t)n);
-        int64_t k = 0;
-        if (!sel) st = sl_err_oom(err);
-        else st = sl_expr_select(p->residual, out, &x->ev, sel, &k, err);
-        if (!st && j->matched)
-            for (int64_t i = 0; i < k; i++) if (rb[sel[i]]) j->matched[lr[sel[i]]] = 1;
-        if (!st && k < n) {
-            sl_batch *g = sl_batch_gather(out, sel, k);
-            sl_batch_unref(out);
-            out = g;
-            if (!out) st = sl_err_oom(err);
-        }
-        sl_free(sel);
-    } else if (j->matched) {
-        for (int64_t i = 0; i < n; i++) if (rb[i]) j->matched[lr[i]] = 1;
+    int64_t k = 0;
+    if (!full || !sel) { st = sl_err_oom(err); goto done; }
+    if (!padded && p->residual) {
+        if ((st = sl_expr_select(p->residual, full, &x->ev, sel, &k, err))) goto done;
+    } else {
+        for (size_t i = 0; i < pp->n; i++) sel[k++] = (int32_t)i;
     }
-    if (!st) st = sl_op_emit(&j->base, out, x, err);
-    sl_batch_unref(out);
+    if (!padded) {
+        int64_t m = 0;
+        for (int64_t i = 0; i < k; i++) {
+            uint8_t *lf = pp->f[0][sel[i]], *rf = pp->f[1][sel[i]];
+            bool first = !(*lf & ROW_MATCHED);
+            *lf |= ROW_MATCHED;
+            *rf |= ROW_MATCHED;
+            if (!j->semi || first) sel[m++] = sel[i]; /* a semi join emits a left row once */
+        }
+        k = m;
+    }
+    if (k) {
+        sl_batch *out = k == full->n_rows ? sl_batch_ref(full) : sl_batch_gather(full, sel, k);
+        if (out && j->semi) {
+            sl_batch *l = left_part(j, out);
+            sl_batch_unref(out);
+            out = l;
+        }
+        if (!out) { st = sl_err_oom(err); goto done; }
+        st = sl_op_emit(&j->base, out, x, err);
+        sl_batch_unref(out);
+    }
+done:
+    sl_batch_unref(full);
+    sl_free(sel);
+    pp->n = 0;
     return st;
 }
 
-/* Grows the four parallel pair arrays together. */
-static int pairs_grow(sl_batch ***pl, int32_t **il, sl_batch ***pr, int32_t **ir, size_t *cap)
+/* ---- push: probe, then keep ---------------------------------------------- */
+
+/* Marks rows behind the watermark dead and counts them. */
+static void drop_late(join_op *j, int port, const sl_batch *b, uint8_t *flags, int64_t wm)
 {
-    size_t c1 = *cap, c2 = *cap, c3 = *cap, c4 = *cap;
-    if (sl_grow((void **)pl, &c1, *cap + 1, sizeof **pl) || sl_grow((void **)pr, &c2, *cap + 1, sizeof **pr) ||
-        sl_grow((void **)il, &c3, *cap + 1, sizeof **il) || sl_grow((void **)ir, &c4, *cap + 1, sizeof **ir))
-        return -1;
-    *cap = c1;
-    return 0;
+    const sl_join_side_range *rg = &j->s[port].range;
+    if (!j->base.stateful || rg->late_col < 0 || wm == SL_NO_WATERMARK) return;
+    const sl_col *c = b->cols[rg->late_col];
+    for (int64_t r = 0; r < b->n_rows; r++)
+        if (!sl_col_is_null(c, r) && sl_col_i64(c)[r] < wm + rg->late_lag) {
+            flags[r] |= ROW_DEAD;
+            j->base.state.rows_dropped_late++;
+        }
 }
 
 static sl_status join_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_error *err)
 {
     join_op *j = (join_op *)op;
     const sl_plan *p = op->plan;
-    int nk = p->n_join_keys;
+    int nk = j->n_keys;
     sl_expr **kx = port == 0 ? p->lkeys : p->rkeys;
     sl_col *keys[64] = {0};
     sl_status st = SL_OK;
-    sl_batch **pl = NULL, **pr = NULL;
-    int32_t *il = NULL, *ir = NULL;
-    size_t n = 0, cap = 0;
-    if (nk > 64) return sl_err(err, SL_ERR_PLAN, "too many join keys");
+    uint8_t *flags = sl_calloc((size_t)(b->n_rows ? b->n_rows : 1), 1);
+    if (!flags) return sl_err_oom(err);
     for (int k = 0; k < nk && !st; k++) st = sl_expr_eval(kx[k], b, &x->ev, &keys[k], err);
     if (st) goto done;
-    if (j->left_outer_static && port == 0) {
-        sl_free(j->matched);
-        if (!(j->matched = sl_calloc((size_t)(b->n_rows ? b->n_rows : 1), 1))) { st = sl_err_oom(err); goto done; }
-    }
+    drop_late(j, port, b, flags, op->wm_late[port]);
+
     side *other = &j->s[1 - port];
     for (int64_t i = 0; i < b->n_rows && other->head_cap; i++) {
+        if (flags[i] & ROW_DEAD) continue;
         bool has_null;
         uint64_t h = key_hash(keys, nk, i, &has_null);
         if (has_null) continue;
         for (uint32_t e = other->heads[h & (other->head_cap - 1)]; e; e = other->entries[e - 1].next) {
             const struct entry *en = &other->entries[e - 1];
-            if (en->hash != h || !keys_equal(keys, i, other->keys[en->batch], en->row, nk)) continue;
-            if (n == cap && pairs_grow(&pl, &il, &pr, &ir, &cap)) {
-                st = sl_err_oom(err);
-                goto done;
-            }
-            sl_batch *ob = other->batches[en->batch];
-            pl[n] = port == 0 ? b : ob;
-            il[n] = port == 0 ? (int32_t)i : (int32_t)en->row;
-            pr[n] = port == 0 ? ob : b;
-            ir[n] = port == 0 ? (int32_t)en->row : (int32_t)i;
-            n++;
-            if (n >= SL_BATCH_ROWS) {
-                if ((st = emit_pairs(j, pl, il, pr, ir, (int64_t)n, x, err))) goto done;
-                n = 0;
-            }
+            kept *ok = &other->k[en->kept];
+            if (en->hash != h || (ok->flags[en->row] & ROW_DEAD) || !keys_equal(keys, i, ok->keys, en->row, nk))
+                continue;
+            int r = port == 0 ? pairs_add(&j->pp, b, (int32_t)i, &flags[i], ok->b, (int32_t)en->row, &ok->flags[en->row])
+                              : pairs_add(&j->pp, ok->b, (int32_t)en->row, &ok->flags[en->row], b, (int32_t)i, &flags[i]);
+            if (r) { st = sl_err_oom(err); goto done; }
+            if (j->pp.n >= SL_BATCH_ROWS && (st = flush(j, false, x, err))) goto done;
         }
     }
-    st = emit_pairs(j, pl, il, pr, ir, (int64_t)n, x, err);
-    if (!st && j->left_outer_static && port == 0) {
-        /* the right side is a complete table: unmatched rows are final */
-        n = 0;
+    if ((st = flush(j, false, x, err))) goto done;
+    if (j->static_outer == port) {
+        /* the other side is a complete table: unmatched rows are final */
         for (int64_t i = 0; i < b->n_rows; i++) {
-            if (j->matched[i]) continue;
-            if (n == cap && pairs_grow(&pl, &il, &pr, &ir, &cap)) {
-                st = sl_err_oom(err);
-                goto done;
-            }
-            pl[n] = b; il[n] = (int32_t)i; pr[n] = NULL; ir[n] = 0;
-            n++;
+            if (flags[i] & (ROW_MATCHED | ROW_DEAD)) continue;
+            int r = port == 0 ? pairs_add(&j->pp, b, (int32_t)i, &flags[i], NULL, 0, NULL)
+                              : pairs_add(&j->pp, NULL, 0, NULL, b, (int32_t)i, &flags[i]);
+            if (r) { st = sl_err_oom(err); goto done; }
         }
-        sl_free(j->matched);
-        j->matched = NULL;
-        st = emit_pairs(j, pl, il, pr, ir, (int64_t)n, x, err);
+        if ((st = flush(j, true, x, err))) goto done;
     }
-    /* A stream side joined only with a static table need not be kept. */
-    bool keep = !(p->child[1 - port] && !p->child[1 - port]->streaming && p->child[port]->streaming);
-    if (!st && keep && side_add(&j->s[port], b, keys, nk)) st = sl_err_oom(err);
-    op->state.rows_total = j->s[0].rows + j->s[1].rows;
+    if (j->s[port].keep) {
+        if (side_add(&j->s[port], b, keys, nk, flags)) st = sl_err_oom(err);
+        flags = NULL;
+        op->state.rows_updated += b->n_rows;
+    }
 done:
+    sl_free(flags);
     for (int k = 0; k < nk; k++) sl_col_unref(keys[k]);
-    sl_free(pl); sl_free(pr); sl_free(il); sl_free(ir);
+    op->state.rows_total = j->s[0].rows + j->s[1].rows;
+    op->state.mem_bytes = (int64_t)(j->s[0].bytes + j->s[1].bytes);
     return st;
 }
 
-static void side_fini(side *s, int n_keys)
+/* ---- finish: evict behind the watermark ------------------------------------ */
+
+/* Kills the rows of side `port` that can no longer match (all of them when
+ * `all`), emitting the unmatched ones of a preserved side NULL-padded. */
+static sl_status evict(join_op *j, int port, int64_t wm, bool all, sl_exec_ctx *x, sl_error *err)
 {
-    for (size_t i = 0; i < s->n_batches; i++) {
-        sl_batch_unref(s->batches[i]);
-        for (int k = 0; k < n_keys; k++) sl_col_unref(s->keys[i][k]);
-        sl_free(s->keys[i]);
+    side *s = &j->s[port];
+    bool any_empty = false;
+    sl_status st = SL_OK;
+    for (size_t i = 0; i < s->n && !st; i++) {
+        kept *k = &s->k[i];
+        if (!k->live || (!all && (!k->ekey || k->min_ekey >= wm))) continue;
+        int64_t min = INT64_MAX;
+        for (int64_t r = 0; r < k->b->n_rows; r++) {
+            if (k->flags[r] & ROW_DEAD) continue;
+            if (!all && k->ekey[r] >= wm) {
+                if (k->ekey[r] < min) min = k->ekey[r];
+                continue;
+            }
+            k->flags[r] |= ROW_DEAD;
+            k->live--;
+            s->rows--;
+            s->n_dead++;
+            j->base.state.rows_removed++;
+            if (!s->preserved || (k->flags[r] & ROW_MATCHED)) continue;
+            int e = port == 0 ? pairs_add(&j->pp, k->b, (int32_t)r, &k->flags[r], NULL, 0, NULL)
+                              : pairs_add(&j->pp, NULL, 0, NULL, k->b, (int32_t)r, &k->flags[r]);
+            if (e) return sl_err_oom(err);
+            if (j->pp.n >= SL_BATCH_ROWS && (st = flush(j, true, x, err))) return st;
+        }
+        k->min_ekey = min;
+        /* padded rows still point into this batch: emit before letting go */
+        if ((st = flush(j, true, x, err))) return st;
+        if (!k->live) {
+            s->bytes -= k->bytes;
+            kept_release(k, j->n_keys);
+            any_empty = true;
+        }
     }
-    sl_free(s->batches);
-    sl_free(s->keys);
-    sl_free(s->heads);
-    sl_free(s->entries);
+    if (any_empty && s->n_dead * 2 > s->n_entries && side_compact(s, j->n_keys)) return sl_err_oom(err);
+    return st;
+}
+
+static sl_status join_finish(sl_op *op, sl_exec_ctx *x, sl_error *err)
+{
+    join_op *j = (join_op *)op;
+    sl_status st = SL_OK;
+    if (!op->plan->streaming) {
+        /* a batch join: both inputs are complete, so every row is final */
+        for (int s = 0; s < 2 && !st; s++)
+            if (j->s[s].preserved) st = evict(j, s, 0, true, x, err);
+    } else if (op->stateful && op->wm_in != SL_NO_WATERMARK) {
+        for (int s = 0; s < 2 && !st; s++) st = evict(j, s, op->wm_in, false, x, err);
+    }
+    op->state.rows_total = j->s[0].rows + j->s[1].rows;
+    op->state.mem_bytes = (int64_t)(j->s[0].bytes + j->s[1].bytes);
+    return st;
 }
 
 static void join_free(sl_op *op)
 {
     join_op *j = (join_op *)op;
-    side_fini(&j->s[0], op->plan->n_join_keys);
-    side_fini(&j->s[1], op->plan->n_join_keys);
-    sl_free(j->matched);
+    side_fini(&j->s[0], j->n_keys);
+    side_fini(&j->s[1], j->n_keys);
+    for (int s = 0; s < 2; s++) { sl_free(j->pp.b[s]); sl_free(j->pp.r[s]); sl_free(j->pp.f[s]); }
+    sl_schema_free(j->pair_schema);
     sl_free(j);
 }
 
-static const sl_op_ops join_ops = {"symmetricHashJoin", join_push, NULL, join_free};
+static const sl_op_ops join_ops = {"symmetricHashJoin", join_push, join_finish, join_free};
+
+/* ---- construction ---------------------------------------------------------- */
 
 sl_status sl_op_join_new(const sl_plan *p, sl_op **out, sl_error *err)
 {
-    bool l_stream = p->child[0]->streaming, r_stream = p->child[1]->streaming;
-    if (p->n_join_keys == 0)
-        return sl_err(err, SL_ERR_PLAN, "a join needs at least one equality condition between its two sides");
-    if (p->join_type != SL_JOIN_INNER && !(p->join_type == SL_JOIN_LEFT && l_stream && !r_stream))
-        return sl_err(err, SL_ERR_PLAN,
-                      "this join type is supported as INNER JOIN, or LEFT JOIN of a stream with a table; "
-                      "outer and semi joins between two streams need watermarks (see docs/SEMANTICS.md)");
+    sl_join_side_range rg[2];
+    sl_join_range_analyse(p, rg);
+    sl_status st = sl_plan_check_join(p, err);
+    if (st) return st;
+    bool ls = p->child[0]->streaming, rs = p->child[1]->streaming;
     join_op *j = sl_calloc(1, sizeof *j);
     if (!j) return sl_err_oom(err);
     j->base.ops = &join_ops;
     j->base.plan = p;
     j->base.n_inputs = 2;
-    j->base.stateful = l_stream && r_stream;
+    j->base.stateful = ls && rs;
     j->base.evtime_max = SL_NO_WATERMARK;
+    j->n_keys = p->n_join_keys;
     j->n_left = p->child[0]->schema->n;
-    j->left_outer_static = p->join_type == SL_JOIN_LEFT;
+    j->semi = p->join_type == SL_JOIN_SEMI;
+    j->static_outer = -1;
+    if (ls != rs && p->join_type != SL_JOIN_INNER && p->join_type != SL_JOIN_SEMI) j->static_outer = ls ? 0 : 1;
+    for (int s = 0; s < 2; s++) {
+        j->s[s].range = rg[s];
+        /* a stream joined with a table needs only the table kept */
+        j->s[s].keep = !(p->child[s]->streaming && !p->child[1 - s]->streaming);
+    }
+    j->s[0].preserved = p->join_type == SL_JOIN_LEFT || p->join_type == SL_JOIN_FULL;
+    j->s[1].preserved = p->join_type == SL_JOIN_RIGHT || p->join_type == SL_JOIN_FULL;
+    /* the output watermark: kept rows may be as old as their bounds allow */
+    j->base.out_lag = 0;
+    for (int s = 0; s < 2; s++) {
+        if (!rg[s].n_bounds) j->base.out_lag = SL_NO_LAG;
+        for (int b = 0; b < rg[s].n_bounds && j->base.out_lag != SL_NO_LAG; b++)
+            if (rg[s].bounds[b].off > j->base.out_lag) j->base.out_lag = rg[s].bounds[b].off;
+    }
+    int nl = j->n_left, nr = p->child[1]->schema->n;
+    if (!(j->pair_schema = sl_schema_new(nl + nr))) { sl_free(j); return sl_err_oom(err); }
+    for (int c = 0; c < nl + nr; c++) {
+        const sl_schema *cs = p->child[c >= nl]->schema;
+        int k = c - (c >= nl ? nl : 0);
+        if (sl_schema_set(j->pair_schema, c, cs->fields[k].name, cs->fields[k].type)) {
+            join_free(&j->base);
+            return sl_err_oom(err);
+        }
+    }
     *out = &j->base;
     return SL_OK;
 }

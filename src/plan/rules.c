@@ -2,6 +2,7 @@
  * UnsupportedOperationChecker decides, with Spark's reasons; and the
  * readable plan tree for `sluice explain`. */
 #include "plan/plan.h"
+#include "plan/join_range.h"
 #include "exec/agg/agg.h"
 #include "core/buf.h"
 #include "core/status.h"
@@ -45,13 +46,25 @@ static const sl_plan *first_agg(const sl_plan *p)
     return a ? a : first_agg(p->child[1]);
 }
 
+static sl_status check_joins(const sl_plan *p, sl_error *err)
+{
+    if (!p) return SL_OK;
+    if (p->kind == SL_PLAN_JOIN) {
+        sl_status st = sl_plan_check_join(p, err);
+        if (st) return st;
+    }
+    sl_status st = check_joins(p->child[0], err);
+    return st ? st : check_joins(p->child[1], err);
+}
+
 const char *sl_plan_default_mode(const sl_plan *p) { return "append"; }
 
 sl_status sl_plan_check_mode(const sl_plan *p, const char *mode, sl_error *err)
 {
     if (strcasecmp(mode, "append") && strcasecmp(mode, "update") && strcasecmp(mode, "complete"))
         return sl_err(err, SL_ERR_CONFIG, "'output.mode' must be append, update or complete, not '%s'", mode);
-    if (!p->streaming) return SL_OK;
+    sl_status st = check_joins(p, err);
+    if (st || !p->streaming) return st;
     int n_aggs = count_aggs(p);
     const sl_plan *agg = first_agg(p);
     if (!strcasecmp(mode, "complete") && n_aggs == 0)

@@ -1,0 +1,166 @@
+/* Event-time ranges in join conditions (join_range.h).
+ *
+ * A stream-stream join keeps every row of both sides until the watermark
+ * proves that no row still to come can match it.  Which rows those are
+ * follows from the condition's range conjuncts between the two sides'
+ * event-time columns — `l.t BETWEEN r.t - INTERVAL '1' MINUTE AND r.t`,
+ * `cust.ts <= bu.window_end`, … — read as  x + a  (<, <=)  y + b.
+ *
+ * If a conjunct bounds the other side's event-time column from above by a
+ * term of this side —  other <= mine + K  — and the other side's rows still
+ * to come all have  other >= wm + L  (L, the column's lag, is negative for
+ * a window's start: a window that has not closed yet may have started up to
+ * its size before the watermark), then a kept row is dead once
+ * mine + K < wm + L, i.e.  mine + (K - L) < wm.  That is the bound
+ * {mine, K - L}. */
+#include "plan/join_range.h"
+#include "core/status.h"
+
+#include <string.h>
+
+bool sl_plan_col_evtime(const sl_plan *p, int col, int64_t *lag)
+{
+    switch (p->kind) {
+    case SL_PLAN_SCAN:
+        *lag = 0;
+        return col == p->src->wm_col;
+    case SL_PLAN_WATERMARK:
+        if (col == p->wm_col) { *lag = 0; return true; }
+        return sl_plan_col_evtime(p->child[0], col, lag);
+    case SL_PLAN_FILTER:
+        return sl_plan_col_evtime(p->child[0], col, lag);
+    case SL_PLAN_PROJECT: {
+        const sl_expr *e = p->exprs[col];
+        if (e->kind == SL_EX_COL) return sl_plan_col_evtime(p->child[0], e->col, lag);
+        if (e->kind == SL_EX_ARITH && e->type == SL_TYPE_TIMESTAMP && (e->op == SL_OP_ADD || e->op == SL_OP_SUB) &&
+            e->args[0]->kind == SL_EX_COL && e->args[1]->kind == SL_EX_LIT && !e->args[1]->lit_null) {
+            if (!sl_plan_col_evtime(p->child[0], e->args[0]->col, lag)) return false;
+            *lag += e->op == SL_OP_ADD ? e->args[1]->lit_i64 : -e->args[1]->lit_i64;
+            return true;
+        }
+        return false;
+    }
+    case SL_PLAN_AGG:
+        /* an aggregation emits a window once the watermark passed its end */
+        if (!p->streaming || p->win == SL_WIN_NONE || p->per_batch) return false;
+        if (col == p->win_pos + 1) { *lag = 0; return true; }
+        if (col == p->win_pos && p->win != SL_WIN_SESSION) { *lag = -p->win_size_us; return true; }
+        return false;
+    case SL_PLAN_JOIN:
+        return false; /* a join's output watermark lags by its range: not followed */
+    }
+    return false;
+}
+
+typedef struct term { int col; int64_t add; } term;
+
+/* Reads `col`, `col + INTERVAL`, `col - INTERVAL`. */
+static bool read_term(const sl_expr *e, term *t)
+{
+    if (e->type != SL_TYPE_TIMESTAMP) return false;
+    if (e->kind == SL_EX_COL) { t->col = e->col; t->add = 0; return true; }
+    if (e->kind == SL_EX_ARITH && (e->op == SL_OP_ADD || e->op == SL_OP_SUB) && e->args[0]->kind == SL_EX_COL &&
+        e->args[1]->kind == SL_EX_LIT && !e->args[1]->lit_null) {
+        t->col = e->args[0]->col;
+        t->add = e->op == SL_OP_ADD ? e->args[1]->lit_i64 : -e->args[1]->lit_i64;
+        return true;
+    }
+    return false;
+}
+
+static void add_bound(sl_join_side_range *s, int col, int64_t off)
+{
+    if (s->n_bounds < SL_JOIN_MAX_BOUNDS) s->bounds[s->n_bounds++] = (sl_join_bound){col, off};
+}
+
+/* lo.col + lo.add <= hi.col + hi.add, both over the join's columns. */
+static void use_le(const sl_plan *p, term lo, term hi, sl_join_side_range out[2])
+{
+    int nl = p->child[0]->schema->n;
+    int lo_side = lo.col >= nl, hi_side = hi.col >= nl;
+    if (lo_side == hi_side) return;
+    /* lo is the other side's column bounded from above by hi's side */
+    const sl_plan *other = p->child[lo_side];
+    int64_t lag;
+    if (!sl_plan_col_evtime(other, lo.col - (lo_side ? nl : 0), &lag)) return;
+    int64_t k = hi.add - lo.add;
+    add_bound(&out[hi_side], hi.col - (hi_side ? nl : 0), k - lag);
+}
+
+static void walk(const sl_plan *p, const sl_expr *e, sl_join_side_range out[2])
+{
+    if (e->kind == SL_EX_AND) {
+        for (int i = 0; i < e->n_args; i++) walk(p, e->args[i], out);
+        return;
+    }
+    if (e->kind != SL_EX_CMP) return;
+    term a, b;
+    if (!read_term(e->args[0], &a) || !read_term(e->args[1], &b)) return;
+    switch (e->op) {
+    case SL_OP_LT: case SL_OP_LE: use_le(p, a, b, out); break;
+    case SL_OP_GT: case SL_OP_GE: use_le(p, b, a, out); break;
+    case SL_OP_EQ: use_le(p, a, b, out); use_le(p, b, a, out); break;
+    default: break;
+    }
+}
+
+void sl_join_range_analyse(const sl_plan *p, sl_join_side_range out[2])
+{
+    memset(out, 0, sizeof(sl_join_side_range) * 2);
+    for (int s = 0; s < 2; s++) {
+        out[s].late_col = -1;
+        const sl_plan *c = p->child[s];
+        for (int i = 0; i < c->schema->n; i++) {
+            int64_t lag;
+            if (!sl_plan_col_evtime(c, i, &lag)) continue;
+            /* prefer the column whose values the watermark bounds tightest */
+            if (out[s].late_col < 0 || lag > out[s].late_lag) { out[s].late_col = i; out[s].late_lag = lag; }
+        }
+    }
+    if (p->residual) walk(p, p->residual, out);
+}
+
+static const char *join_name(sl_join_type t)
+{
+    switch (t) {
+    case SL_JOIN_LEFT: return "LeftOuter";
+    case SL_JOIN_RIGHT: return "RightOuter";
+    case SL_JOIN_FULL: return "FullOuter";
+    case SL_JOIN_SEMI: return "LeftSemi";
+    case SL_JOIN_ANTI: return "LeftAnti";
+    default: return "Inner";
+    }
+}
+
+sl_status sl_plan_check_join(const sl_plan *p, sl_error *err)
+{
+    sl_join_side_range rg[2];
+    sl_join_range_analyse(p, rg);
+    bool ls = p->child[0]->streaming, rs = p->child[1]->streaming;
+    sl_join_type t = p->join_type;
+    if (p->n_join_keys == 0)
+        return sl_err(err, SL_ERR_PLAN, "a join needs at least one equality condition between its two sides");
+    if (p->n_join_keys > 64) return sl_err(err, SL_ERR_PLAN, "a join has at most 64 equality keys");
+    if (t == SL_JOIN_ANTI && (ls || rs))
+        return sl_err(err, SL_ERR_PLAN, "LeftAnti joins with a streaming DataFrame/Dataset are not supported");
+    if (ls && rs) {
+        /* the preserved side's rows must be able to expire, or their NULL
+         * rows (or, for semi, the end of their state) never come */
+        bool need_l = t == SL_JOIN_LEFT || t == SL_JOIN_FULL || t == SL_JOIN_SEMI;
+        bool need_r = t == SL_JOIN_RIGHT || t == SL_JOIN_FULL;
+        if ((need_l && !rg[0].n_bounds) || (need_r && !rg[1].n_bounds))
+            return sl_err(err, SL_ERR_PLAN,
+                          "Stream-stream %s join between two streaming DataFrame/Datasets is not supported without "
+                          "a watermark in the join keys, or a watermark on the nullable side and an appropriate "
+                          "range condition (e.g. l.ts BETWEEN r.ts - INTERVAL '1' MINUTE AND r.ts, with WATERMARK "
+                          "on both sources)", join_name(t));
+        return SL_OK;
+    }
+    if (ls && (t == SL_JOIN_RIGHT || t == SL_JOIN_FULL))
+        return sl_err(err, SL_ERR_PLAN, "%s join with a streaming DataFrame/Dataset on the left and a static "
+                      "DataFrame/Dataset on the right is not supported", join_name(t));
+    if (rs && (t == SL_JOIN_LEFT || t == SL_JOIN_FULL || t == SL_JOIN_SEMI))
+        return sl_err(err, SL_ERR_PLAN, "%s join with a streaming DataFrame/Dataset on the right and a static "
+                      "DataFrame/Dataset on the left is not supported", join_name(t));
+    return SL_OK;
+}
