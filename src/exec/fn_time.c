@@ -196,6 +196,24 @@ static sl_status k_current_timestamp(sl_col *const *args, int n_args, int64_t n_
     return SL_OK;
 }
 
+/* batch_id(): the id of the micro-batch being run (Spark's foreachBatch
+ * batchId), the same for every row of the batch. */
+static sl_status k_batch_id(sl_col *const *args, int n_args, int64_t n_rows, sl_type ret,
+                            const sl_eval_ctx *ctx, void **state, sl_col **out, sl_error *err)
+{
+    sl_col *o = sl_col_new_sized(SL_TYPE_BIGINT, n_rows, 0);
+    if (!o) return sl_err_oom(err);
+    for (int64_t i = 0; i < n_rows; i++) sl_col_i64(o)[i] = ctx ? ctx->batch_id : 0;
+    *out = o;
+    return SL_OK;
+}
+
+static int r_batch_id(const sl_type *args, int n_args, sl_type *want, sl_type *out_ret, char *why, size_t why_len)
+{
+    *out_ret = SL_TYPE_BIGINT;
+    return 0;
+}
+
 typedef enum { F_YEAR, F_MONTH, F_DAY, F_HOUR, F_MINUTE, F_SECOND } field;
 
 static sl_status extract(sl_col *const *args, int64_t n_rows, field f, sl_col **out,
@@ -356,6 +374,7 @@ const sl_func_def sl_fn_time_defs[] = {
     {"current_timestamp", 0, 0, SL_FN_NONDETERMINISTIC, r_current_timestamp,
      k_current_timestamp, NULL},
     {"now", 0, 0, SL_FN_NONDETERMINISTIC, r_current_timestamp, k_current_timestamp, NULL},
+    {"batch_id", 0, 0, SL_FN_NONDETERMINISTIC, r_batch_id, k_batch_id, NULL},
     {"date_format", 2, 2, SL_FN_CONST_ARG1, r_date_format, k_date_format, NULL},
     {"year", 1, 1, 0, r_field, k_year, NULL},
     {"month", 1, 1, 0, r_field, k_month, NULL},
