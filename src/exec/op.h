@@ -101,5 +101,6 @@ void sl_op_tree_set_watermark(sl_op_tree *t, int64_t wm);
 /* Constructors (one file each). */
 sl_status sl_op_agg_new(const sl_plan *p, sl_op **out, sl_error *err);
 sl_status sl_op_join_new(const sl_plan *p, sl_op **out, sl_error *err);
+sl_status sl_op_dedup_new(const sl_plan *p, sl_op **out, sl_error *err);
 
 #endif

@@ -153,6 +153,9 @@ static sl_status build(builder *bd, const sl_plan *p, sl_op *parent, int port, s
     case SL_PLAN_JOIN:
         if ((st = sl_op_join_new(p, &op, err))) return st;
         break;
+    case SL_PLAN_DEDUP:
+        if ((st = sl_op_dedup_new(p, &op, err))) return st;
+        break;
     }
     if (!op) return sl_err_oom(err);
     op->parent = parent;

@@ -889,6 +889,51 @@ static bool select_has_agg(const sl_ast_expr *a)
     return false;
 }
 
+/* The delay of the watermark declared on column `col` of p, or -1. */
+static int64_t wm_delay_of(const sl_plan *p, int col)
+{
+    if (p->kind == SL_PLAN_SCAN) return col == p->src->wm_col ? p->src->wm_delay_us : -1;
+    if (p->kind == SL_PLAN_WATERMARK && col == p->wm_col) return p->wm_delay_us;
+    if (p->kind == SL_PLAN_PROJECT)
+        return p->exprs[col]->kind == SL_EX_COL ? wm_delay_of(p->child[0], p->exprs[col]->col) : -1;
+    if (p->kind == SL_PLAN_JOIN) {
+        int nl = p->child[0]->schema->n;
+        return col < nl ? wm_delay_of(p->child[0], col) : wm_delay_of(p->child[1], col - nl);
+    }
+    return p->child[0] && p->kind != SL_PLAN_AGG ? wm_delay_of(p->child[0], col) : -1;
+}
+
+/* DEDUPLICATE BY keys [WITHIN WATERMARK]: Spark's dropDuplicates and
+ * dropDuplicatesWithinWatermark, over the rows of FROM … WHERE. */
+static sl_status bind_dedup(binder *bd, const sl_ast_select *sel, scope *sc, sl_plan **io)
+{
+    sl_plan *d;
+    OOM_IF(d = plan_over(bd, SL_PLAN_DEDUP, *io));
+    d->n_keys = sel->n_dedup;
+    OOM_IF(d->keys = sl_arena_alloc(bd->arena, sizeof *d->keys * (size_t)sel->n_dedup));
+    d->dedup_within = sel->dedup_within;
+    d->dedup_evtime = d->dedup_key_evtime = -1;
+    for (int i = 0; i < d->schema->n; i++)
+        if (d->evtime[i] && d->dedup_evtime < 0) d->dedup_evtime = i;
+    for (int i = 0; i < sel->n_dedup; i++) {
+        TRY(bind_expr(bd, sc, sel->dedup[i], &d->keys[i]));
+        if (d->keys[i]->kind == SL_EX_COL && d->evtime[d->keys[i]->col]) {
+            d->dedup_key_evtime = i;
+            d->dedup_evtime = d->keys[i]->col;
+        }
+    }
+    if (d->dedup_within) {
+        if (d->dedup_evtime < 0)
+            return sl_bind_error(bd->cat, SL_ERR_PLAN, sel->dedup[0]->line, sel->dedup[0]->col,
+                                 "DEDUPLICATE BY … WITHIN WATERMARK needs an input with a WATERMARK "
+                                 "(Spark's dropDuplicatesWithinWatermark)");
+        d->dedup_delay_us = wm_delay_of(*io, d->dedup_evtime);
+        if (d->dedup_delay_us < 0) d->dedup_delay_us = 0;
+    }
+    *io = d;
+    return SL_OK;
+}
+
 static sl_status bind_select_scoped(binder *bd, const sl_ast_select *sel, sl_plan **out, scope *out_scope)
 {
     sl_plan *p;
@@ -903,6 +948,7 @@ static sl_status bind_select_scoped(binder *bd, const sl_ast_select *sel, sl_pla
         f->pred = pred;
         p = f;
     }
+    if (sel->n_dedup) TRY(bind_dedup(bd, sel, &sc, &p));
 
     bool grouped = sel->n_group > 0 || sel->group_by_batch || sel->having;
     for (int i = 0; !grouped && i < sel->n_items; i++) grouped = select_has_agg(sel->items[i].expr);

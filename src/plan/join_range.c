@@ -28,6 +28,7 @@ bool sl_plan_col_evtime(const sl_plan *p, int col, int64_t *lag)
         if (col == p->wm_col) { *lag = 0; return true; }
         return sl_plan_col_evtime(p->child[0], col, lag);
     case SL_PLAN_FILTER:
+    case SL_PLAN_DEDUP:
         return sl_plan_col_evtime(p->child[0], col, lag);
     case SL_PLAN_PROJECT: {
         const sl_expr *e = p->exprs[col];

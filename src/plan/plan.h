@@ -32,7 +32,7 @@ typedef struct sl_source_def {
 
 typedef enum sl_plan_kind {
     SL_PLAN_SCAN, SL_PLAN_FILTER, SL_PLAN_PROJECT, SL_PLAN_AGG, SL_PLAN_JOIN,
-    SL_PLAN_WATERMARK
+    SL_PLAN_WATERMARK, SL_PLAN_DEDUP
 } sl_plan_kind;
 
 typedef struct sl_agg_call {
@@ -78,6 +78,13 @@ struct sl_plan {
     /* WATERMARK (on a view): event-time column and delay */
     int wm_col;
     int64_t wm_delay_us;
+    /* DEDUP (DEDUPLICATE BY keys [WITHIN WATERMARK]): n_keys/keys over the
+     * child; dedup_evtime: the child's event-time column (-1: none), and
+     * for WITHIN WATERMARK the delay a key is remembered past it */
+    int dedup_evtime;
+    int dedup_key_evtime;        /* the key that is dedup_evtime, or -1 */
+    bool dedup_within;
+    int64_t dedup_delay_us;
 };
 
 /* A bound query: the plan of one SELECT plus the arena it lives in. */

@@ -152,6 +152,17 @@ void sl_plan_render(const sl_plan *p, sl_buf *out, int indent)
         }
         break;
     }
+    case SL_PLAN_DEDUP:
+        sl_buf_puts(out, p->dedup_within ? "DeduplicateWithinWatermark keys=[" : "Deduplicate keys=[");
+        for (int i = 0; i < p->n_keys; i++) {
+            if (i) sl_buf_puts(out, ", ");
+            sl_expr_render(p->keys[i], in, out);
+        }
+        sl_buf_puts(out, "]");
+        if (p->streaming)
+            sl_buf_puts(out, p->dedup_evtime >= 0 && (p->dedup_within || p->dedup_key_evtime >= 0) ? " (state evicted by watermark)"
+                                                                                   : " (state kept: no watermark)");
+        break;
     }
     sl_buf_putc(out, '\n');
     for (int i = 0; i < 2; i++)

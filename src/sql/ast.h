@@ -93,6 +93,7 @@ struct sl_ast_select {
     sl_ast_expr *having;
     int n_dedup;            /* DEDUPLICATE BY … */
     sl_ast_expr **dedup;
+    bool dedup_within;      /* … WITHIN WATERMARK */
 };
 
 typedef struct sl_ast_coldef {

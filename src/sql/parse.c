@@ -715,6 +715,11 @@ static sl_status parse_select(parser *ps, sl_ast_select **out)
         TRY(advance(ps));
         TRY(expect_kw(ps, "by"));
         TRY(parse_expr_list(ps, &s->dedup, &s->n_dedup));
+        if (is_kw(ps, "within")) {
+            TRY(advance(ps));
+            TRY(expect_kw(ps, "watermark"));
+            s->dedup_within = true;
+        }
     }
     *out = s;
     return SL_OK;

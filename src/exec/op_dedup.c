@@ -1,0 +1,221 @@
+/* Streaming deduplication (DEDUPLICATE BY keys [WITHIN WATERMARK]), as
+ * Spark's dropDuplicates / dropDuplicatesWithinWatermark: the first row of
+ * each key passes at once, later ones are dropped; state is one entry per
+ * key seen.
+ *
+ *   DEDUPLICATE BY id, ts          (a key is the event-time column) a key
+ *                                  is forgotten once the watermark passes
+ *                                  its event time: nothing later can repeat
+ *                                  it without being late.
+ *   DEDUPLICATE BY id WITHIN WATERMARK
+ *                                  a key is remembered until the watermark
+ *                                  passes its first event time plus the
+ *                                  watermark's delay: duplicates arriving
+ *                                  within that delay are dropped.
+ *   otherwise                      keys are kept forever (Spark does the
+ *                                  same; docs/SEMANTICS.md warns).
+ * Rows behind the watermark are late: dropped and counted. */
+#include "exec/op.h"
+#include "core/mem.h"
+#include "core/status.h"
+#include "core/xxhash64.h"
+
+#include <string.h>
+
+typedef struct dentry {
+    uint64_t hash;
+    uint32_t off, len, next;     /* key bytes in `keys`; next: entry + 1 */
+    int64_t expires;             /* forgotten once < watermark; INT64_MAX: never;
+                                    INT64_MIN: forgotten (dead until compaction) */
+} dentry;
+
+typedef struct dedup_op {
+    sl_op base;
+    uint8_t *keys;               /* encoded keys, back to back */
+    size_t keys_len, keys_cap;
+    dentry *e;
+    size_t n, cap;
+    uint32_t *heads;
+    size_t head_cap;             /* power of two */
+    size_t n_dead;
+    uint8_t *scratch;
+    size_t scratch_cap;
+} dedup_op;
+
+/* Appends the key of row i (every key column, NULL marked) to the scratch. */
+static int encode(dedup_op *d, sl_col *const *kc, int n, int64_t i, size_t *len)
+{
+    size_t need = 0;
+    for (int k = 0; k < n; k++) {
+        size_t sl = 0;
+        if (kc[k]->type == SL_TYPE_STRING && !sl_col_is_null(kc[k], i)) sl_col_str(kc[k], i, &sl);
+        need += 1 + 8 + sl;
+    }
+    if (sl_grow((void **)&d->scratch, &d->scratch_cap, need, 1)) return -1;
+    uint8_t *o = d->scratch;
+    for (int k = 0; k < n; k++) {
+        const sl_col *c = kc[k];
+        if (sl_col_is_null(c, i)) { *o++ = 0; continue; }
+        *o++ = 1;
+        switch (c->type) {
+        case SL_TYPE_STRING: {
+            size_t sl;
+            const char *s = sl_col_str(c, i, &sl);
+            uint32_t l = (uint32_t)sl;
+            memcpy(o, &l, 4);
+            memcpy(o + 4, s, sl);
+            o += 4 + sl;
+            break;
+        }
+        case SL_TYPE_BOOLEAN: *o++ = sl_col_bool(c, i); break;
+        case SL_TYPE_INT: case SL_TYPE_DATE: memcpy(o, &sl_col_i32(c)[i], 4); o += 4; break;
+        case SL_TYPE_DOUBLE: {
+            double v = sl_col_f64(c)[i];
+            if (v == 0) v = 0; /* -0.0 and 0.0 are one key */
+            memcpy(o, &v, 8);
+            o += 8;
+            break;
+        }
+        default: memcpy(o, &sl_col_i64(c)[i], 8); o += 8; break;
+        }
+    }
+    *len = (size_t)(o - d->scratch);
+    return 0;
+}
+
+static int rehash(dedup_op *d, size_t cap)
+{
+    uint32_t *h = sl_calloc(cap, sizeof *h);
+    if (!h) return -1;
+    for (size_t i = 0; i < d->n; i++) {
+        size_t b = d->e[i].hash & (cap - 1);
+        d->e[i].next = h[b];
+        h[b] = (uint32_t)i + 1;
+    }
+    sl_free(d->heads);
+    d->heads = h;
+    d->head_cap = cap;
+    return 0;
+}
+
+/* Finds the key in the scratch; adds it when absent. *added tells which. */
+static int find_or_add(dedup_op *d, size_t len, int64_t expires, bool *added)
+{
+    uint64_t h = sl_xxh64(d->scratch, len, 0);
+    *added = false;
+    if (d->head_cap)
+        for (uint32_t i = d->heads[h & (d->head_cap - 1)]; i; i = d->e[i - 1].next) {
+            const dentry *e = &d->e[i - 1];
+            if (e->expires != INT64_MIN && e->hash == h && e->len == len && !memcmp(d->keys + e->off, d->scratch, len))
+                return 0;
+        }
+    if ((d->n + 1) * 2 > d->head_cap && rehash(d, d->head_cap ? d->head_cap * 2 : 1024)) return -1;
+    if (sl_grow((void **)&d->e, &d->cap, d->n + 1, sizeof *d->e)) return -1;
+    if (sl_grow((void **)&d->keys, &d->keys_cap, d->keys_len + len, 1)) return -1;
+    memcpy(d->keys + d->keys_len, d->scratch, len);
+    size_t b = h & (d->head_cap - 1);
+    d->e[d->n] = (dentry){h, (uint32_t)d->keys_len, (uint32_t)len, d->heads[b], expires};
+    d->heads[b] = (uint32_t)d->n + 1;
+    d->n++;
+    d->keys_len += len;
+    *added = true;
+    return 0;
+}
+
+static sl_status dedup_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_error *err)
+{
+    dedup_op *d = (dedup_op *)op;
+    const sl_plan *p = op->plan;
+    sl_col *kc[64] = {0};
+    sl_status st = SL_OK;
+    int32_t *sel = sl_malloc(sizeof *sel * (size_t)(b->n_rows ? b->n_rows : 1));
+    if (!sel) return sl_err_oom(err);
+    if (p->n_keys > 64) { sl_free(sel); return sl_err(err, SL_ERR_PLAN, "DEDUPLICATE BY takes at most 64 keys"); }
+    for (int k = 0; k < p->n_keys && !st; k++) st = sl_expr_eval(p->keys[k], b, &x->ev, &kc[k], err);
+    int64_t m = 0, wm = op->wm_late[0];
+    const sl_col *tc = p->dedup_evtime >= 0 ? b->cols[p->dedup_evtime] : NULL;
+    for (int64_t i = 0; i < b->n_rows && !st; i++) {
+        int64_t ts = tc && !sl_col_is_null(tc, i) ? sl_col_i64(tc)[i] : INT64_MIN;
+        if (op->stateful && tc && wm != SL_NO_WATERMARK && ts != INT64_MIN && ts < wm) {
+            op->state.rows_dropped_late++;
+            continue;
+        }
+        int64_t expires = INT64_MAX;
+        if (op->stateful && ts != INT64_MIN) {
+            if (p->dedup_within) expires = ts + p->dedup_delay_us;
+            else if (p->dedup_key_evtime >= 0) expires = ts;
+        }
+        size_t len;
+        bool added;
+        if (encode(d, kc, p->n_keys, i, &len) || find_or_add(d, len, expires, &added)) { st = sl_err_oom(err); break; }
+        if (added) sel[m++] = (int32_t)i;
+    }
+    if (!st && m) {
+        op->state.rows_updated += m;
+        sl_batch *out = m == b->n_rows ? sl_batch_ref(b) : sl_batch_gather(b, sel, m);
+        st = out ? sl_op_emit(op, out, x, err) : sl_err_oom(err);
+        sl_batch_unref(out);
+    }
+    for (int k = 0; k < p->n_keys; k++) sl_col_unref(kc[k]);
+    sl_free(sel);
+    op->state.rows_total = (int64_t)(d->n - d->n_dead);
+    op->state.mem_bytes = (int64_t)(d->keys_len + d->n * sizeof *d->e + d->head_cap * 4);
+    return st;
+}
+
+/* Forgets expired keys; compacts once half the entries are dead. */
+static sl_status dedup_finish(sl_op *op, sl_exec_ctx *x, sl_error *err)
+{
+    dedup_op *d = (dedup_op *)op;
+    int64_t wm = op->wm_in;
+    if (!op->stateful || wm == SL_NO_WATERMARK) return SL_OK;
+    for (size_t i = 0; i < d->n; i++)
+        if (d->e[i].expires != INT64_MIN && d->e[i].expires < wm) {
+            d->e[i].expires = INT64_MIN; /* dead */
+            d->n_dead++;
+            op->state.rows_removed++;
+        }
+    if (d->n_dead * 2 > d->n) {
+        size_t w = 0, kl = 0;
+        for (size_t i = 0; i < d->n; i++) {
+            if (d->e[i].expires == INT64_MIN) continue;
+            dentry e = d->e[i];
+            memmove(d->keys + kl, d->keys + e.off, e.len);
+            e.off = (uint32_t)kl;
+            kl += e.len;
+            d->e[w++] = e;
+        }
+        d->n = w;
+        d->keys_len = kl;
+        d->n_dead = 0;
+        if (d->head_cap && rehash(d, d->head_cap)) return sl_err_oom(err);
+    }
+    op->state.rows_total = (int64_t)(d->n - d->n_dead);
+    op->state.mem_bytes = (int64_t)(d->keys_len + d->n * sizeof *d->e + d->head_cap * 4);
+    return SL_OK;
+}
+
+static void dedup_free(sl_op *op)
+{
+    dedup_op *d = (dedup_op *)op;
+    sl_free(d->keys);
+    sl_free(d->e);
+    sl_free(d->heads);
+    sl_free(d->scratch);
+    sl_free(d);
+}
+
+static const sl_op_ops dedup_ops = {"dedupe", dedup_push, dedup_finish, dedup_free};
+
+sl_status sl_op_dedup_new(const sl_plan *p, sl_op **out, sl_error *err)
+{
+    dedup_op *d = sl_calloc(1, sizeof *d);
+    if (!d) return sl_err_oom(err);
+    d->base.ops = &dedup_ops;
+    d->base.plan = p;
+    d->base.n_inputs = 1;
+    d->base.stateful = p->streaming;
+    d->base.evtime_max = SL_NO_WATERMARK;
+    *out = &d->base;
+    return SL_OK;
+}
