@@ -23,7 +23,7 @@
 
 #include <string.h>
 
-enum { ROW_DEAD = 1, ROW_MATCHED = 2 };
+enum { ROW_DEAD = 1, ROW_MATCHED = 2, ROW_NULL_KEY = 4 };
 
 /* One input batch as kept in state, with its evaluated keys. */
 typedef struct kept {
@@ -190,8 +190,8 @@ static int side_compact(side *s, int n_keys)
 }
 
 /* Keeps batch b on side s, taking references to it and its keys, and
- * ownership of flags. */
-static int side_add(side *s, sl_batch *b, sl_col **keys, int n_keys, uint8_t *flags)
+ * ownership of flags; hashes (NULL: computed here) are the rows' key hashes. */
+static int side_add(side *s, sl_batch *b, sl_col **keys, int n_keys, uint8_t *flags, const uint64_t *hashes)
 {
     if (sl_grow((void **)&s->k, &s->cap, s->n + 1, sizeof *s->k)) { sl_free(flags); return -1; }
     kept *k = &s->k[s->n];
@@ -221,8 +221,8 @@ static int side_add(side *s, sl_batch *b, sl_col **keys, int n_keys, uint8_t *fl
     for (int64_t r = 0; r < b->n_rows; r++) {
         if (flags[r] & ROW_DEAD) continue;
         k->live++;
-        bool has_null;
-        uint64_t h = key_hash(keys, n_keys, r, &has_null);
+        bool has_null = flags[r] & ROW_NULL_KEY;
+        uint64_t h = hashes ? hashes[r] : key_hash(keys, n_keys, r, &has_null);
         if (!has_null && index_insert(s, h, (uint32_t)(s->n - 1), (uint32_t)r)) return -1;
     }
     k->bytes = batch_bytes(b);
@@ -262,22 +262,56 @@ static int pairs_add(pairs *pp, sl_batch *lb, int32_t lr, uint8_t *lf, sl_batch 
     return 0;
 }
 
-static sl_batch *pairs_batch(join_op *j, const pairs *pp)
+/* Column sc of side s over the pairs; fixed-width values are copied
+ * straight, strings appended. */
+static sl_col *pairs_col(const pairs *pp, int s, int sc, sl_type t)
 {
-    sl_batch *out = sl_batch_new_builder(j->pair_schema);
-    if (!out) return NULL;
-    int nl = j->n_left;
-    for (size_t i = 0; i < pp->n; i++) {
-        for (int c = 0; c < out->n_cols; c++) {
-            int s = c >= nl, sc = c - (s ? nl : 0);
+    size_t n = pp->n;
+    if (t == SL_TYPE_STRING || t == SL_TYPE_BOOLEAN) {
+        sl_col *c = sl_col_new(t);
+        if (!c || sl_col_reserve(c, (int64_t)n, 0)) { sl_col_unref(c); return NULL; }
+        for (size_t i = 0; i < n; i++) {
             sl_batch *b = pp->b[s][i];
-            if (b ? sl_col_append_from(out->cols[c], b->cols[sc], pp->r[s][i]) : sl_col_append_null(out->cols[c])) {
-                sl_batch_unref(out);
+            if (b ? sl_col_append_from(c, b->cols[sc], pp->r[s][i]) : sl_col_append_null(c)) {
+                sl_col_unref(c);
                 return NULL;
             }
         }
+        return c;
     }
-    sl_batch_seal(out);
+    sl_col *c = sl_col_new_sized(t, (int64_t)n, 0);
+    if (!c) return NULL;
+    size_t w = sl_type_width(t);
+    uint8_t *dst = (uint8_t *)c->data;
+    for (size_t i = 0; i < n; i++) {
+        const sl_batch *b = pp->b[s][i];
+        const sl_col *src = b ? b->cols[sc] : NULL;
+        int32_t r = pp->r[s][i];
+        if (!src || sl_col_is_null(src, r)) {
+            memset(dst + i * w, 0, w);
+            if (sl_col_set_null(c, (int64_t)i)) { sl_col_unref(c); return NULL; }
+        } else {
+            memcpy(dst + i * w, (const uint8_t *)src->data + (size_t)r * w, w);
+        }
+    }
+    sl_col_finish_nulls(c);
+    return c;
+}
+
+static sl_batch *pairs_batch(join_op *j, const pairs *pp)
+{
+    const sl_schema *sch = j->pair_schema;
+    sl_batch *out = sl_batch_new(sch->n);
+    if (!out) return NULL;
+    out->n_rows = (int64_t)pp->n;
+    int nl = j->n_left;
+    for (int c = 0; c < sch->n; c++) {
+        int s = c >= nl;
+        if (!(out->cols[c] = pairs_col(pp, s, c - (s ? nl : 0), sch->fields[c].type))) {
+            sl_batch_unref(out);
+            return NULL;
+        }
+    }
     return out;
 }
 
@@ -360,6 +394,7 @@ static sl_status join_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_
     sl_expr **kx = port == 0 ? p->lkeys : p->rkeys;
     sl_col *keys[64] = {0};
     sl_status st = SL_OK;
+    uint64_t *hashes = NULL;
     uint8_t *flags = sl_calloc((size_t)(b->n_rows ? b->n_rows : 1), 1);
     if (!flags) return sl_err_oom(err);
     for (int k = 0; k < nk && !st; k++) st = sl_expr_eval(kx[k], b, &x->ev, &keys[k], err);
@@ -367,12 +402,23 @@ static sl_status join_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_
     drop_late(j, port, b, flags, op->wm_late[port]);
 
     side *other = &j->s[1 - port];
-    for (int64_t i = 0; i < b->n_rows && other->head_cap; i++) {
-        if (flags[i] & ROW_DEAD) continue;
+    if (other->head_cap && !(hashes = sl_malloc(sizeof *hashes * (size_t)b->n_rows))) { st = sl_err_oom(err); goto done; }
+    for (int64_t i = 0; i < b->n_rows && hashes; i++) {
         bool has_null;
-        uint64_t h = key_hash(keys, nk, i, &has_null);
-        if (has_null) continue;
-        for (uint32_t e = other->heads[h & (other->head_cap - 1)]; e; e = other->entries[e - 1].next) {
+        hashes[i] = key_hash(keys, nk, i, &has_null);
+        if (has_null) flags[i] |= ROW_NULL_KEY;
+    }
+    size_t mask = other->head_cap - 1;
+    for (int64_t i = 0; i < b->n_rows && hashes; i++) {
+        /* the index is far bigger than the caches: fetch ahead */
+        if (i + 16 < b->n_rows) __builtin_prefetch(&other->heads[hashes[i + 16] & mask]);
+        if (i + 8 < b->n_rows) {
+            uint32_t e8 = other->heads[hashes[i + 8] & mask];
+            if (e8) __builtin_prefetch(&other->entries[e8 - 1]);
+        }
+        if (flags[i] & (ROW_DEAD | ROW_NULL_KEY)) continue;
+        uint64_t h = hashes[i];
+        for (uint32_t e = other->heads[h & mask]; e; e = other->entries[e - 1].next) {
             const struct entry *en = &other->entries[e - 1];
             kept *ok = &other->k[en->kept];
             if (en->hash != h || (ok->flags[en->row] & ROW_DEAD) || !keys_equal(keys, i, ok->keys, en->row, nk))
@@ -395,12 +441,13 @@ static sl_status join_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_
         if ((st = flush(j, true, x, err))) goto done;
     }
     if (j->s[port].keep) {
-        if (side_add(&j->s[port], b, keys, nk, flags)) st = sl_err_oom(err);
+        if (side_add(&j->s[port], b, keys, nk, flags, hashes)) st = sl_err_oom(err);
         flags = NULL;
         op->state.rows_updated += b->n_rows;
     }
 done:
     sl_free(flags);
+    sl_free(hashes);
     for (int k = 0; k < nk; k++) sl_col_unref(keys[k]);
     op->state.rows_total = j->s[0].rows + j->s[1].rows;
     op->state.mem_bytes = (int64_t)(j->s[0].bytes + j->s[1].bytes);

@@ -2,7 +2,10 @@
  * columns `timestamp` (TIMESTAMP) and `value` (BIGINT, 0, 1, 2, …).  Row v
  * is stamped start + v / rowsPerSecond, so a replayed range gives the same
  * rows.  Beyond Spark, `rows` = N makes it bounded: it ends after N rows
- * (useful for tests and benchmarks); `rampUpTime` is not offered. */
+ * (useful for tests and benchmarks); `rampUpTime` is not offered.
+ * `rowsPerBatch` = N (as Spark's rate-micro-batch source) ignores the clock:
+ * every trigger takes the next N rows, whose timestamps still advance at
+ * rowsPerSecond — event time without waiting, for tests and benchmarks. */
 #include "io/connector.h"
 #include "core/mem.h"
 #include "core/status.h"
@@ -14,6 +17,7 @@
 
 typedef struct rate_src {
     int64_t per_sec, limit;  /* limit 0: unbounded */
+    int64_t per_batch;       /* 0: by the clock */
     int64_t start_us;        /* wall time of row 0 */
     int64_t consumed;
     int ts_col, value_col;
@@ -33,8 +37,10 @@ static sl_status rate_open(sl_source *src, sl_error *err)
     src->impl = r;
     sl_status st = sl_options_get_i64(&src->opts, "rowsPerSecond", 1, &r->per_sec, err);
     if (!st) st = sl_options_get_i64(&src->opts, "rows", 0, &r->limit, err);
+    if (!st) st = sl_options_get_i64(&src->opts, "rowsPerBatch", 0, &r->per_batch, err);
     if (st) return st;
     if (r->per_sec < 1) return sl_err(err, SL_ERR_CONFIG, "rowsPerSecond must be at least 1");
+    if (r->per_batch < 0) return sl_err(err, SL_ERR_CONFIG, "rowsPerBatch must not be negative");
     r->ts_col = sl_schema_find(src->schema, "timestamp");
     r->value_col = sl_schema_find(src->schema, "value");
     for (int i = 0; i < src->schema->n; i++)
@@ -65,7 +71,10 @@ static sl_status rate_plan(sl_source *src, const char *start, char **out_end, sl
     int64_t from = 0;
     parse(start, &from, &r->start_us);
     int64_t due = r->limit; /* bounded: everything at once */
-    if (!src->bounded) {
+    if (r->per_batch) {
+        due = from + r->per_batch;
+        if (r->limit && due > r->limit) due = r->limit;
+    } else if (!src->bounded) {
         int64_t elapsed = now_us() - r->start_us;
         int64_t by_clock = elapsed <= 0 ? 0 : (int64_t)((double)elapsed / 1e6 * (double)r->per_sec);
         due = r->limit && r->limit < by_clock ? r->limit : by_clock;
