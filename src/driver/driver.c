@@ -144,7 +144,14 @@ static sl_status setup(sl_engine *eng, sl_error *err)
         sl_status s = sl_op_tree_build(qq->plan, deliver, qq, &qq->ops, err);
         if (s) return s;
         qq->wm_seen = sl_calloc((size_t)(qq->ops.n_wm ? qq->ops.n_wm : 1), sizeof *qq->wm_seen);
-        if (!qq->wm_seen) return sl_err_oom(err);
+        qq->wm_active_us = sl_calloc((size_t)(qq->ops.n_wm ? qq->ops.n_wm : 1), sizeof *qq->wm_active_us);
+        if (!qq->wm_seen || !qq->wm_active_us) return sl_err_oom(err);
+        const char *idle = sl_options_get(&qq->opts, "watermark.idleTimeout");
+        if (!idle) idle = sl_options_get(&eng->session, "watermark.idleTimeout");
+        if (idle && (s = sl_parse_duration(idle, &qq->idle_timeout_us, err))) {
+            sl_err_prefix(err, "sink %s: 'watermark.idleTimeout'", qq->name);
+            return s;
+        }
         for (int i = 0; i < qq->ops.n_wm; i++) qq->wm_seen[i] = SL_NO_WATERMARK;
         qq->wm_used = SL_NO_WATERMARK;
         const char *conn = sl_options_get(&qq->opts, "connector");
@@ -200,8 +207,11 @@ static int64_t op_delay(const sl_op *op)
 
 /* Spark: each watermark operator's watermark is the max event time it has
  * seen minus its delay; the query's is the min (or max, by policy) over
- * operators that have seen data; it never goes back. */
-static void advance_watermark(sl_engine *eng, sl_query *q)
+ * operators that have seen data; it never goes back.  Beyond Spark, with
+ * 'watermark.idleTimeout' an operator that saw no rows for that long (wall
+ * time) stops holding the minimum back, until it sees rows again; when every
+ * one is idle the watermark stays where it is. */
+static void advance_watermark(sl_engine *eng, sl_query *q, int64_t now_us)
 {
     const char *policy = sl_options_get_or(&eng->session, "watermark.policy", "min");
     bool use_max = !strcasecmp(policy, "max");
@@ -209,8 +219,10 @@ static void advance_watermark(sl_engine *eng, sl_query *q)
     bool any = false;
     for (int i = 0; i < q->ops.n_wm; i++) {
         sl_op *op = q->ops.wm[i];
+        if (op->evtime_max != SL_NO_WATERMARK || !q->wm_active_us[i]) q->wm_active_us[i] = now_us;
         if (op->evtime_max > q->wm_seen[i]) q->wm_seen[i] = op->evtime_max;
         if (q->wm_seen[i] == SL_NO_WATERMARK) continue;
+        if (q->idle_timeout_us > 0 && now_us - q->wm_active_us[i] > q->idle_timeout_us) continue;
         int64_t w = q->wm_seen[i] - op_delay(op);
         if (!any || (use_max ? w > wm : w < wm)) wm = w;
         any = true;
@@ -259,7 +271,7 @@ static sl_status run_batch(sl_engine *eng, int64_t *last_start, sl_error *err)
             sl_status s = q->sink->ops->commit(q->sink, q->batch_id, err);
             if (s) { sl_err_prefix(err, "sink %s", q->name); return s; }
         }
-        advance_watermark(eng, q);
+        advance_watermark(eng, q, wall_us());
     }
     int64_t dur = mono_us() - t0;
     const char *starts[256] = {0}, *ends[256] = {0};

@@ -97,6 +97,7 @@ static void query_free(sl_query *q)
     sl_free(q->latest);
     sl_buf_fini(&q->latest_buf);
     sl_free(q->wm_seen);
+    sl_free(q->wm_active_us);
     sl_free(q->error);
     sl_free(q->name);
     sl_free(q);

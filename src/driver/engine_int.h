@@ -37,6 +37,8 @@ typedef struct sl_query {
     int64_t batch_id;             /* next batch to run */
     int64_t watermark_us;         /* used by the next batch */
     int64_t *wm_seen;             /* per watermark operator: max event time */
+    int64_t *wm_active_us;        /* per watermark operator: wall time it last saw rows */
+    int64_t idle_timeout_us;      /* 'watermark.idleTimeout', 0: never idle */
     bool needs_nodata;            /* the watermark moved past stateful state */
     bool ran;                     /* took part in the current trigger */
     int64_t rows_out;             /* rows delivered this batch */
