@@ -57,6 +57,47 @@ static sl_status check_joins(const sl_plan *p, sl_error *err)
     return st ? st : check_joins(p->child[1], err);
 }
 
+static bool is_stateful(const sl_plan *p)
+{
+    if (!p->streaming) return false;
+    if (p->kind == SL_PLAN_AGG) return !p->per_batch;
+    if (p->kind == SL_PLAN_DEDUP) return true;
+    return p->kind == SL_PLAN_JOIN && p->child[0]->streaming && p->child[1]->streaming;
+}
+
+/* A stream-stream join below p whose state never expires on some side: its
+ * output can carry no watermark. */
+static const sl_plan *unbounded_join_below(const sl_plan *p)
+{
+    for (int i = 0; i < 2; i++) {
+        const sl_plan *c = p->child[i];
+        if (!c) continue;
+        if (c->kind == SL_PLAN_JOIN && is_stateful(c)) {
+            sl_join_side_range rg[2];
+            sl_join_range_analyse(c, rg);
+            if (!rg[0].n_bounds || !rg[1].n_bounds) return c;
+        }
+        const sl_plan *u = unbounded_join_below(c);
+        if (u) return u;
+    }
+    return NULL;
+}
+
+/* Spark 3.4+ chains stateful operators in append mode with a watermark per
+ * operator; a stateful operator fed by a join that keeps rows forever would
+ * never see one (its windows never close, its state never shrinks). */
+static sl_status check_chain(const sl_plan *p, sl_error *err)
+{
+    if (!p) return SL_OK;
+    if (is_stateful(p) && unbounded_join_below(p))
+        return sl_err(err, SL_ERR_PLAN,
+                      "a stateful operator (aggregation, deduplication or join) after a stream-stream join is not "
+                      "supported unless the join's condition bounds both sides by event time (e.g. l.ts BETWEEN "
+                      "r.ts - INTERVAL '1' MINUTE AND r.ts): without it the join's output has no watermark");
+    sl_status st = check_chain(p->child[0], err);
+    return st ? st : check_chain(p->child[1], err);
+}
+
 const char *sl_plan_default_mode(const sl_plan *p) { return "append"; }
 
 sl_status sl_plan_check_mode(const sl_plan *p, const char *mode, sl_error *err)
@@ -64,6 +105,7 @@ sl_status sl_plan_check_mode(const sl_plan *p, const char *mode, sl_error *err)
     if (strcasecmp(mode, "append") && strcasecmp(mode, "update") && strcasecmp(mode, "complete"))
         return sl_err(err, SL_ERR_CONFIG, "'output.mode' must be append, update or complete, not '%s'", mode);
     sl_status st = check_joins(p, err);
+    if (!st) st = check_chain(p, err);
     if (st || !p->streaming) return st;
     int n_aggs = count_aggs(p);
     const sl_plan *agg = first_agg(p);
