@@ -189,10 +189,12 @@ static sl_status fan_out(void *ctx, sl_batch *b, sl_error *err)
     for (size_t k = 0; k < f->eng->n_queries; k++) {
         sl_query *q = f->eng->queries[k];
         if (!q->ran) continue;
+        bool counted = false; /* a source read by two scans (a self-join) is one input */
         for (int i = 0; i < q->ops.n_scans; i++) {
             sl_op *scan = q->ops.scans[i];
             if (scan->plan->src->id != f->src_id) continue;
-            q->rows_in += b->n_rows;
+            if (!counted) q->rows_in += b->n_rows;
+            counted = true;
             sl_status s = scan->ops->push(scan, 0, b, &q->x, err);
             if (s) return s;
         }
