@@ -33,7 +33,7 @@ UNIT_OBJ := $(UNIT_SRC:%.c=$(B)/obj/%.o)
 
 CFLAGS_ALL = $(CSTD) $(WARN) $(INC) $(OPT) $(DEPFLAGS) -fvisibility=hidden $(CFLAGS)
 
-.PHONY: all lib test unit demo bench clean deps web check-exports fuzz soak bench-nexmark
+.PHONY: all lib test unit demo demo-lecture bench clean deps web check-exports fuzz soak bench-nexmark
 
 all: $(B)/sluice $(B)/libsluice.a $(B)/libsluice.so $(B)/test_unit $(B)/pqtool $(B)/dashboard_fake
 
@@ -123,6 +123,9 @@ unit: all
 
 demo: deps all
 	@bash examples/demo.sh
+
+demo-lecture: deps all
+	@bash examples/demo.sh lecture
 
 bench: deps all
 	@bash bench/run.sh
