@@ -2,8 +2,8 @@
  *
  * A stream-stream join keeps every row of both sides until the watermark
  * proves that no row still to come can match it.  Which rows those are
- * follows from the condition's range conjuncts between the two sides'
- * event-time columns — `l.t BETWEEN r.t - INTERVAL '1' MINUTE AND r.t`,
+ * follows from the condition's range conjuncts (and equality keys) between
+ * the two sides' event-time columns — `l.t BETWEEN r.t - INTERVAL '1' MINUTE AND r.t`,
  * `cust.ts <= bu.window_end`, … — read as  x + a  (<, <=)  y + b.
  *
  * If a conjunct bounds the other side's event-time column from above by a
@@ -119,6 +119,16 @@ void sl_join_range_analyse(const sl_plan *p, sl_join_side_range out[2])
         }
     }
     if (p->residual) walk(p, p->residual, out);
+    /* an equality key between event-time columns (a window join, as
+     * Nexmark q8's on window bounds) bounds both sides too */
+    int nl = p->child[0]->schema->n;
+    for (int k = 0; k < p->n_join_keys; k++) {
+        term a, b;
+        if (!read_term(p->lkeys[k], &a) || !read_term(p->rkeys[k], &b)) continue;
+        b.col += nl;
+        use_le(p, a, b, out);
+        use_le(p, b, a, out);
+    }
 }
 
 static const char *join_name(sl_join_type t)
