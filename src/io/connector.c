@@ -16,6 +16,7 @@ extern const sl_sink_ops sl_console_sink_ops;
 extern const sl_sink_ops sl_file_sink_ops;
 extern const sl_sink_ops sl_parquet_sink_ops;
 extern const sl_sink_ops sl_kafka_sink_ops;
+extern const sl_sink_ops sl_blackhole_sink_ops;
 
 static const sl_source_ops *const source_ops[] = {
     &sl_socket_source_ops,
@@ -31,6 +32,7 @@ static const sl_sink_ops *const sink_ops[] = {
     &sl_file_sink_ops,
     &sl_parquet_sink_ops,
     &sl_kafka_sink_ops,
+    &sl_blackhole_sink_ops,
     /* more sinks: add above this line */
 };
 
