@@ -115,6 +115,11 @@ const char *sl_pq_created_by(const sl_pq_file *f);
 sl_status sl_pq_read_batch(sl_pq_file *f, int64_t max_rows, sl_batch **out,
                            sl_error *err);
 
+/* Skips the next n rows without returning them; whole row groups are not
+ * decoded (a file source resuming inside a file the parquet sink appended
+ * to).  Skipping past the end leaves the file at its end. */
+sl_status sl_pq_skip_rows(sl_pq_file *f, int64_t n, sl_error *err);
+
 /* ---- nested reader ------------------------------------------------------ */
 
 /* Reads a whole file (meant for small ones: saved models) as a JSON
@@ -147,5 +152,20 @@ typedef struct sl_pq_committed {
 sl_status sl_parquet_sink_committed_files(const char *dir, sl_pq_committed **out,
                                           int *out_n, sl_error *err);
 void sl_pq_committed_free(sl_pq_committed *files, int n);
+/* The same as of batch `upto`: what batches <= upto committed. */
+sl_status sl_parquet_sink_committed_upto(const char *dir, int64_t upto, sl_pq_committed **out,
+                                         int *out_n, sl_error *err);
+
+typedef enum sl_pq_dir_kind {
+    SL_PQ_DIR_PLAIN = 0,     /* no _sluice_metadata: files as listed */
+    SL_PQ_DIR_SINK,          /* a parquet sink's directory (JSON manifests) */
+    SL_PQ_DIR_FILE_SINK      /* a json/csv file sink's (state/manifest.h) */
+} sl_pq_dir_kind;
+
+/* What wrote dir, and for a parquet sink's directory the ids of the batches
+ * it committed, ascending (*out_ids heap, NULL when none; a sink that has
+ * committed nothing yet still gives SL_PQ_DIR_SINK). */
+sl_status sl_parquet_sink_batches(const char *dir, int64_t **out_ids, size_t *out_n,
+                                  sl_pq_dir_kind *out_kind, sl_error *err);
 
 #endif

@@ -693,6 +693,29 @@ sl_status sl_pq_read_batch(sl_pq_file *f, int64_t max_rows, sl_batch **out, sl_e
     return SL_OK;
 }
 
+sl_status sl_pq_skip_rows(sl_pq_file *f, int64_t n, sl_error *err)
+{
+    if (n <= 0) return SL_OK;
+    if (f->rg_batch) {
+        int64_t left = f->rg_batch->n_rows - f->rg_pos;
+        if (n < left) { f->rg_pos += n; return SL_OK; }
+        n -= left;
+        sl_batch_unref(f->rg_batch);
+        f->rg_batch = NULL;
+        f->rg++;
+    }
+    /* whole row groups are passed over without decoding them */
+    while (n > 0 && f->rg < f->m.n_rg) {
+        int64_t rows = f->m.rgs[f->rg].num_rows;
+        if (n >= rows) { n -= rows; f->rg++; continue; }
+        sl_status st = load_rowgroup(f, f->rg, err);
+        if (st) return st;
+        f->rg_pos = n;
+        n = 0;
+    }
+    return SL_OK;
+}
+
 /* ---- nested records ----------------------------------------------------- */
 
 enum { RN_GROUP = 1, RN_LIST, RN_VALUE };

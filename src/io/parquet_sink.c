@@ -181,11 +181,17 @@ static sl_status state_load(const char *path, int64_t limit, state *s, int64_t *
 sl_status sl_parquet_sink_committed_files(const char *dir, sl_pq_committed **out, int *out_n,
                                           sl_error *err)
 {
+    return sl_parquet_sink_committed_upto(dir, INT64_MAX - 1, out, out_n, err);
+}
+
+sl_status sl_parquet_sink_committed_upto(const char *dir, int64_t upto, sl_pq_committed **out,
+                                         int *out_n, sl_error *err)
+{
     *out = NULL;
     *out_n = 0;
     state s;
     int64_t last;
-    sl_status st = state_load(dir, INT64_MAX, &s, &last, err);
+    sl_status st = state_load(dir, upto + 1, &s, &last, err);
     if (st) return st;
     sl_pq_committed *c = sl_calloc(s.n ? s.n : 1, sizeof *c);
     if (!c) { state_fini(&s); return sl_err_oom(err); }
@@ -318,6 +324,65 @@ static void put_partition_value(sl_buf *b, const sl_col *col, int64_t i)
     }
     default: sl_buf_puts(b, "__HIVE_DEFAULT_PARTITION__");
     }
+}
+
+/* The first bytes of a manifest tell its writer apart: this sink's are JSON
+ * ('{'), the file sink's are checkpoint images ("SLCK", state/manifest.h). */
+static bool manifest_is_json(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return false;
+    int c = fgetc(fp);
+    fclose(fp);
+    return c == '{';
+}
+
+sl_status sl_parquet_sink_batches(const char *dir, int64_t **out_ids, size_t *out_n,
+                                  sl_pq_dir_kind *out_kind, sl_error *err)
+{
+    *out_ids = NULL;
+    *out_n = 0;
+    *out_kind = SL_PQ_DIR_PLAIN;
+    sl_buf b;
+    sl_buf_init(&b);
+    sl_buf_printf(&b, "%s/" MANIFEST_DIR, dir);
+    if (b.oom) return sl_err_oom(err);
+    DIR *d = opendir(b.data);
+    if (!d) {
+        int e = errno;
+        sl_buf_fini(&b);
+        if (e == ENOENT || e == ENOTDIR) return SL_OK;
+        return sl_err(err, SL_ERR_IO, "cannot list %s/" MANIFEST_DIR ": %s", dir, strerror(e));
+    }
+    *out_kind = SL_PQ_DIR_SINK;
+    int64_t *ids = NULL;
+    size_t n = 0, cap = 0;
+    sl_status st = SL_OK;
+    bool checked = false;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t nl = strlen(de->d_name);
+        if (nl > 8 && !strcmp(de->d_name + nl - 8, ".compact")) { *out_kind = SL_PQ_DIR_FILE_SINK; continue; }
+        if (!is_digits(de->d_name)) continue;
+        if (!checked) {
+            sl_buf p;
+            sl_buf_init(&p);
+            sl_buf_printf(&p, "%s/%s", b.data, de->d_name);
+            if (p.oom) { st = sl_err_oom(err); break; }
+            if (!manifest_is_json(p.data)) *out_kind = SL_PQ_DIR_FILE_SINK;
+            sl_buf_fini(&p);
+            checked = true;
+        }
+        if (n == cap && sl_grow((void **)&ids, &cap, n + 1, sizeof *ids)) { st = sl_err_oom(err); break; }
+        ids[n++] = strtoll(de->d_name, NULL, 10);
+    }
+    closedir(d);
+    sl_buf_fini(&b);
+    if (st || *out_kind != SL_PQ_DIR_SINK) { sl_free(ids); return st; }
+    if (n) qsort(ids, n, sizeof *ids, cmp_i64);
+    *out_ids = ids;
+    *out_n = n;
+    return SL_OK;
 }
 
 /* ---- sink ops ----------------------------------------------------------- */

@@ -4,7 +4,12 @@
  * fsynced and renamed at commit, and the file is then recorded in the
  * sink's manifest (_sluice_metadata, state/manifest.h); a batch replayed
  * after a crash either finds itself in the manifest and writes nothing, or
- * rewrites the same file name.  Readers trust only manifest-listed files. */
+ * rewrites the same file name.  Readers trust only manifest-listed files.
+ *
+ * format = 'parquet' hands the sink over to the parquet sink (its ops
+ * replace these at open), so `connector = 'file', format = 'parquet'` and
+ * `connector = 'parquet'` are one implementation with the same options and
+ * output (io/parquet_sink.c). */
 #include "io/connector.h"
 #include "format/format.h"
 #include "state/ckpt_file.h"
@@ -31,8 +36,15 @@ typedef struct file_sink {
     int64_t rows;
 } file_sink;
 
+extern const sl_sink_ops sl_parquet_sink_ops;
+
 static sl_status fs_open(sl_sink *snk, sl_error *err)
 {
+    if (!strcasecmp(sl_options_get_or(&snk->opts, "format", "json"), "parquet")) {
+        /* one Parquet writer: this sink becomes the parquet sink */
+        snk->ops = &sl_parquet_sink_ops;
+        return snk->ops->open(snk, err);
+    }
     file_sink *f = sl_calloc(1, sizeof *f);
     if (!f) return sl_err_oom(err);
     snk->impl = f;
@@ -42,8 +54,7 @@ static sl_status fs_open(sl_sink *snk, sl_error *err)
     const char *fmt = sl_options_get_or(&snk->opts, "format", "json");
     if (!strcasecmp(fmt, "csv")) f->csv = true;
     else if (strcasecmp(fmt, "json"))
-        return sl_err(err, SL_ERR_CONFIG, "format '%s' is not supported by the file sink (json or csv%s)", fmt,
-                      !strcasecmp(fmt, "parquet") ? "; use connector = 'parquet'" : "");
+        return sl_err(err, SL_ERR_CONFIG, "format '%s' is not supported by the file sink (json, csv or parquet)", fmt);
     const char *sep = sl_options_get_or(&snk->opts, "sep", ",");
     f->sep = sep[0] ? sep[0] : ',';
     if (!(f->dir = sl_strdup(path))) return sl_err_oom(err);

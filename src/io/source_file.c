@@ -2,11 +2,36 @@
  * the directory are picked up on later triggers, oldest first (modification
  * time, then name), at most maxFilesPerTrigger per batch (default 1000).
  * The offset is the number of files consumed in that order
- * ({"files": N}).  Each file is read whole and split into lines for the
- * format (json lines or csv; a CSV file starts with its header).  Hidden
- * files (".", "_") are skipped; a directory written by a sluice file sink
- * is read through its manifest, so only committed files are seen. */
+ * ({"files": N}).  Hidden files (".", "_") are skipped, so a writer that
+ * creates a file under a hidden name and renames it is never read half
+ * written; a directory written by a sluice file sink is read through its
+ * manifest, so only committed files are seen (Spark's _spark_metadata).
+ *
+ * Text formats (json lines or csv; a CSV file starts with its header): each
+ * file is read whole and split into lines for the format (io/lines.h).
+ *
+ * format = 'parquet': each file is read with the flat Parquet reader into
+ * the declared columns, bound by name (case-insensitively, as Spark
+ * resolves); a declared column the file lacks is NULL (or, under a Hive
+ * partition directory `col=value`, that value); a file column of another
+ * type is cast with Spark's lenient rules (sl_cast_col), and a type that
+ * cannot be cast at all is an error naming the file and the column.  A
+ * damaged file is an error naming it, unless mode = 'DROPMALFORMED' or
+ * ignoreCorruptFiles = 'true' (Spark's option): then the file is skipped
+ * whole and counted in the source's malformed/dropped counters.
+ *
+ * A directory written by a sluice Parquet sink (connector = 'parquet', or the
+ * file sink with format = 'parquet') is different: the sink rolls files
+ * across batches, appending row groups to a file a previous batch committed,
+ * so a file is not a unit that is read once.  There the offset is the sink's
+ * last committed batch read ({"sinkBatch": B}), a trigger takes at most
+ * maxFilesPerTrigger sink batches, and reading (A, B] delivers, for each file
+ * in the sink's state as of batch B, the rows beyond those it had as of
+ * batch A, opened at the length batch B committed — so rows half appended
+ * by a running sink, or left by a crashed one, are never seen. */
 #include "io/lines.h"
+#include "format/parquet.h"
+#include "exec/func.h"
 #include "state/manifest.h"
 #include "core/mem.h"
 #include "core/status.h"
@@ -16,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 typedef struct fentry { char *path; int64_t mtime_ns; } fentry;
@@ -23,10 +49,14 @@ typedef struct fentry { char *path; int64_t mtime_ns; } fentry;
 typedef struct file_src {
     char *path;
     bool is_dir;
+    bool parquet;            /* format = 'parquet' */
+    bool skip_corrupt;       /* parquet: DROPMALFORMED / ignoreCorruptFiles */
+    bool pq_sink;            /* path is a parquet sink's directory */
     int64_t max_files;
     fentry *files;           /* discovered, in consumption order */
     size_t n_files, files_cap;
-    int64_t consumed;        /* files read by committed or running batches */
+    int64_t consumed;        /* files (sink mode: last sink batch) read by committed or running batches */
+    int64_t bound_batch;     /* sink mode, bounded: the last sink batch of the first listing */
     bool listed;             /* the directory was listed at least once */
     sl_lines ln;
 } file_src;
@@ -36,16 +66,38 @@ static sl_status fsrc_open(sl_source *src, sl_error *err)
     file_src *f = sl_calloc(1, sizeof *f);
     if (!f) return sl_err_oom(err);
     src->impl = f;
+    f->consumed = 0;
     const char *path = sl_options_get(&src->opts, "path");
     if (!path) return sl_err(err, SL_ERR_CONFIG, "option 'path' (a file or directory) is missing");
     if (!(f->path = sl_strdup(path))) return sl_err_oom(err);
+    size_t len = strlen(f->path);
+    while (len > 1 && f->path[len - 1] == '/') f->path[--len] = 0;
     struct stat stt;
     if (stat(path, &stt)) return sl_err(err, SL_ERR_IO, "cannot read %s: %s", path, strerror(errno));
     f->is_dir = S_ISDIR(stt.st_mode);
     sl_status st = sl_options_get_i64(&src->opts, "maxFilesPerTrigger", 1000, &f->max_files, err);
     if (st) return st;
     if (f->max_files < 1) return sl_err(err, SL_ERR_CONFIG, "maxFilesPerTrigger must be at least 1");
-    return sl_lines_init(&f->ln, src, err);
+    f->parquet = !strcasecmp(sl_options_get_or(&src->opts, "format", "text"), "parquet");
+    if (!f->parquet) return sl_lines_init(&f->ln, src, err);
+    const char *mode = sl_options_get_or(&src->opts, "mode", "FAILFAST");
+    if (!strcasecmp(mode, "DROPMALFORMED")) f->skip_corrupt = true;
+    else if (strcasecmp(mode, "FAILFAST") && strcasecmp(mode, "PERMISSIVE"))
+        return sl_err(err, SL_ERR_CONFIG, "option 'mode' must be PERMISSIVE, DROPMALFORMED or FAILFAST, not '%s'", mode);
+    bool ignore = false;
+    if ((st = sl_options_get_bool(&src->opts, "ignoreCorruptFiles", false, &ignore, err))) return st;
+    f->skip_corrupt |= ignore;
+    if (f->is_dir) {
+        int64_t *ids;
+        size_t n;
+        sl_pq_dir_kind kind;
+        if ((st = sl_parquet_sink_batches(f->path, &ids, &n, &kind, err))) return st;
+        sl_free(ids);
+        f->pq_sink = kind == SL_PQ_DIR_SINK;
+    }
+    f->consumed = f->pq_sink ? -1 : 0;
+    f->bound_batch = -1;
+    return SL_OK;
 }
 
 static bool known(const file_src *f, const char *path)
@@ -118,16 +170,46 @@ static sl_status discover(file_src *f, sl_error *err)
     return st;
 }
 
-static int64_t parse_files(const char *json)
+static int64_t parse_key(const char *json, const char *key, int64_t dflt)
 {
-    const char *p = json ? strstr(json, "\"files\"") : NULL;
-    return p ? strtoll(strchr(p, ':') + 1, NULL, 10) : 0;
+    const char *p = json ? strstr(json, key) : NULL;
+    const char *colon = p ? strchr(p, ':') : NULL;
+    return colon ? strtoll(colon + 1, NULL, 10) : dflt;
+}
+
+static int64_t parse_files(const char *json) { return parse_key(json, "\"files\"", 0); }
+static int64_t parse_sink_batch(const char *json) { return parse_key(json, "\"sinkBatch\"", -1); }
+
+/* Sink mode: the end of the next batch, up to max_files sink batches on. */
+static sl_status plan_sink(sl_source *src, file_src *f, const char *start, char **out_end, sl_error *err)
+{
+    int64_t *ids;
+    size_t n;
+    sl_pq_dir_kind kind;
+    sl_status st = sl_parquet_sink_batches(f->path, &ids, &n, &kind, err);
+    if (st) return st;
+    if (src->bounded && !f->listed) f->bound_batch = n ? ids[n - 1] : -1;
+    f->listed = true;
+    int64_t from = parse_sink_batch(start), to = from, taken = 0;
+    for (size_t i = 0; i < n && taken < f->max_files; i++) {
+        if (ids[i] <= from) continue;
+        if (src->bounded && ids[i] > f->bound_batch) break;
+        to = ids[i];
+        taken++;
+    }
+    sl_free(ids);
+    if (to == from) return SL_OK;
+    char buf[64];
+    snprintf(buf, sizeof buf, "{\"sinkBatch\":%lld}", (long long)to);
+    *out_end = sl_strdup(buf);
+    return *out_end ? SL_OK : sl_err_oom(err);
 }
 
 static sl_status fsrc_plan(sl_source *src, const char *start, char **out_end, sl_error *err)
 {
     file_src *f = src->impl;
     *out_end = NULL;
+    if (f->pq_sink) return plan_sink(src, f, start, out_end, err);
     /* A bounded source (a table, or availableNow) sees the files of its
      * first listing only. */
     if (!(src->bounded && f->n_files)) {
@@ -145,7 +227,7 @@ static sl_status fsrc_plan(sl_source *src, const char *start, char **out_end, sl
     return *out_end ? SL_OK : sl_err_oom(err);
 }
 
-static sl_status read_file(file_src *f, const char *path, sl_error *err)
+static sl_status read_text_file(file_src *f, const char *path, sl_error *err)
 {
     FILE *fp = fopen(path, "rb");
     if (!fp) return sl_err(err, SL_ERR_IO, "cannot open %s: %s", path, strerror(errno));
@@ -167,10 +249,244 @@ static sl_status read_file(file_src *f, const char *path, sl_error *err)
     return st;
 }
 
+/* ---- parquet ------------------------------------------------------------ */
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* The value of Hive partition directory `name=value` in `rel` (a path
+ * relative to the source directory), %XX-unescaped, into *out (heap);
+ * *found false when no directory names the column; *out NULL for Spark's
+ * NULL partition. */
+static sl_status partition_value(const char *rel, const char *name, bool *found, char **out,
+                                 sl_error *err)
+{
+    *found = false;
+    *out = NULL;
+    size_t nl = strlen(name);
+    const char *seg = rel;
+    for (const char *slash; rel && (slash = strchr(seg, '/')); seg = slash + 1) {
+        const char *eq = memchr(seg, '=', (size_t)(slash - seg));
+        if (!eq || (size_t)(eq - seg) != nl || strncasecmp(seg, name, nl)) continue;
+        const char *v = eq + 1;
+        size_t vl = (size_t)(slash - v);
+        *found = true;
+        if (vl == 26 && !strncmp(v, "__HIVE_DEFAULT_PARTITION__", 26)) return SL_OK;
+        char *s = sl_malloc(vl + 1);
+        if (!s) return sl_err_oom(err);
+        size_t k = 0;
+        for (size_t i = 0; i < vl; i++) {
+            int hi, lo;
+            if (v[i] == '%' && i + 2 < vl && (hi = hexval(v[i + 1])) >= 0 && (lo = hexval(v[i + 2])) >= 0) {
+                s[k++] = (char)(hi * 16 + lo);
+                i += 2;
+            } else {
+                s[k++] = v[i];
+            }
+        }
+        s[k] = 0;
+        *out = s;
+        return SL_OK;
+    }
+    return SL_OK;
+}
+
+/* How one file's columns feed the declared ones. */
+typedef struct pq_bind {
+    int *file_col;      /* per declared column: file column or -1 */
+    char **part;        /* per declared column without a file column: partition text (NULL: NULL) */
+} pq_bind;
+
+static void bind_fini(pq_bind *b, int n)
+{
+    if (b->part) for (int i = 0; i < n; i++) sl_free(b->part[i]);
+    sl_free(b->part);
+    sl_free(b->file_col);
+}
+
+static sl_status bind_file(const sl_schema *decl, const sl_pq_file *pf, const char *rel,
+                           pq_bind *b, sl_error *err)
+{
+    const sl_schema *fs = sl_pq_schema(pf);
+    b->file_col = sl_calloc((size_t)decl->n + 1, sizeof *b->file_col);
+    b->part = sl_calloc((size_t)decl->n + 1, sizeof *b->part);
+    if (!b->file_col || !b->part) return sl_err_oom(err);
+    for (int i = 0; i < decl->n; i++) {
+        const sl_field *d = &decl->fields[i];
+        int j = sl_schema_find(fs, d->name);
+        b->file_col[i] = j;
+        if (j >= 0) {
+            sl_type t = fs->fields[j].type;
+            if (t != d->type && !sl_cast_allowed(t, d->type))
+                return sl_err(err, SL_ERR_TYPE, "column %s is %s in the file but declared %s, which it cannot be cast to",
+                              d->name, sl_type_name(t), sl_type_name(d->type));
+            continue;
+        }
+        bool found;
+        sl_status st = partition_value(rel, d->name, &found, &b->part[i], err);
+        if (st) return st;
+    }
+    return SL_OK;
+}
+
+/* The declared columns of a batch the reader returned. */
+static sl_status shape_batch(const sl_schema *decl, const pq_bind *bind, sl_batch *in,
+                             sl_batch **out, sl_error *err)
+{
+    *out = NULL;
+    sl_batch *b = sl_batch_new(decl->n);
+    if (!b) return sl_err_oom(err);
+    int64_t n = in->n_rows;
+    b->n_rows = n;
+    sl_status st = SL_OK;
+    for (int i = 0; i < decl->n && !st; i++) {
+        sl_type want = decl->fields[i].type;
+        int j = bind->file_col[i];
+        if (j >= 0) {
+            st = sl_cast_col(in->cols[j], want, &b->cols[i], err);
+            if (st) sl_err_prefix(err, "column %s", decl->fields[i].name);
+        } else if (!bind->part[i]) {
+            if (!(b->cols[i] = sl_col_new_nulls(want, n))) st = sl_err_oom(err);
+        } else {
+            size_t vl = strlen(bind->part[i]);
+            sl_col *s = sl_col_new(SL_TYPE_STRING);
+            if (!s || sl_col_reserve(s, n, vl * (size_t)n)) st = sl_err_oom(err);
+            for (int64_t r = 0; r < n && !st; r++)
+                if (sl_col_append_str(s, bind->part[i], vl)) st = sl_err_oom(err);
+            if (!st) st = sl_cast_col(s, want, &b->cols[i], err);
+            sl_col_unref(s);
+        }
+    }
+    if (st) { sl_batch_unref(b); return st; }
+    *out = b;
+    return SL_OK;
+}
+
+typedef struct held { sl_batch **b; size_t n, cap; } held;
+
+static void held_fini(held *h)
+{
+    for (size_t i = 0; i < h->n; i++) sl_batch_unref(h->b[i]);
+    sl_free(h->b);
+    memset(h, 0, sizeof *h);
+}
+
+/* Reads `path` (its first `len` bytes; -1: all) from row `skip` on.
+ * `rows_expected` >= 0 checks the file's row count (a sink manifest's).
+ * Batches go to emit, or into *hold when the file must be read whole
+ * before any of it is delivered (skipping corrupt files). */
+static sl_status read_pq(sl_source *src, const char *path, const char *rel, int64_t len, int64_t skip,
+                         int64_t rows_expected, held *hold, sl_emit_fn emit, void *ctx, sl_error *err)
+{
+    sl_pq_file *pf = NULL;
+    sl_status st = sl_pq_open(path, len, &pf, err);
+    if (st) return st;
+    pq_bind bind = {0};
+    if (rows_expected >= 0 && sl_pq_num_rows(pf) != rows_expected)
+        st = sl_err(err, SL_ERR_FORMAT, "%s: the file has %lld rows where the sink's manifest records %lld",
+                    path, (long long)sl_pq_num_rows(pf), (long long)rows_expected);
+    if (!st) {
+        st = bind_file(src->schema, pf, rel, &bind, err);
+        if (st) sl_err_prefix(err, "%s", path);
+    }
+    if (!st) st = sl_pq_skip_rows(pf, skip, err);
+    while (!st) {
+        sl_batch *raw = NULL, *b = NULL;
+        if ((st = sl_pq_read_batch(pf, SL_BATCH_ROWS, &raw, err)) || !raw) break;
+        st = shape_batch(src->schema, &bind, raw, &b, err);
+        sl_batch_unref(raw);
+        if (st) break;
+        if (hold) {
+            if (sl_grow((void **)&hold->b, &hold->cap, hold->n + 1, sizeof *hold->b)) { sl_batch_unref(b); st = sl_err_oom(err); break; }
+            hold->b[hold->n++] = b;
+            continue;
+        }
+        src->stats.rows += b->n_rows;
+        st = b->n_rows ? emit(ctx, b, err) : SL_OK;
+        sl_batch_unref(b);
+    }
+    if (!st) src->stats.bytes += len >= 0 ? len : 0;
+    bind_fini(&bind, src->schema->n);
+    sl_pq_close(pf);
+    return st;
+}
+
+/* One whole file of a plain directory, with the corrupt-file policy. */
+static sl_status read_pq_file(sl_source *src, file_src *f, const char *path, sl_emit_fn emit, void *ctx,
+                              sl_error *err)
+{
+    struct stat stt;
+    int64_t len = stat(path, &stt) ? -1 : (int64_t)stt.st_size;
+    const char *rel = strncmp(path, f->path, strlen(f->path)) ? NULL : path + strlen(f->path) + 1;
+    if (!f->is_dir) rel = NULL;
+    if (!f->skip_corrupt) {
+        sl_status st = read_pq(src, path, rel, len, 0, -1, NULL, emit, ctx, err);
+        if (st == SL_ERR_FORMAT && err && !strstr(err->msg, path)) sl_err_prefix(err, "%s", path);
+        return st;
+    }
+    held h = {0};
+    sl_status st = read_pq(src, path, rel, len, 0, -1, &h, emit, ctx, err);
+    if (st == SL_ERR_FORMAT) {
+        /* ignoreCorruptFiles: the file counts as one malformed record */
+        held_fini(&h);
+        src->stats.malformed++;
+        src->stats.dropped++;
+        sl_err_clear(err);
+        return SL_OK;
+    }
+    for (size_t i = 0; i < h.n && !st; i++) {
+        src->stats.rows += h.b[i]->n_rows;
+        if (h.b[i]->n_rows) st = emit(ctx, h.b[i], err);
+    }
+    held_fini(&h);
+    return st;
+}
+
+/* Sink mode: the rows committed by sink batches (a, b]. */
+static sl_status read_sink(sl_source *src, file_src *f, int64_t a, int64_t b, sl_emit_fn emit, void *ctx,
+                           sl_error *err)
+{
+    sl_pq_committed *was = NULL, *now = NULL;
+    int n_was = 0, n_now = 0;
+    int64_t *ids;
+    size_t n_ids;
+    sl_pq_dir_kind kind;
+    sl_status st = sl_parquet_sink_batches(f->path, &ids, &n_ids, &kind, err);
+    if (st) return st;
+    bool have = false;
+    for (size_t i = 0; i < n_ids; i++) have |= ids[i] == b;
+    sl_free(ids);
+    if (!have)
+        return sl_err(err, SL_ERR_IO, "%s: sink batch %lld was logged for this batch but its manifest is gone",
+                      f->path, (long long)b);
+    if (a >= 0) st = sl_parquet_sink_committed_upto(f->path, a, &was, &n_was, err);
+    if (!st) st = sl_parquet_sink_committed_upto(f->path, b, &now, &n_now, err);
+    size_t dl = strlen(f->path) + 1;
+    for (int i = 0; i < n_now && !st; i++) {
+        int64_t before = 0;
+        for (int k = 0; k < n_was; k++)
+            if (!strcmp(was[k].path, now[i].path)) before = was[k].rows;
+        if (now[i].rows <= before) continue;
+        const char *rel = strlen(now[i].path) > dl ? now[i].path + dl : NULL;
+        st = read_pq(src, now[i].path, rel, now[i].length, before, now[i].rows, NULL, emit, ctx, err);
+        if (st == SL_ERR_FORMAT && err && !strstr(err->msg, now[i].path)) sl_err_prefix(err, "%s", now[i].path);
+    }
+    sl_pq_committed_free(was, n_was);
+    sl_pq_committed_free(now, n_now);
+    if (!st) f->consumed = b;
+    return st;
+}
+
 static sl_status fsrc_read(sl_source *src, const char *start, const char *end, sl_emit_fn emit,
                            void *ctx, sl_error *err)
 {
     file_src *f = src->impl;
+    if (f->pq_sink) return read_sink(src, f, parse_sink_batch(start), parse_sink_batch(end), emit, ctx, err);
     int64_t a = parse_files(start), b = parse_files(end);
     if (b > (int64_t)f->n_files) {
         /* a restart: the listing must reach the logged end again */
@@ -180,9 +496,17 @@ static sl_status fsrc_read(sl_source *src, const char *start, const char *end, s
             return sl_err(err, SL_ERR_IO, "%s: %lld files were logged for this batch but only %zu exist now",
                           f->path, (long long)b, f->n_files);
     }
+    if (f->parquet) {
+        for (int64_t i = a; i < b; i++) {
+            sl_status st = read_pq_file(src, f, f->files[i].path, emit, ctx, err);
+            if (st) return st;
+        }
+        f->consumed = b;
+        return SL_OK;
+    }
     sl_lines_start(&f->ln, emit, ctx);
     for (int64_t i = a; i < b; i++) {
-        sl_status st = read_file(f, f->files[i].path, err);
+        sl_status st = read_text_file(f, f->files[i].path, err);
         if (st) return st;
     }
     f->consumed = b;
@@ -192,6 +516,7 @@ static sl_status fsrc_read(sl_source *src, const char *start, const char *end, s
 static bool fsrc_exhausted(sl_source *src)
 {
     file_src *f = src->impl;
+    if (f->pq_sink) return src->bounded && f->listed && f->consumed >= f->bound_batch;
     return src->bounded && f->listed && f->consumed >= (int64_t)f->n_files;
 }
 
