@@ -35,7 +35,8 @@ CFLAGS_ALL = $(CSTD) $(WARN) $(INC) $(OPT) $(DEPFLAGS) -fvisibility=hidden $(CFL
 
 .PHONY: all lib test unit demo demo-lecture bench clean deps web check-exports fuzz soak bench-nexmark
 
-all: $(B)/sluice $(B)/libsluice.a $(B)/libsluice.so $(B)/test_unit $(B)/pqtool $(B)/dashboard_fake
+all: $(B)/sluice $(B)/libsluice.a $(B)/libsluice.so $(B)/test_unit $(B)/pqtool $(B)/dashboard_fake \
+     $(B)/fuzz_replay
 
 lib: $(B)/libsluice.a
 
@@ -89,7 +90,46 @@ build/fuzz/format_fuzz: fuzz/format_fuzz.c $(FMT_FUZZ_SRC)
 	@mkdir -p $(dir $@)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE $(INC) \
 	  $^ -lm -o $@
-fuzz: build/fuzz/parquet_fuzz build/fuzz/format_fuzz
+# The whole library built for libFuzzer (clang), for the targets that need
+# more than a few files: SQL (parse, bind, plan, explain), model loading and
+# checkpoint files. Warnings are not errors here: gcc is the build of record.
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	-std=c11 -D_GNU_SOURCE $(INC) -fvisibility=hidden -Wall -Wno-unused-parameter
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -MMD -MP -DSL_BUILDING_LIBRARY -c $< -o $@
+build/fuzz/libsluice.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+build/fuzz/sql_fuzz: tests/fuzz/sql_fuzz.c build/fuzz/libsluice.a
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(LIBS) -o $@
+build/fuzz/model_fuzz: tests/fuzz/model_fuzz.c build/fuzz/libsluice.a
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(LIBS) -o $@
+build/fuzz/ckpt_fuzz: fuzz/ckpt_fuzz.c build/fuzz/libsluice.a
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(LIBS) -o $@
+-include $(wildcard build/fuzz/obj/src/*/*.d build/fuzz/obj/src/*/*/*.d)
+
+# `make fuzz` builds every target and runs each for FUZZ_SECONDS (default 60)
+# from its committed corpus (tests/fuzz/run.sh); new inputs go to
+# build/fuzz/work, crashers to build/fuzz/crash-*.
+FUZZ_TARGETS := sql model format parquet ckpt
+FUZZ_SECONDS ?= 60
+fuzz: $(FUZZ_TARGETS:%=build/fuzz/%_fuzz)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh $(FUZZ_TARGETS)
+
+# Every target's entry point linked with the ordinary library (no libFuzzer),
+# for the corpus replay in `make test` (tests/scripts/910-fuzz-corpus.sh).
+FUZZ_REPLAY_SRC := tests/fuzz/sql_fuzz.c tests/fuzz/model_fuzz.c fuzz/format_fuzz.c \
+	fuzz/parquet_fuzz.c fuzz/ckpt_fuzz.c
+$(B)/fuzz_replay: tests/fuzz/replay.c $(FUZZ_REPLAY_SRC) $(B)/libsluice.a
+	@mkdir -p $(B)/obj/fuzz_replay
+	@set -e; for f in $(FUZZ_REPLAY_SRC); do t=$$(basename $$f _fuzz.c); \
+	  echo "$(CC) ... -DLLVMFuzzerTestOneInput=sl_fuzz_$${t}_one -c $$f"; \
+	  $(CC) $(CSTD) $(WARN) $(INC) $(OPT) $(CFLAGS) -DLLVMFuzzerTestOneInput=sl_fuzz_$${t}_one \
+	    -c $$f -o $(B)/obj/fuzz_replay/$$t.o; done
+	$(CC) $(CSTD) $(WARN) $(INC) $(OPT) $(CFLAGS) -c tests/fuzz/replay.c -o $(B)/obj/fuzz_replay/replay.o
+	$(CC) -o $@ $(B)/obj/fuzz_replay/*.o $(B)/libsluice.a $(LDSAN) $(LIBS)
 
 # Dashboard server with a fake provider (tests/tools/dashboard_fake.c), for
 # the dashboard script and browser tests.
