@@ -20,10 +20,17 @@
 
 typedef enum sl_out_mode { SL_OUT_APPEND, SL_OUT_UPDATE, SL_OUT_COMPLETE } sl_out_mode;
 
+struct sl_op;
+/* Receives input rows a stateful operator dropped as late ('late.sink',
+ * exec/late.h); `rows` is borrowed for the call. */
+typedef sl_status (*sl_late_fn)(void *ctx, struct sl_op *op, int port, sl_batch *rows, sl_error *err);
+
 typedef struct sl_exec_ctx {
     sl_eval_ctx ev;             /* batch id, batch timestamp */
     int64_t watermark_us;       /* the query's watermark for this batch */
     sl_out_mode mode;
+    sl_late_fn late;            /* NULL: late rows are only counted */
+    void *late_ctx;
 } sl_exec_ctx;
 
 /* Counters of a stateful operator, as Spark's stateOperators progress. */

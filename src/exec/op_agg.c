@@ -18,6 +18,8 @@
  * evicting costs in proportion to what is evicted. */
 #include "exec/op.h"
 #include "exec/agg/agg.h"
+#include "exec/late.h"
+#include "exec/op_session.h"
 #include "core/mem.h"
 #include "core/status.h"
 #include "core/xxhash64.h"
@@ -226,8 +228,8 @@ static sl_status agg_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_e
     int64_t n = b->n_rows;
     sl_status st = SL_OK;
     sl_col *keys[64] = {0}, *args[64] = {0}, *tcol = NULL;
-    int32_t *src = NULL;
-    int64_t *wstart = NULL;
+    int32_t *src = NULL, *late_sel = NULL;
+    int64_t *wstart = NULL, n_late = 0;
     uint8_t **rows = NULL;
     if (p->n_keys > 64 || p->n_aggs > 64) return sl_err(err, SL_ERR_PLAN, "too many GROUP BY keys or aggregates (64 at most)");
 
@@ -244,7 +246,8 @@ static sl_status agg_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_e
     src = sl_malloc(sizeof *src * (size_t)(cap ? cap : 1));
     wstart = sl_malloc(sizeof *wstart * (size_t)(cap ? cap : 1));
     rows = sl_malloc(sizeof *rows * (size_t)(cap ? cap : 1));
-    if (!src || !wstart || !rows) { st = sl_err_oom(err); goto done; }
+    if (x->late) late_sel = sl_malloc(sizeof *late_sel * (size_t)(n ? n : 1)); /* for 'late.sink' */
+    if (!src || !wstart || !rows || (x->late && !late_sel)) { st = sl_err_oom(err); goto done; }
     int64_t wm = op->wm_late[0];
     for (int64_t i = 0; i < n; i++) {
         if (p->win == SL_WIN_NONE) { src[m] = (int32_t)i; wstart[m] = 0; m++; continue; }
@@ -259,8 +262,12 @@ static sl_status agg_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_e
             m++;
             any = true;
         }
-        if (late && !any) op->state.rows_dropped_late++;
+        if (late && !any) {
+            op->state.rows_dropped_late++;
+            if (late_sel) late_sel[n_late++] = (int32_t)i;
+        }
     }
+    if (n_late && (st = sl_op_late_rows(op, 0, b, late_sel, n_late, x, err))) goto done;
 
     int32_t touched = (int32_t)x->ev.batch_id + 1;
     for (int64_t j = 0; j < m; j++) {
@@ -286,6 +293,7 @@ done:
     for (int k = 0; k < 64; k++) { sl_col_unref(keys[k]); sl_col_unref(args[k]); }
     sl_col_unref(tcol);
     sl_free(src);
+    sl_free(late_sel);
     sl_free(wstart);
     sl_free(rows);
     return st;
@@ -407,6 +415,7 @@ static const sl_op_ops agg_ops = {"aggregate", agg_push, agg_finish, agg_free};
 
 sl_status sl_op_agg_new(const sl_plan *p, sl_op **out, sl_error *err)
 {
+    if (p->win == SL_WIN_SESSION) return sl_op_session_new(p, out, err);
     agg_op *a = sl_calloc(1, sizeof *a);
     if (!a) return sl_err_oom(err);
     a->base.ops = &agg_ops;

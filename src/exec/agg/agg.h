@@ -31,6 +31,9 @@ typedef struct sl_agg_def {
     /* Serialises / restores the state for checkpoints (bytes appended). */
     void (*save)(const void *st, sl_type arg, sl_buf *out);
     int (*load)(void *st, sl_type arg, const uint8_t **p, const uint8_t *end);
+    /* dst := the state of dst's and src's inputs together (session windows
+     * merging).  src is left intact for its destroy.  Returns -1 on OOM. */
+    int (*merge)(void *dst, const void *src, sl_type arg);
     void (*destroy)(void *st, sl_type arg);  /* may be NULL */
 } sl_agg_def;
 

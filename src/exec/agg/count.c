@@ -24,6 +24,12 @@ static int finalize(const void *st, sl_type arg, sl_col *out) { return sl_col_ap
 
 static void save(const void *st, sl_type arg, sl_buf *out) { sl_buf_append(out, st, sizeof(int64_t)); }
 
+static int merge(void *dst, const void *src, sl_type arg)
+{
+    *(int64_t *)dst += *(const int64_t *)src;
+    return 0;
+}
+
 static int load(void *st, sl_type arg, const uint8_t **p, const uint8_t *end)
 {
     if (end - *p < 8) return -1;
@@ -34,8 +40,10 @@ static int load(void *st, sl_type arg, const uint8_t **p, const uint8_t *end)
 
 const sl_agg_def sl_agg_count_star = {
     .name = "count", .takes_star = true, .resolve = resolve, .state_size = state_size,
-    .init = init, .update = update_star, .finalize = finalize, .save = save, .load = load};
+    .init = init, .update = update_star, .finalize = finalize, .save = save, .load = load,
+    .merge = merge};
 
 const sl_agg_def sl_agg_count = {
     .name = "count", .resolve = resolve, .state_size = state_size,
-    .init = init, .update = update, .finalize = finalize, .save = save, .load = load};
+    .init = init, .update = update, .finalize = finalize, .save = save, .load = load,
+    .merge = merge};

@@ -116,6 +116,16 @@ static int dset_load(void *st, sl_type arg, const uint8_t **p, const uint8_t *en
     return 0;
 }
 
+static int dset_merge(void *dst, const void *src, sl_type arg)
+{
+    const dset *s = src;
+    dset *d = dst;
+    if (s->has_zero) d->has_zero = 1;
+    for (uint32_t i = 0; i < s->cap; i++)
+        if (s->slots[i] && dset_add(d, s->slots[i])) return -1;
+    return 0;
+}
+
 static void dset_destroy(void *st, sl_type arg)
 {
     dset *s = st;
@@ -126,7 +136,7 @@ static void dset_destroy(void *st, sl_type arg)
 const sl_agg_def sl_agg_count_distinct = {
     .name = "count", .distinct = true, .resolve = resolve_count, .state_size = dset_size,
     .init = dset_init, .update = dset_update, .finalize = dset_finalize, .save = dset_save,
-    .load = dset_load, .destroy = dset_destroy};
+    .load = dset_load, .merge = dset_merge, .destroy = dset_destroy};
 
 /* ---- approx_count_distinct -------------------------------------------- */
 
@@ -148,6 +158,12 @@ static int hll_update(uint8_t *const *rows, size_t off, const sl_col *arg, int64
 static int hll_finalize(const void *st, sl_type arg, sl_col *out) { return sl_col_append_i64(out, sl_hll_estimate(st)); }
 static void hll_save(const void *st, sl_type arg, sl_buf *out) { sl_buf_append(out, st, sl_hll_state_bytes()); }
 
+static int hll_merge(void *dst, const void *src, sl_type arg)
+{
+    sl_hll_merge(dst, src);
+    return 0;
+}
+
 static int hll_load(void *st, sl_type arg, const uint8_t **p, const uint8_t *end)
 {
     size_t n = sl_hll_state_bytes();
@@ -160,4 +176,4 @@ static int hll_load(void *st, sl_type arg, const uint8_t **p, const uint8_t *end
 const sl_agg_def sl_agg_approx_distinct = {
     .name = "approx_count_distinct", .resolve = resolve_count, .state_size = hll_size,
     .init = hll_init, .update = hll_update, .finalize = hll_finalize, .save = hll_save,
-    .load = hll_load};
+    .load = hll_load, .merge = hll_merge};

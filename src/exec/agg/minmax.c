@@ -130,6 +130,37 @@ static int load(void *st, sl_type arg, const uint8_t **p, const uint8_t *end)
     return 0;
 }
 
+/* Folds src's extreme into dst, as update would fold src's input value. */
+static int merge_sign(void *dst, const void *src, sl_type arg, int sign)
+{
+    mm_state *d = dst;
+    const mm_state *s = src;
+    if (!s->has) return 0;
+    switch (arg) {
+    case SL_TYPE_DOUBLE:
+        if (!d->has || dcmp(s->v.d, d->v.d) * sign > 0) d->v.d = s->v.d;
+        break;
+    case SL_TYPE_STRING:
+        if (!d->has || scmp(s->v.s.p, s->v.s.len, d->v.s.p, d->v.s.len) * sign > 0) {
+            char *c = sl_malloc(s->v.s.len + 1);
+            if (!c) return -1;
+            memcpy(c, s->v.s.p, s->v.s.len);
+            sl_free(d->v.s.p);
+            d->v.s.p = c;
+            d->v.s.len = s->v.s.len;
+        }
+        break;
+    default:
+        if (!d->has || (sign < 0 ? s->v.i < d->v.i : s->v.i > d->v.i)) d->v.i = s->v.i;
+        break;
+    }
+    d->has = 1;
+    return 0;
+}
+
+static int merge_min(void *dst, const void *src, sl_type arg) { return merge_sign(dst, src, arg, -1); }
+static int merge_max(void *dst, const void *src, sl_type arg) { return merge_sign(dst, src, arg, 1); }
+
 static void destroy(void *st, sl_type arg)
 {
     mm_state *s = st;
@@ -138,7 +169,9 @@ static void destroy(void *st, sl_type arg)
 
 const sl_agg_def sl_agg_min = {
     .name = "min", .resolve = resolve, .state_size = state_size, .init = init,
-    .update = update_min, .finalize = finalize, .save = save, .load = load, .destroy = destroy};
+    .update = update_min, .finalize = finalize, .save = save, .load = load, .merge = merge_min,
+    .destroy = destroy};
 const sl_agg_def sl_agg_max = {
     .name = "max", .resolve = resolve, .state_size = state_size, .init = init,
-    .update = update_max, .finalize = finalize, .save = save, .load = load, .destroy = destroy};
+    .update = update_max, .finalize = finalize, .save = save, .load = load, .merge = merge_max,
+    .destroy = destroy};

@@ -85,6 +85,16 @@ static int finalize_avg(const void *st, sl_type arg, sl_col *out)
 
 static void save(const void *st, sl_type arg, sl_buf *out) { sl_buf_append(out, st, sizeof(sum_state)); }
 
+static int merge(void *dst, const void *src, sl_type arg)
+{
+    sum_state *d = dst;
+    const sum_state *s = src;
+    if (arg == SL_TYPE_DOUBLE) d->v.d += s->v.d;
+    else d->v.i = (int64_t)((uint64_t)d->v.i + (uint64_t)s->v.i);
+    d->n += s->n;
+    return 0;
+}
+
 static int load(void *st, sl_type arg, const uint8_t **p, const uint8_t *end)
 {
     if ((size_t)(end - *p) < sizeof(sum_state)) return -1;
@@ -95,8 +105,8 @@ static int load(void *st, sl_type arg, const uint8_t **p, const uint8_t *end)
 
 const sl_agg_def sl_agg_sum = {
     .name = "sum", .resolve = resolve_sum, .state_size = state_size, .init = init,
-    .update = update, .finalize = finalize_sum, .save = save, .load = load};
+    .update = update, .finalize = finalize_sum, .save = save, .load = load, .merge = merge};
 
 const sl_agg_def sl_agg_avg = {
     .name = "avg", .resolve = resolve_avg, .state_size = state_size, .init = init,
-    .update = update, .finalize = finalize_avg, .save = save, .load = load};
+    .update = update, .finalize = finalize_avg, .save = save, .load = load, .merge = merge};

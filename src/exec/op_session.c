@@ -1,0 +1,437 @@
+/* Session-window aggregation: GROUP BY session_window(ts, gap), keys…, with
+ * state carried across micro-batches, as Spark's streaming session windows
+ * (SessionWindowStateStoreSaveExec) behave:
+ *   - every row opens the session [ts, ts + gap); sessions of one key merge
+ *     while they touch (a start at or before another's end), so a session
+ *     is [first event, last event + gap);
+ *   - a row is late when its own session would end at or before the
+ *     watermark (ts + gap <= watermark, Spark's predicate on the window's
+ *     end): it is dropped, counted and handed to 'late.sink' (late.h);
+ *   - a session whose end is at or before the watermark is closed: append
+ *     mode emits it then and drops it; update mode emits the sessions a
+ *     batch changed and drops closed ones; complete mode emits every session
+ *     every batch and drops nothing.
+ * Merging folds one session's aggregate states into the other's (each
+ * aggregate's `merge`), so a row that bridges two sessions costs no replay.
+ *
+ * Layout (as op_agg.c): a session is a fixed-size row — header, key bytes
+ * (inline up to KEY_INLINE bytes, else one heap block), aggregate states —
+ * in chunks of ROWS_PER_CHUNK rows; nothing is allocated per input row.  An
+ * open-addressing index maps a key to its first session; a key's sessions
+ * are chained through `next` (a key has few open sessions: those within the
+ * watermark delay).  Rows a merge absorbed stay allocated until the end of
+ * the batch, pointing at the survivor, so this batch's rows that were
+ * assigned to them before the merge find their session. */
+#include "exec/op.h"
+#include "exec/op_session.h"
+#include "exec/late.h"
+#include "exec/groupkey.h"
+#include "exec/agg/agg.h"
+#include "core/mem.h"
+#include "core/status.h"
+#include "core/xxhash64.h"
+
+#include <string.h>
+
+#define ROWS_PER_CHUNK 4096
+#define KEY_INLINE 40
+
+typedef struct sess_hdr {
+    uint64_t hash;            /* of the key bytes only: a key's sessions share it */
+    int64_t start, end;
+    uint32_t key_len;
+    uint32_t next;            /* row + 1 of the key's next session, 0 = none */
+    uint32_t merged_into;     /* row + 1 of the session that absorbed this one */
+    int32_t touched;          /* batch id + 1 of the last change */
+    uint8_t alive;
+    uint8_t key[KEY_INLINE];  /* or a pointer to a heap copy when longer */
+} sess_hdr;
+
+typedef struct sess_op {
+    sl_op base;
+    size_t row_size;
+    size_t *state_off;
+    sl_type *arg_type;
+    uint8_t **chunks;
+    size_t n_chunks, chunks_cap;
+    uint32_t n_rows;          /* rows ever allocated */
+    uint32_t *free_rows;
+    size_t n_free, free_cap;
+    uint32_t *absorbed;       /* rows merged away in this batch, freed at its end */
+    size_t n_absorbed, absorbed_cap;
+    uint32_t *index;          /* head row + 1 per key, 0 = empty */
+    size_t index_cap, n_keys_live;
+    size_t n_sessions;
+    sl_buf keybuf;
+} sess_op;
+
+static inline sess_hdr *row_at(const sess_op *s, uint32_t r)
+{
+    return (sess_hdr *)(s->chunks[r / ROWS_PER_CHUNK] + (size_t)(r % ROWS_PER_CHUNK) * s->row_size);
+}
+
+static inline const uint8_t *key_of(const sess_hdr *g)
+{
+    if (g->key_len <= KEY_INLINE) return g->key;
+    const uint8_t *p;
+    memcpy(&p, g->key, sizeof p);
+    return p;
+}
+
+static inline void *state_of(const sess_op *s, sess_hdr *g, int k) { return (uint8_t *)g + s->state_off[k]; }
+
+static bool same_key(const sess_hdr *g, uint64_t h, const uint8_t *key, size_t len)
+{
+    return g->hash == h && g->key_len == len && (len == 0 || memcmp(key_of(g), key, len) == 0);
+}
+
+/* ---- key index ---------------------------------------------------------- */
+
+static int index_grow(sess_op *s)
+{
+    size_t ncap = s->index_cap ? s->index_cap * 2 : 1024;
+    uint32_t *ni = sl_calloc(ncap, sizeof *ni);
+    if (!ni) return -1;
+    for (size_t i = 0; i < s->index_cap; i++) {
+        uint32_t r = s->index[i];
+        if (!r) continue;
+        size_t h = row_at(s, r - 1)->hash & (ncap - 1);
+        while (ni[h]) h = (h + 1) & (ncap - 1);
+        ni[h] = r;
+    }
+    sl_free(s->index);
+    s->index = ni;
+    s->index_cap = ncap;
+    return 0;
+}
+
+/* The index slot of a key: holding its head session, or the empty slot
+ * where it would go. */
+static size_t index_slot(const sess_op *s, uint64_t h, const uint8_t *key, size_t len)
+{
+    size_t mask = s->index_cap - 1, i = h & mask;
+    while (s->index[i] && !same_key(row_at(s, s->index[i] - 1), h, key, len)) i = (i + 1) & mask;
+    return i;
+}
+
+/* Empties slot i (backward-shift deletion: probe chains stay intact). */
+static void index_clear(sess_op *s, size_t i)
+{
+    size_t mask = s->index_cap - 1, j = i;
+    for (;;) {
+        s->index[i] = 0;
+        for (;;) {
+            j = (j + 1) & mask;
+            if (!s->index[j]) return;
+            size_t home = row_at(s, s->index[j] - 1)->hash & mask;
+            if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) break;
+        }
+        s->index[i] = s->index[j];
+        i = j;
+    }
+}
+
+/* ---- session rows ------------------------------------------------------- */
+
+static int alloc_row(sess_op *s, uint32_t *out)
+{
+    if (s->n_free) { *out = s->free_rows[--s->n_free]; return 0; }
+    if (sl_grow((void **)&s->free_rows, &s->free_cap, s->n_rows + 1, sizeof *s->free_rows) ||
+        sl_grow((void **)&s->absorbed, &s->absorbed_cap, s->n_rows + 1, sizeof *s->absorbed))
+        return -1;
+    if (s->n_rows % ROWS_PER_CHUNK == 0) {
+        if (sl_grow((void **)&s->chunks, &s->chunks_cap, s->n_chunks + 1, sizeof *s->chunks)) return -1;
+        uint8_t *c = sl_malloc(s->row_size * ROWS_PER_CHUNK);
+        if (!c) return -1;
+        s->chunks[s->n_chunks++] = c;
+    }
+    *out = s->n_rows++;
+    return 0;
+}
+
+/* A new session [ts, ts + gap) for the key in keybuf, not yet linked. */
+static int new_session(sess_op *s, uint64_t h, int64_t start, int64_t end, uint32_t *out)
+{
+    const sl_buf *kb = &s->keybuf;
+    uint32_t r;
+    if (alloc_row(s, &r)) return -1;
+    sess_hdr *g = row_at(s, r);
+    memset(g, 0, s->row_size);
+    if (kb->len > KEY_INLINE) {
+        uint8_t *p = sl_malloc(kb->len);
+        if (!p) { s->free_rows[s->n_free++] = r; return -1; }
+        memcpy(p, kb->data, kb->len);
+        memcpy(g->key, &p, sizeof p);
+    } else if (kb->len) {
+        memcpy(g->key, kb->data, kb->len);
+    }
+    g->hash = h;
+    g->key_len = (uint32_t)kb->len;
+    g->start = start;
+    g->end = end;
+    g->alive = 1;
+    const sl_plan *p = s->base.plan;
+    for (int k = 0; k < p->n_aggs; k++) p->aggs[k].def->init(state_of(s, g, k), s->arg_type[k]);
+    s->n_sessions++;
+    *out = r;
+    return 0;
+}
+
+/* Releases a session's states and key and puts its row on the free list. */
+static void release_row(sess_op *s, uint32_t r)
+{
+    sess_hdr *g = row_at(s, r);
+    const sl_plan *p = s->base.plan;
+    for (int k = 0; k < p->n_aggs; k++)
+        if (p->aggs[k].def->destroy) p->aggs[k].def->destroy(state_of(s, g, k), s->arg_type[k]);
+    if (g->key_len > KEY_INLINE) sl_free((void *)key_of(g));
+    g->alive = 0;
+    g->merged_into = 0;
+    s->free_rows[s->n_free++] = r;
+}
+
+/* Unlinks session r from its key's chain (slot holds the chain's head). */
+static void unlink_session(sess_op *s, size_t slot, uint32_t r)
+{
+    uint32_t head = s->index[slot] - 1;
+    sess_hdr *g = row_at(s, r);
+    if (head == r) {
+        if (g->next) s->index[slot] = g->next;
+        else { index_clear(s, slot); s->n_keys_live--; }
+    } else {
+        sess_hdr *prev = row_at(s, head);
+        while (prev->next != r + 1) prev = row_at(s, prev->next - 1);
+        prev->next = g->next;
+    }
+    g->next = 0;
+}
+
+/* Assigns the event at ts of the key in keybuf to its session, creating,
+ * extending or merging sessions; *out_row is the session it joined. */
+static int assign(sess_op *s, int64_t ts, int64_t gap, int32_t touched, uint32_t *out_row)
+{
+    sl_buf *kb = &s->keybuf;
+    if (kb->oom) return -1;
+    const uint8_t *key = (const uint8_t *)(kb->data ? kb->data : "");
+    uint64_t h = sl_xxh64(key, kb->len, 0);
+    if ((s->n_keys_live + 1) * 4 > s->index_cap * 3 && index_grow(s)) return -1;
+    size_t slot = index_slot(s, h, key, kb->len);
+    int64_t lo = ts, hi = ts + gap;
+    uint32_t keep = UINT32_MAX;
+    const sl_plan *p = s->base.plan;
+    for (uint32_t r1 = s->index[slot]; r1;) {
+        uint32_t r = r1 - 1;
+        sess_hdr *g = row_at(s, r);
+        r1 = g->next;
+        if (g->start > hi || g->end < lo) continue; /* Spark merges while start <= end */
+        if (keep == UINT32_MAX) { keep = r; continue; }
+        /* A second session touches the event: the event bridges them. */
+        sess_hdr *k = row_at(s, keep);
+        for (int a = 0; a < p->n_aggs; a++)
+            if (p->aggs[a].def->merge(state_of(s, k, a), state_of(s, g, a), s->arg_type[a])) return -1;
+        if (g->start < k->start) k->start = g->start;
+        if (g->end > k->end) k->end = g->end;
+        unlink_session(s, slot, r);
+        g->merged_into = keep + 1;
+        s->absorbed[s->n_absorbed++] = r;
+        s->n_sessions--;
+    }
+    if (keep == UINT32_MAX) {
+        uint32_t r;
+        if (new_session(s, h, lo, hi, &r)) return -1;
+        sess_hdr *g = row_at(s, r);
+        if (s->index[slot]) g->next = s->index[slot];
+        else s->n_keys_live++;
+        s->index[slot] = r + 1;
+        keep = r;
+    }
+    sess_hdr *k = row_at(s, keep);
+    if (lo < k->start) k->start = lo;
+    if (hi > k->end) k->end = hi;
+    if (k->touched != touched) { k->touched = touched; s->base.state.rows_updated++; }
+    *out_row = keep;
+    return 0;
+}
+
+static sl_status sess_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_error *err)
+{
+    sess_op *s = (sess_op *)op;
+    const sl_plan *p = op->plan;
+    int64_t n = b->n_rows, gap = p->win_gap_us;
+    sl_status st = SL_OK;
+    sl_col *keys[64] = {0}, *args[64] = {0}, *tcol = NULL;
+    int32_t *src = NULL, *late = NULL;
+    uint32_t *target = NULL;
+    uint8_t **rows = NULL;
+    if (p->n_keys > 64 || p->n_aggs > 64) return sl_err(err, SL_ERR_PLAN, "too many GROUP BY keys or aggregates (64 at most)");
+
+    for (int k = 0; k < p->n_keys && !st; k++) st = sl_expr_eval(p->keys[k], b, &x->ev, &keys[k], err);
+    for (int k = 0; k < p->n_aggs && !st; k++)
+        if (p->aggs[k].arg) st = sl_expr_eval(p->aggs[k].arg, b, &x->ev, &args[k], err);
+    if (!st) st = sl_expr_eval(p->win_time, b, &x->ev, &tcol, err);
+    if (st) goto done;
+
+    size_t cap = (size_t)(n ? n : 1);
+    src = sl_malloc(sizeof *src * cap);
+    late = sl_malloc(sizeof *late * cap);
+    target = sl_malloc(sizeof *target * cap);
+    rows = sl_malloc(sizeof *rows * cap);
+    if (!src || !late || !target || !rows) { st = sl_err_oom(err); goto done; }
+
+    int64_t wm = op->wm_late[port], m = 0, n_late = 0;
+    int32_t touched = (int32_t)x->ev.batch_id + 1;
+    for (int64_t i = 0; i < n; i++) {
+        if (sl_col_is_null(tcol, i)) continue; /* Spark: no session for a NULL event time */
+        int64_t ts = sl_col_i64(tcol)[i];
+        if (wm != SL_NO_WATERMARK && ts + gap <= wm) { late[n_late++] = (int32_t)i; continue; }
+        sl_exec_key_encode(&s->keybuf, keys, p->n_keys, i);
+        if (assign(s, ts, gap, touched, &target[m])) { st = sl_err_oom(err); goto done; }
+        src[m++] = (int32_t)i;
+    }
+    op->state.rows_dropped_late += n_late;
+    if (n_late && (st = sl_op_late_rows(op, port, b, late, n_late, x, err))) goto done;
+
+    /* Rows assigned to a session that a later row merged away go to the
+     * survivor (merges only chain forward within a batch). */
+    for (int64_t j = 0; j < m; j++) {
+        uint32_t r = target[j];
+        while (row_at(s, r)->merged_into) r = row_at(s, r)->merged_into - 1;
+        rows[j] = (uint8_t *)row_at(s, r);
+    }
+    bool identity = m == n;
+    for (int k = 0; k < p->n_aggs && !st; k++) {
+        sl_col *arg = args[k], *g = NULL;
+        if (arg && !identity) {
+            if (!(g = sl_col_gather(arg, src, m))) { st = sl_err_oom(err); break; }
+            arg = g;
+        }
+        if (p->aggs[k].def->update(rows, s->state_off[k], arg, m)) st = sl_err_oom(err);
+        sl_col_unref(g);
+    }
+done:
+    /* Absorbed rows are no longer referenced once this batch's rows were
+     * folded into their survivors. */
+    for (size_t i = 0; i < s->n_absorbed; i++) release_row(s, s->absorbed[i]);
+    s->n_absorbed = 0;
+    for (int k = 0; k < 64; k++) { sl_col_unref(keys[k]); sl_col_unref(args[k]); }
+    sl_col_unref(tcol);
+    sl_free(src);
+    sl_free(late);
+    sl_free(target);
+    sl_free(rows);
+    op->state.rows_total = (int64_t)s->n_sessions;
+    return st;
+}
+
+/* Emits the given sessions as output batches: keys…, window_start,
+ * window_end, aggregates… */
+static sl_status emit_rows(sess_op *s, const uint32_t *sel, size_t n, sl_exec_ctx *x, sl_error *err)
+{
+    const sl_plan *p = s->base.plan;
+    int wpos = p->win_pos, apos = p->n_keys + 2;
+    for (size_t start = 0; start < n; start += SL_BATCH_ROWS) {
+        size_t end = start + SL_BATCH_ROWS < n ? start + SL_BATCH_ROWS : n;
+        sl_batch *out = sl_batch_new_builder(p->schema);
+        if (!out) return sl_err_oom(err);
+        for (size_t i = start; i < end; i++) {
+            sess_hdr *g = row_at(s, sel[i]);
+            int fail = sl_exec_key_decode(key_of(g), out->cols, p->n_keys) ||
+                       sl_col_append_i64(out->cols[wpos], g->start) ||
+                       sl_col_append_i64(out->cols[wpos + 1], g->end);
+            for (int k = 0; k < p->n_aggs && !fail; k++)
+                fail = p->aggs[k].def->finalize(state_of(s, g, k), s->arg_type[k], out->cols[apos + k]);
+            if (fail) { sl_batch_unref(out); return sl_err_oom(err); }
+            if (g->end > s->base.evtime_max) s->base.evtime_max = g->end; /* the output's event time */
+        }
+        sl_batch_seal(out);
+        sl_status st = sl_op_emit(&s->base, out, x, err);
+        sl_batch_unref(out);
+        if (st) return st;
+    }
+    return SL_OK;
+}
+
+static sl_status sess_finish(sl_op *op, sl_exec_ctx *x, sl_error *err)
+{
+    sess_op *s = (sess_op *)op;
+    const sl_plan *p = op->plan;
+    int32_t touched = (int32_t)x->ev.batch_id + 1;
+    int64_t wm = op->wm_in;
+    uint32_t *sel = sl_malloc(sizeof *sel * (s->n_rows ? s->n_rows : 1));
+    uint32_t *evict = sl_malloc(sizeof *evict * (s->n_rows ? s->n_rows : 1));
+    if (!sel || !evict) { sl_free(sel); sl_free(evict); return sl_err_oom(err); }
+    size_t n_sel = 0, n_evict = 0;
+    for (uint32_t r = 0; r < s->n_rows; r++) {
+        sess_hdr *g = row_at(s, r);
+        if (!g->alive) continue;
+        bool closed = wm != SL_NO_WATERMARK && g->end <= wm, out;
+        if (p->per_batch) { out = true; closed = true; }
+        else if (!p->streaming) { out = true; closed = false; }
+        else if (x->mode == SL_OUT_COMPLETE) { out = true; closed = false; }
+        else if (x->mode == SL_OUT_UPDATE) out = g->touched == touched;
+        else out = closed;
+        if (out) sel[n_sel++] = r;
+        if (closed) evict[n_evict++] = r;
+    }
+    sl_status st = emit_rows(s, sel, n_sel, x, err);
+    for (size_t i = 0; i < n_evict; i++) {
+        sess_hdr *g = row_at(s, evict[i]);
+        size_t slot = index_slot(s, g->hash, key_of(g), g->key_len);
+        unlink_session(s, slot, evict[i]);
+        release_row(s, evict[i]);
+        s->n_sessions--;
+    }
+    op->state.rows_removed += (int64_t)n_evict;
+    op->state.rows_total = (int64_t)s->n_sessions;
+    op->state.mem_bytes = (int64_t)(s->n_chunks * ROWS_PER_CHUNK * s->row_size + s->index_cap * 4);
+    sl_free(sel);
+    sl_free(evict);
+    return st;
+}
+
+static void sess_free(sl_op *op)
+{
+    sess_op *s = (sess_op *)op;
+    for (uint32_t r = 0; r < s->n_rows; r++)
+        if (row_at(s, r)->alive) release_row(s, r);
+    for (size_t i = 0; i < s->n_chunks; i++) sl_free(s->chunks[i]);
+    sl_free(s->chunks);
+    sl_free(s->index);
+    sl_free(s->free_rows);
+    sl_free(s->absorbed);
+    sl_free(s->state_off);
+    sl_free(s->arg_type);
+    sl_buf_fini(&s->keybuf);
+    sl_free(s);
+}
+
+static const sl_op_ops sess_ops = {"sessionWindowAggregate", sess_push, sess_finish, sess_free};
+
+sl_status sl_op_session_new(const sl_plan *p, sl_op **out, sl_error *err)
+{
+    sess_op *s = sl_calloc(1, sizeof *s);
+    if (!s) return sl_err_oom(err);
+    s->base.ops = &sess_ops;
+    s->base.plan = p;
+    s->base.n_inputs = 1;
+    s->base.stateful = true;
+    s->base.evtime_max = SL_NO_WATERMARK;
+    s->state_off = sl_calloc((size_t)(p->n_aggs ? p->n_aggs : 1), sizeof *s->state_off);
+    s->arg_type = sl_calloc((size_t)(p->n_aggs ? p->n_aggs : 1), sizeof *s->arg_type);
+    if (!s->state_off || !s->arg_type) { sess_free(&s->base); return sl_err_oom(err); }
+    size_t off = sizeof(sess_hdr);
+    for (int k = 0; k < p->n_aggs; k++) {
+        if (!p->aggs[k].def->merge) {
+            sess_free(&s->base);
+            return sl_err(err, SL_ERR_PLAN, "%s() cannot be used with session windows (its states cannot merge)",
+                          p->aggs[k].def->name);
+        }
+        s->arg_type[k] = p->aggs[k].arg ? p->aggs[k].arg->type : SL_TYPE_NULL;
+        off = (off + 7) & ~(size_t)7;
+        s->state_off[k] = off;
+        off += p->aggs[k].def->state_size(s->arg_type[k]);
+    }
+    s->row_size = (off + 7) & ~(size_t)7;
+    *out = &s->base;
+    return SL_OK;
+}
