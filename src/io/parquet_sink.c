@@ -12,9 +12,12 @@
  * after that length and writes a new footer at the end; the old footer stays
  * in the middle as dead bytes, which Parquet readers never look at.  A reader
  * that goes by the manifests opens each file with its committed length and
- * so always sees a complete file; a replayed batch (after a crash before the
- * driver's commit log) truncates the file back to the length the previous
- * batch committed and writes again, so it overwrites instead of duplicating.
+ * so always sees a complete file; a batch that crashed before its manifest
+ * was written is re-run from the lengths the previous batch committed (the
+ * file is truncated back to them), so it overwrites instead of duplicating;
+ * a batch whose manifest exists is skipped when re-run.  Bytes below a
+ * committed length are therefore never changed, which is what lets the file
+ * source (format = 'parquet') read a sink directory while the sink runs.
  * Readers that list the directory without the manifests (DuckDB, Spark) see
  * every committed file too, but may catch a file mid-append. docs/PARQUET.md
  * has the details. */
@@ -68,6 +71,7 @@ typedef struct psink {
     state st;
     int64_t batch;           /* current batch id, -1 when none */
     int64_t last_committed;
+    bool skip;               /* the current batch is already committed */
     open_part *open;
     size_t n_open, cap_open;
     size_t *touched;         /* file indices written by this batch */
@@ -492,14 +496,11 @@ static sl_status psink_begin(sl_sink *snk, int64_t batch_id, sl_error *err)
 {
     psink *ps = snk->impl;
     drop_open(ps);
-    if (batch_id <= ps->last_committed) {
-        /* a replay: start again from what the batches before it committed */
-        state_fini(&ps->st);
-        int64_t last;
-        sl_status st = state_load(ps->path, batch_id, &ps->st, &last, err);
-        if (st) return st;
-        ps->last_committed = last;
-    }
+    /* A batch the manifests already hold (re-run after a crash between the
+     * sink's commit and the driver's commit log) is written already: it is
+     * skipped, as Spark's file sink does.  Rewriting it would truncate files
+     * that readers going by the manifests may be reading. */
+    ps->skip = batch_id <= ps->last_committed;
     ps->batch = batch_id;
     return SL_OK;
 }
@@ -624,6 +625,7 @@ static sl_status psink_write(sl_sink *snk, sl_batch *b, sl_error *err)
 {
     psink *ps = snk->impl;
     if (ps->batch < 0) return sl_err(err, SL_ERR_INTERNAL, "parquet sink: write outside a batch");
+    if (ps->skip) return SL_OK;
     if (b->n_rows == 0) return SL_OK;
     if (ps->n_part == 0) return write_rows(ps, b, NULL, b->n_rows, "", err);
     /* group rows by partition directory, in order of first appearance */
@@ -679,6 +681,10 @@ static sl_status psink_write(sl_sink *snk, sl_batch *b, sl_error *err)
 static sl_status psink_commit(sl_sink *snk, int64_t batch_id, sl_error *err)
 {
     psink *ps = snk->impl;
+    if (ps->skip) {
+        ps->batch = -1;
+        return SL_OK;
+    }
     sl_status st = SL_OK;
     for (size_t i = 0; i < ps->n_open && !st; i++)
         if (ps->open[i].w) st = close_part(ps, &ps->open[i], err);
