@@ -40,5 +40,7 @@ extern const sl_func_def sl_fn_time_defs[];
 extern const int sl_fn_time_count;
 extern const sl_func_def sl_fn_math_defs[];
 extern const int sl_fn_math_count;
+extern const sl_func_def sl_fn_json_defs[];
+extern const int sl_fn_json_count;
 
 #endif

@@ -15,6 +15,7 @@ const sl_func_def *sl_func_find(const char *name)
         {sl_fn_string_defs, &sl_fn_string_count},
         {sl_fn_time_defs, &sl_fn_time_count},
         {sl_fn_math_defs, &sl_fn_math_count},
+        {sl_fn_json_defs, &sl_fn_json_count},
     };
     if (!name) return NULL;
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
