@@ -5,11 +5,14 @@
 --
 -- Common deviations: see README.md in this directory.
 
+SET 'trigger' = 'availableNow';
+
 CREATE SOURCE bid (
     auction BIGINT, bidder BIGINT, price BIGINT, channel STRING, url STRING,
     dateTime TIMESTAMP, extra STRING,
     WATERMARK FOR dateTime AS dateTime - INTERVAL '4' SECOND
-) WITH (connector = 'nexmark', table = 'bid', events = '${EVENTS}');
+) WITH (connector = 'nexmark', table = 'bid', events = '${EVENTS}',
+        maxEventsPerTrigger = '${BATCH}');
 
 CREATE SINK q19 WITH (connector = 'blackhole', 'output.mode' = 'update') AS
 SELECT * FROM (

@@ -6,17 +6,21 @@
 --
 -- Common deviations: see README.md in this directory.
 
+SET 'trigger' = 'availableNow';
+
 CREATE SOURCE auction (
     id BIGINT, itemName STRING, description STRING, initialBid BIGINT, reserve BIGINT,
     dateTime TIMESTAMP, expires TIMESTAMP, seller BIGINT, category BIGINT, extra STRING,
     WATERMARK FOR dateTime AS dateTime - INTERVAL '4' SECOND
-) WITH (connector = 'nexmark', table = 'auction', events = '${EVENTS}');
+) WITH (connector = 'nexmark', table = 'auction', events = '${EVENTS}',
+        maxEventsPerTrigger = '${BATCH}');
 
 CREATE SOURCE person (
     id BIGINT, name STRING, emailAddress STRING, creditCard STRING, city STRING, state STRING,
     dateTime TIMESTAMP, extra STRING,
     WATERMARK FOR dateTime AS dateTime - INTERVAL '4' SECOND
-) WITH (connector = 'nexmark', table = 'person', events = '${EVENTS}');
+) WITH (connector = 'nexmark', table = 'person', events = '${EVENTS}',
+        maxEventsPerTrigger = '${BATCH}');
 
 CREATE SINK q3 WITH (connector = 'blackhole') AS
 SELECT P.name, P.city, P.state, A.id

@@ -6,17 +6,21 @@
 --
 -- Common deviations: see README.md in this directory.
 
+SET 'trigger' = 'availableNow';
+
 CREATE SOURCE auction (
     id BIGINT, itemName STRING, description STRING, initialBid BIGINT, reserve BIGINT,
     dateTime TIMESTAMP, expires TIMESTAMP, seller BIGINT, category BIGINT, extra STRING,
     WATERMARK FOR dateTime AS dateTime - INTERVAL '4' SECOND
-) WITH (connector = 'nexmark', table = 'auction', events = '${EVENTS}');
+) WITH (connector = 'nexmark', table = 'auction', events = '${EVENTS}',
+        maxEventsPerTrigger = '${BATCH}');
 
 CREATE SOURCE bid (
     auction BIGINT, bidder BIGINT, price BIGINT, channel STRING, url STRING,
     dateTime TIMESTAMP, extra STRING,
     WATERMARK FOR dateTime AS dateTime - INTERVAL '4' SECOND
-) WITH (connector = 'nexmark', table = 'bid', events = '${EVENTS}');
+) WITH (connector = 'nexmark', table = 'bid', events = '${EVENTS}',
+        maxEventsPerTrigger = '${BATCH}');
 
 CREATE VIEW q6_closed AS
 SELECT MAX(B.price) AS final, A.seller, B.dateTime

@@ -5,17 +5,21 @@
 --
 -- Common deviations: see README.md in this directory.
 
+SET 'trigger' = 'availableNow';
+
 CREATE SOURCE person (
     id BIGINT, name STRING, emailAddress STRING, creditCard STRING, city STRING, state STRING,
     dateTime TIMESTAMP, extra STRING,
     WATERMARK FOR dateTime AS dateTime - INTERVAL '4' SECOND
-) WITH (connector = 'nexmark', table = 'person', events = '${EVENTS}');
+) WITH (connector = 'nexmark', table = 'person', events = '${EVENTS}',
+        maxEventsPerTrigger = '${BATCH}');
 
 CREATE SOURCE auction (
     id BIGINT, itemName STRING, description STRING, initialBid BIGINT, reserve BIGINT,
     dateTime TIMESTAMP, expires TIMESTAMP, seller BIGINT, category BIGINT, extra STRING,
     WATERMARK FOR dateTime AS dateTime - INTERVAL '4' SECOND
-) WITH (connector = 'nexmark', table = 'auction', events = '${EVENTS}');
+) WITH (connector = 'nexmark', table = 'auction', events = '${EVENTS}',
+        maxEventsPerTrigger = '${BATCH}');
 
 CREATE VIEW q8_people AS
 SELECT id, name, window_start AS starttime, window_end AS endtime
