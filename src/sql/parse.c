@@ -755,7 +755,9 @@ static sl_status parse_options(parser *ps, sl_ast_stmt *stmt)
                 sl_buf_puts(&b, ps->tok.text);
                 st = advance(ps);
             }
-            o.name = st ? NULL : sl_arena_strndup(ps->arena, b.data, b.len);
+            /* A failed append leaves a shorter name: that must be an
+             * out-of-memory error, never a different option. */
+            o.name = st || b.oom ? NULL : sl_arena_strndup(ps->arena, b.data, b.len);
             sl_buf_fini(&b);
             if (st) break;
             if (!o.name) { st = sl_err_oom(ps->err); break; }
@@ -864,7 +866,7 @@ static sl_status parse_stmt(parser *ps, sl_ast_stmt **out)
             sl_buf_puts(&b, ps->tok.text);
             st = advance(ps);
         }
-        tmp[0].name = st ? NULL : sl_arena_strndup(ps->arena, b.data, b.len);
+        tmp[0].name = st || b.oom ? NULL : sl_arena_strndup(ps->arena, b.data, b.len);
         sl_buf_fini(&b);
         if (st) return st;
         OOM_IF(tmp[0].name);

@@ -1,0 +1,209 @@
+/* Allocation fault injection over a whole short stream, SQLite's
+ * exprfault habit: a script that parses, plans and runs a windowed
+ * aggregation over a file source for a few micro-batches, through the
+ * public API only, is run once with allocation number k failing, for
+ * k = 1, 2, … until a run no longer reaches the fault.  Every run must end
+ * in SL_OK with the right rows or in a clean error (SL_ERR_NOMEM, or
+ * another code whose message says so), never in a crash; under ASan the
+ * leak checker runs after every k, so a leak names its k.
+ *
+ * The expected output was worked out by hand (10 s tumbling windows, 5 s
+ * watermark delay, append mode): batch 1 (01 a, 02 b, 12 a) closes nothing
+ * (watermark 7); batch 2 (25 a) moves the watermark to 20 and closes
+ * [0,10) for a and b and [10,20) for a; batch 3 (45 b) moves it to 40 and
+ * closes [20,30) for a.  SL_FAULTS_STRIDE (environment) tests every n-th k
+ * only, for quick local runs (the suite tests them all); SL_FAULTS_ONLY=k
+ * runs that one k in the test's own process, for a debugger. */
+#include "test.h"
+#include "sluice.h"
+#include "core/mem.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Present only in a sanitizer build: 0 when no leak since the last call. */
+int __lsan_do_recoverable_leak_check(void) __attribute__((weak));
+
+typedef struct fault_rows {
+    char text[16][96];
+    int n;
+} fault_rows;
+
+static int collect(const sl_batch *b, const char *const *names, int64_t batch_id, void *opaque)
+{
+    fault_rows *r = opaque;
+    for (int64_t i = 0; i < sl_batch_num_rows(b); i++) {
+        if (r->n == 16) return 1;
+        char *t = r->text[r->n++];
+        size_t used = 0;
+        for (int c = 0; c < sl_batch_num_columns(b) && used < 90; c++) {
+            if (c) t[used++] = '|';
+            used += sl_batch_cell_text(b, c, i, t + used, 96 - used) ;
+            if (used > 95) used = 95;
+        }
+        t[used] = 0;
+    }
+    return 0;
+}
+
+static int cmp_row(const void *a, const void *b) { return strcmp(a, b); }
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+    char p[1024];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    if (f) { fputs(text, f); fclose(f); }
+}
+
+/* One whole run; returns its status and fills rows. */
+static sl_status run_once(const char *sql, fault_rows *rows, char *msg, size_t msg_len)
+{
+    memset(rows, 0, sizeof *rows);
+    sl_error *err = sl_error_new();   /* may be NULL under a fault */
+    sl_engine *eng = NULL;
+    sl_status s = sl_engine_new(NULL, &eng, err);
+    if (!s) s = sl_engine_register_sink(eng, "faults", collect, rows, err);
+    if (!s) s = sl_engine_exec(eng, sql, "faults.sql", err);
+    if (!s) s = sl_engine_start(eng, err);
+    for (int step = 0; !s && step < 20; step++) {
+        int ran = 0, done = 0;
+        s = sl_engine_step(eng, &ran, &done, err);
+        if (done) break;
+    }
+    snprintf(msg, msg_len, "%s", err ? sl_error_message(err) : "(no error object)");
+    sl_engine_free(eng);
+    sl_error_free(err);
+    return s;
+}
+
+enum {
+    FAULT_OK = 10,          /* the run succeeded with the right rows */
+    FAULT_CLEAN_ERROR,      /* it failed with an out-of-memory error */
+    FAULT_NOT_REACHED,      /* allocation k never happened: loop done */
+    FAULT_WRONG_ROWS,
+    FAULT_UNCLEAN_ERROR,
+    FAULT_LEAK,
+};
+
+static int rows_ok(fault_rows *rows);
+
+/* The child's side of one k. */
+static int fault_child(const char *sql, long k)
+{
+    fault_rows rows;
+    char msg[512];
+    sl_mem_fault_arm(k, 0);
+    sl_status s = run_once(sql, &rows, msg, sizeof msg);
+    long hits = sl_mem_fault_hits();
+    sl_mem_fault_arm(0, 0);
+    int code;
+    if (hits == 0) code = s == SL_OK && rows_ok(&rows) ? FAULT_NOT_REACHED : FAULT_WRONG_ROWS;
+    else if (s == SL_OK) code = rows_ok(&rows) ? FAULT_OK : FAULT_WRONG_ROWS;
+    /* An allocation failed, so the error must say so. */
+    else if (s == SL_ERR_NOMEM || strstr(msg, "out of memory")) code = FAULT_CLEAN_ERROR;
+    else {
+        fprintf(stderr, "  k=%ld: status %s: %s\n", k, sl_status_name(s), msg);
+        code = FAULT_UNCLEAN_ERROR;
+    }
+    if (__lsan_do_recoverable_leak_check && __lsan_do_recoverable_leak_check()) code = FAULT_LEAK;
+    fflush(NULL);
+    return code;
+}
+
+static const char *const expected[] = {
+    "a|2024-01-01 00:00:00|2024-01-01 00:00:10|1",
+    "a|2024-01-01 00:00:10|2024-01-01 00:00:20|1",
+    "a|2024-01-01 00:00:20|2024-01-01 00:00:30|1",
+    "b|2024-01-01 00:00:00|2024-01-01 00:00:10|1",
+};
+
+static int rows_ok(fault_rows *rows)
+{
+    qsort(rows->text, (size_t)rows->n, sizeof rows->text[0], cmp_row);
+    if (rows->n != 4) return 0;
+    for (int i = 0; i < 4; i++)
+        if (strcmp(rows->text[i], expected[i])) return 0;
+    return 1;
+}
+
+TEST(faults_windowed_agg_every_allocation)
+{
+    char dir[] = "/tmp/sluice-faults-XXXXXX";
+    REQUIRE(mkdtemp(dir));
+    char in[600];
+    snprintf(in, sizeof in, "%s/in", dir);
+    REQUIRE(mkdir(in, 0700) == 0);
+    write_file(in, "001.json",
+               "{\"k\": \"a\", \"ts\": \"2024-01-01 00:00:01\"}\n"
+               "{\"k\": \"b\", \"ts\": \"2024-01-01 00:00:02\"}\n"
+               "{\"k\": \"a\", \"ts\": \"2024-01-01 00:00:12\"}\n");
+    write_file(in, "002.json", "{\"k\": \"a\", \"ts\": \"2024-01-01 00:00:25\"}\n");
+    write_file(in, "003.json", "{\"k\": \"b\", \"ts\": \"2024-01-01 00:00:45\"}\n");
+    char sql[2048];
+    snprintf(sql, sizeof sql,
+             "SET 'progress' = 'false';\n"
+             "CREATE SOURCE ev (k STRING, ts TIMESTAMP,\n"
+             "  WATERMARK FOR ts AS ts - INTERVAL '5' SECOND)\n"
+             "WITH (connector = 'file', path = '%s', format = 'json', maxFilesPerTrigger = '1');\n"
+             "CREATE SINK out WITH (connector = 'callback', name = 'faults', 'output.mode' = 'append') AS\n"
+             "SELECT k, window_start, window_end, count(*) AS n\n"
+             "FROM ev GROUP BY window(ts, '10 seconds'), k;\n",
+             in);
+
+    fault_rows rows;
+    char msg[512];
+    sl_status s = run_once(sql, &rows, msg, sizeof msg);
+    if (s) fprintf(stderr, "  unfaulted run: %s\n", msg);
+    REQUIRE(s == SL_OK);
+    if (!rows_ok(&rows))
+        for (int i = 0; i < rows.n; i++) fprintf(stderr, "  got row %s\n", rows.text[i]);
+    REQUIRE(rows_ok(&rows));
+
+    long stride = getenv("SL_FAULTS_STRIDE") ? atol(getenv("SL_FAULTS_STRIDE")) : 1;
+    if (stride < 1) stride = 1;
+    long k, n_err = 0, n_ok = 0, n_bad = 0;
+    if (getenv("SL_FAULTS_ONLY")) {
+        /* One k, in this process: for a debugger or a backtrace. */
+        k = atol(getenv("SL_FAULTS_ONLY"));
+        int code = fault_child(sql, k);
+        fprintf(stderr, "  k=%ld: code %d\n", k, code);
+        CHECK(code == FAULT_OK || code == FAULT_CLEAN_ERROR || code == FAULT_NOT_REACHED);
+        return;
+    }
+    fflush(NULL);
+    for (k = 1; k < 2000000; k += stride) {
+        /* Each k runs in a child, so a crash is reported with its k and
+         * the loop goes on to find the next problem. */
+        pid_t pid = fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) _exit(fault_child(sql, k));
+        int ws = 0;
+        REQUIRE(waitpid(pid, &ws, 0) == pid);
+        int code = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+        if (code == FAULT_NOT_REACHED) break;
+        if (code == FAULT_CLEAN_ERROR) n_err++;
+        else if (code == FAULT_OK) n_ok++;
+        else {
+            if (n_bad++ < 20) {
+                if (WIFSIGNALED(ws)) fprintf(stderr, "  k=%ld: crashed (signal %d)\n", k, WTERMSIG(ws));
+                else fprintf(stderr, "  k=%ld: %s\n", k,
+                             code == FAULT_WRONG_ROWS ? "succeeded with wrong rows" :
+                             code == FAULT_LEAK ? "leaked (report above)" :
+                             code == FAULT_UNCLEAN_ERROR ? "an error that does not say out of memory" :
+                             "the child failed (sanitizer report above)");
+            }
+            *sl_test_failed = 1;
+        }
+    }
+    fprintf(stderr, "  fault injection: allocations 1..%ld failed in turn (stride %ld): %ld clean errors, "
+                    "%ld successes, %ld failures\n", k - 1, stride, n_err, n_ok, n_bad);
+    CHECK(k > 100);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+}
