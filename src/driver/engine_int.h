@@ -55,6 +55,8 @@ typedef struct sl_query {
     /* callback sink */
     sl_batch_cb cb;
     void *cb_opaque;
+    struct sl_query_ckpt *ckpt;   /* checkpoint (ckpt.c), NULL without a location */
+    int64_t ckpt_us;              /* time the last batch's checkpoint took */
 } sl_query;
 
 typedef struct sl_registered_sink {
@@ -89,6 +91,22 @@ struct sl_engine {
 
 /* driver.c */
 sl_status sl_driver_run(sl_engine *eng, sl_error *err);
+/* ckpt.c: checkpoints and recovery of queries with a checkpoint location.
+ * open: at setup, after the query's operators, sink and sources exist;
+ * plan: after the sources planned a trigger (forces a re-run's offsets);
+ * begin: before the batch runs (writes offsets/<n>; a re-run gets its
+ * logged timestamp in *io_ts_us); commit: after the sink committed and the
+ * watermark advanced (state, commits/<n>, retention). */
+typedef struct sl_query_ckpt sl_query_ckpt;
+sl_status sl_ckpt_query_open(sl_engine *eng, sl_query *q, sl_error *err);
+sl_status sl_ckpt_query_plan(sl_engine *eng, sl_query *q, sl_error *err);
+bool sl_ckpt_query_rerun(const sl_query *q);
+sl_status sl_ckpt_query_begin(sl_engine *eng, sl_query *q, int64_t *io_ts_us, sl_error *err);
+sl_status sl_ckpt_query_commit(sl_engine *eng, sl_query *q, int64_t *out_us, sl_error *err);
+/* True when a checkpoint set the source's start offset (a restart). */
+bool sl_ckpt_source_restored(const sl_engine *eng, int src_id);
+/* Releases the checkpoint (and its lock); idempotent. */
+void sl_ckpt_query_close(sl_query *q);
 /* progress.c: reports a batch that ran (starts/ends: per catalog source,
  * the offsets it read, NULL when none). */
 void sl_progress_emit(sl_engine *eng, sl_query *q, int64_t started_wall, int64_t dur_us,
