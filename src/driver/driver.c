@@ -11,6 +11,7 @@
  * emitted without waiting for more data.  sl_engine_stop ends the loop
  * between batches: the current batch always completes. */
 #include "driver/engine_int.h"
+#include "driver/late_sink.h"
 #include "core/mem.h"
 #include "core/status.h"
 #include "core/textconv.h"
@@ -142,6 +143,7 @@ static sl_status setup(sl_engine *eng, sl_error *err)
     for (size_t k = 0; k < eng->n_queries; k++) {
         sl_query *qq = eng->queries[k];
         sl_status s = sl_op_tree_build(qq->plan, deliver, qq, &qq->ops, err);
+        if (!s) s = sl_late_sink_new(qq->name, &qq->opts, &qq->ops, &qq->x, err); /* 'late.sink' */
         if (s) return s;
         qq->wm_seen = sl_calloc((size_t)(qq->ops.n_wm ? qq->ops.n_wm : 1), sizeof *qq->wm_seen);
         qq->wm_active_us = sl_calloc((size_t)(qq->ops.n_wm ? qq->ops.n_wm : 1), sizeof *qq->wm_active_us);
@@ -268,6 +270,10 @@ static sl_status run_batch(sl_engine *eng, int64_t *last_start, sl_error *err)
         for (int i = 0; i < q->ops.n_scans; i++) {
             sl_status s = sl_op_finish(q->ops.scans[i], &q->x, err);
             if (s) { sl_err_prefix(err, "sink %s", q->name); return s; }
+        }
+        if (q->x.late_ctx) { /* 'late.sink': this batch's late rows, committed before the output */
+            sl_status s = sl_late_sink_flush(q->x.late_ctx, q->batch_id, err);
+            if (s) { sl_err_prefix(err, "sink %s: 'late.sink'", q->name); return s; }
         }
         if (q->sink) {
             sl_status s = q->sink->ops->commit(q->sink, q->batch_id, err);

@@ -4,6 +4,7 @@
  * and checking its output mode — and hands the queries to the micro-batch
  * driver (driver.c). */
 #include "driver/engine_int.h"
+#include "driver/late_sink.h"
 #include "core/buf.h"
 #include "core/mem.h"
 #include "core/status.h"
@@ -71,6 +72,7 @@ SL_EXPORT sl_status sl_engine_new(const sl_config *conf, sl_engine **out_eng, sl
 static void query_free(sl_query *q)
 {
     if (!q) return;
+    sl_late_sink_free(q->x.late_ctx);
     sl_op_tree_fini(&q->ops);
     sl_sink_free(q->sink);
     if (q->plan) {
