@@ -53,6 +53,7 @@ write_file 2 "ID, Name, amount, ts, d" "COMPRESSION gzip"
 write_file 3 "*" "COMPRESSION uncompressed, ROW_GROUP_SIZE 30"
 await_parts 4
 kill -INT $pid; wait $pid || true; pid=
+! grep -q "Sanitizer" "$T/log" || { echo "FAIL: sanitizer report:"; cat "$T/log"; exit 1; }
 [ "$(ls "$T/out" | grep -c '^part-')" = 4 ] || { echo "FAIL: expected 4 batches, one per file"; ls "$T/out"; exit 1; }
 
 # DuckDB reads the input files itself; sluice's output must be the same rows

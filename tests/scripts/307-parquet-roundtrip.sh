@@ -73,6 +73,7 @@ for _ in $(seq 300); do
 done
 kill -INT $wpid; wait $wpid || true; wpid=
 kill -INT $rpid; wait $rpid || true; rpid=
+! grep -q "Sanitizer" "$T/write.log" "$T/read.log" || { echo "FAIL: sanitizer report:"; cat "$T"/*.log; exit 1; }
 [ "$(rows_in "$T/rout")" -ge $TOTAL ] || { echo "FAIL: the reader has $(rows_in "$T/rout") of $TOTAL rows after 30 s"; cat "$T"/*.log; exit 1; }
 
 # both spellings of the sink wrote the same bytes; files were appended to
