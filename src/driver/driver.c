@@ -173,6 +173,8 @@ static sl_status setup(sl_engine *eng, sl_error *err)
             s = sl_source_new(def->name, def->schema, &def->opts, def->bounded || bounded_run, &eng->rt[def->id], err);
             if (s) return s;
         }
+        /* After sources exist: a restart sets their start offsets. */
+        if ((s = sl_ckpt_query_open(eng, qq, err))) return s;
         qq->status = "running";
     }
     return SL_OK;
@@ -246,7 +248,10 @@ static sl_status run_batch(sl_engine *eng, int64_t *last_start, sl_error *err)
         q->latest_rows = 0;
         sl_buf_reset(&q->latest_buf);
         q->x.ev.batch_id = q->batch_id;
-        q->x.ev.batch_ts_us = wall0;
+        int64_t ts = wall0;
+        sl_status cs = sl_ckpt_query_begin(eng, q, &ts, err); /* offsets/<n> before the batch runs */
+        if (cs) return cs;
+        q->x.ev.batch_ts_us = ts;
         q->x.watermark_us = q->watermark_us;
         sl_op_tree_set_watermark(&q->ops, q->watermark_us);
         q->x.mode = q->mode;
@@ -280,6 +285,9 @@ static sl_status run_batch(sl_engine *eng, int64_t *last_start, sl_error *err)
             if (s) { sl_err_prefix(err, "sink %s", q->name); return s; }
         }
         advance_watermark(eng, q, wall_us());
+        /* Operator state and commits/<n> after the sink committed. */
+        sl_status cs = sl_ckpt_query_commit(eng, q, &q->ckpt_us, err);
+        if (cs) return cs;
     }
     int64_t dur = mono_us() - t0;
     const char *starts[256] = {0}, *ends[256] = {0};
@@ -310,6 +318,9 @@ static bool all_exhausted(sl_engine *eng)
         sl_source *s = eng->rt[i];
         if (!s) continue;
         any = true;
+        /* A bounded source restarted past its end has nothing to read, which
+         * it may not know (it learns it by reading): done as well. */
+        if (s->bounded && !eng->pending[i] && sl_ckpt_source_restored(eng, i)) continue;
         if (!s->ops->exhausted || !s->ops->exhausted(s)) return false;
     }
     return any;
@@ -327,10 +338,14 @@ static sl_status plan_trigger(sl_engine *eng, bool *out_any, sl_error *err)
         sl_status st = eng->rt[i]->ops->plan(eng->rt[i], eng->committed[i], &eng->pending[i], err);
         if (st) { sl_err_prefix(err, "source %s", eng->rt[i]->name); return st; }
     }
+    for (size_t k = 0; k < eng->n_queries; k++) {
+        sl_status st = sl_ckpt_query_plan(eng, eng->queries[k], err);
+        if (st) return st;
+    }
     bool any = false;
     for (size_t k = 0; k < eng->n_queries; k++) {
         sl_query *q = eng->queries[k];
-        q->ran = q->needs_nodata;
+        q->ran = q->needs_nodata || sl_ckpt_query_rerun(q);
         for (int i = 0; i < cat->n_sources && !q->ran; i++) q->ran = eng->pending[i] && query_reads(q, i);
         any |= q->ran;
     }
@@ -348,6 +363,7 @@ static void finish_run(sl_engine *eng, sl_status st, sl_error *err)
     pthread_mutex_lock(eng->lock);
     for (size_t k = 0; k < eng->n_queries; k++) {
         sl_query *q = eng->queries[k];
+        sl_ckpt_query_close(q); /* releases the checkpoint's lock */
         q->status = st ? "failed" : "stopped";
         if (st && err && !q->error) q->error = sl_strdup(err->msg);
     }

@@ -40,6 +40,7 @@ typedef struct sl_op_state_stats {
 } sl_op_state_stats;
 
 typedef struct sl_op sl_op;
+struct sl_opstate;
 typedef struct sl_op_ops {
     const char *name;
     sl_status (*push)(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_error *err);
@@ -47,8 +48,19 @@ typedef struct sl_op_ops {
     void (*free)(sl_op *op);
 } sl_op_ops;
 
+/* Checkpoints (set in sl_op.ckpt by stateful operators that support them):
+ * save writes the operator's whole state between batches as key/value
+ * records with sl_opstate_put (state/opstate.h); load gives one such record
+ * back to a freshly built operator before the first batch of a restart. */
+typedef struct sl_op_ckpt_ops {
+    sl_status (*save)(sl_op *op, struct sl_opstate *out, sl_error *err);
+    sl_status (*load)(sl_op *op, const void *key, size_t key_len, const void *val,
+                      size_t val_len, sl_error *err);
+} sl_op_ckpt_ops;
+
 struct sl_op {
     const sl_op_ops *ops;
+    const sl_op_ckpt_ops *ckpt;  /* NULL: the state cannot be checkpointed */
     const sl_plan *plan;
     sl_op *parent;
     int port;                    /* which input of the parent this is */

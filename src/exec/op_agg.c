@@ -23,6 +23,7 @@
 #include "core/mem.h"
 #include "core/status.h"
 #include "core/xxhash64.h"
+#include "state/opstate.h"
 
 #include <string.h>
 
@@ -411,7 +412,75 @@ static void agg_free(sl_op *op)
     sl_free(a);
 }
 
+/* Checkpoints: one record per group.  Key: the window start (8 bytes, 0
+ * without windows) then the encoded group key, as find_or_add matches them;
+ * value: the window end (8 bytes) then every aggregate's saved state in
+ * order.  A record is the same bytes as long as the group does not change,
+ * which is what keeps deltas small (state/opstate.h). */
+static sl_status agg_save(sl_op *op, struct sl_opstate *out, sl_error *err)
+{
+    agg_op *a = (agg_op *)op;
+    const sl_plan *p = op->plan;
+    sl_buf k, v;
+    sl_buf_init(&k);
+    sl_buf_init(&v);
+    sl_status st = SL_OK;
+    for (uint32_t r = 0; r < a->n_rows && !st; r++) {
+        const group_hdr *g = row_at(a, r);
+        if (!g->alive) continue;
+        sl_buf_reset(&k);
+        sl_buf_reset(&v);
+        sl_buf_append(&k, &g->win_start, 8);
+        sl_buf_append(&k, key_of(g), g->key_len);
+        sl_buf_append(&v, &g->win_end, 8);
+        for (int i = 0; i < p->n_aggs; i++)
+            p->aggs[i].def->save((const uint8_t *)g + a->state_off[i], a->arg_type[i], &v);
+        if (k.oom || v.oom) st = sl_err_oom(err);
+        else st = sl_opstate_put(out, k.data, k.len, v.data, v.len, err);
+    }
+    sl_buf_fini(&k);
+    sl_buf_fini(&v);
+    return st;
+}
+
+static sl_status agg_load(sl_op *op, const void *key, size_t key_len, const void *val,
+                          size_t val_len, sl_error *err)
+{
+    agg_op *a = (agg_op *)op;
+    const sl_plan *p = op->plan;
+    if (key_len < 8 || val_len < 8)
+        return sl_err(err, SL_ERR_CHECKPOINT, "aggregation state: a record is too short");
+    int64_t ws, we;
+    memcpy(&ws, key, 8);
+    memcpy(&we, val, 8);
+    sl_buf_reset(&a->keybuf);
+    sl_buf_append(&a->keybuf, (const uint8_t *)key + 8, key_len - 8);
+    size_t before = a->n_groups;
+    uint32_t r;
+    if (find_or_add(a, ws, we, &r)) return sl_err_oom(err);
+    if (a->n_groups == before)
+        return sl_err(err, SL_ERR_CHECKPOINT, "aggregation state: a group is stored twice");
+    group_hdr *g = row_at(a, r);
+    const uint8_t *q = (const uint8_t *)val + 8, *end = (const uint8_t *)val + val_len;
+    for (int i = 0; i < p->n_aggs; i++)
+        if (p->aggs[i].def->load((uint8_t *)g + a->state_off[i], a->arg_type[i], &q, end)) {
+            free_row(a, r);
+            return sl_err(err, SL_ERR_CHECKPOINT,
+                          "aggregation state: the saved state of %s() does not fit this query",
+                          p->aggs[i].def->name);
+        }
+    if (q != end) {
+        free_row(a, r);
+        return sl_err(err, SL_ERR_CHECKPOINT,
+                      "aggregation state: a record has %zu bytes more than its aggregates",
+                      (size_t)(end - q));
+    }
+    op->state.rows_total = (int64_t)a->n_groups;
+    return SL_OK;
+}
+
 static const sl_op_ops agg_ops = {"aggregate", agg_push, agg_finish, agg_free};
+static const sl_op_ckpt_ops agg_ckpt = {agg_save, agg_load};
 
 sl_status sl_op_agg_new(const sl_plan *p, sl_op **out, sl_error *err)
 {
@@ -419,6 +488,7 @@ sl_status sl_op_agg_new(const sl_plan *p, sl_op **out, sl_error *err)
     agg_op *a = sl_calloc(1, sizeof *a);
     if (!a) return sl_err_oom(err);
     a->base.ops = &agg_ops;
+    a->base.ckpt = &agg_ckpt;
     a->base.plan = p;
     a->base.n_inputs = 1;
     a->base.stateful = true;
