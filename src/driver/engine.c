@@ -4,6 +4,7 @@
  * and checking its output mode — and hands the queries to the micro-batch
  * driver (driver.c). */
 #include "driver/engine_int.h"
+#include "driver/model_stmt.h"
 #include "driver/late_sink.h"
 #include "core/buf.h"
 #include "core/mem.h"
@@ -347,9 +348,7 @@ SL_EXPORT sl_status sl_engine_exec(sl_engine *eng, const char *sql, const char *
         case SL_STMT_CREATE_TABLE: s = stmt_source(eng, st, err); break;
         case SL_STMT_CREATE_VIEW: s = stmt_view(eng, st, err); break;
         case SL_STMT_CREATE_SINK: s = stmt_sink(eng, st, err); break;
-        case SL_STMT_CREATE_MODEL:
-            s = sl_bind_error(cat, SL_ERR_MODEL, st->line, st->col, "CREATE MODEL is not available in this build yet");
-            break;
+        case SL_STMT_CREATE_MODEL: s = sl_driver_model_create(eng, st, err); break;
         case SL_STMT_SET:
             if (sl_options_set(&eng->session, st->set_key, st->set_value)) s = sl_err_oom(err);
             break;

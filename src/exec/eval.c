@@ -385,6 +385,8 @@ sl_status sl_expr_eval(sl_expr *e, sl_batch *b, const sl_eval_ctx *ctx, sl_col *
         return eval_case(e, b, ctx, out, err);
     case SL_EX_IN:
         return eval_in(e, b, ctx, out, err);
+    case SL_EX_MODEL:
+        return sl_expr_eval_model(e, b, ctx, out, err);
     case SL_EX_FUNC: {
         sl_col *args[64];
         int k;
@@ -502,6 +504,9 @@ void sl_expr_render(const sl_expr *e, const sl_schema *in, sl_buf *out)
         break;
     case SL_EX_WINDOW:
         sl_buf_puts(out, "window");
+        break;
+    case SL_EX_MODEL:
+        sl_buf_printf(out, "%s(%s, …)", e->op ? "predict_proba" : "predict", e->lit_str);
         break;
     }
 }

@@ -4,6 +4,7 @@
  * (GROUP BY, windows, HAVING) → projection.  Errors point at the offending
  * text with a caret. */
 #include "plan/catalog.h"
+#include "plan/bind_model.h"
 #include "exec/agg/agg.h"
 #include "core/status.h"
 
@@ -258,8 +259,16 @@ static sl_status bind_bool(binder *bd, const sl_ast_expr *at, sl_expr *x, sl_exp
     return bind_error(bd, at, SL_ERR_TYPE, "expected a BOOLEAN condition, got %s", sl_type_name(x->type));
 }
 
+/* predict()/predict_proba() (plan/bind_model.c) bind their arguments here. */
+static sl_status bind_model_arg(void *bd, const void *sc, const sl_ast_expr *ast, sl_expr **out)
+{
+    return bind_expr(bd, sc, ast, out);
+}
+
 static sl_status bind_func(binder *bd, const scope *sc, const sl_ast_expr *ast, sl_expr **out)
 {
+    if (sl_bind_is_model_call(ast->name))
+        return sl_bind_predict(bd->cat, bd->arena, ast, bind_model_arg, bd, sc, out);
     if (sl_agg_is_aggregate(ast->name))
         return bind_error(bd, ast, SL_ERR_BIND,
                           "aggregate function %s() is not allowed here (only in SELECT or HAVING of a grouped query)",

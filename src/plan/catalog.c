@@ -1,6 +1,7 @@
 /* Catalog of declared sources, views and models (see catalog.h). */
 #include "plan/catalog.h"
 #include "core/status.h"
+#include "model/model.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +24,7 @@ void sl_catalog_fini(sl_catalog *cat)
     }
     sl_free(cat->sources);
     sl_free(cat->views);
+    for (int i = 0; i < cat->n_models; i++) sl_model_free(cat->models[i]->model);
     sl_free(cat->models);
     sl_options_fini(&cat->session);
     sl_arena_fini(&cat->arena);

@@ -15,9 +15,13 @@ typedef struct sl_view_def {
     const char *text, *origin;  /* the script it came from, for errors */
 } sl_view_def;
 
+/* CREATE MODEL: loaded (or trained, then loaded) at plan time; the model
+ * is owned by the catalog and freed with it, after every query that
+ * scores with it. */
 typedef struct sl_model_def {
     const char *name;
-    struct sl_model *model;     /* loaded model (model/model.h) */
+    struct sl_model *model;     /* loaded model (model/model.h), owned */
+    const char *path;           /* where it was loaded from */
 } sl_model_def;
 
 struct sl_catalog {

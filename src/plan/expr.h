@@ -21,7 +21,11 @@ typedef enum sl_expr_kind {
     SL_EX_IS_NULL,  /* negated: IS NOT NULL */
     SL_EX_CASE,     /* args: when0, then0, when1, then1, …, [else] (has_else) */
     SL_EX_IN,       /* args[0] IN (args[1..]); negated */
-    SL_EX_WINDOW    /* a window bound computed by the aggregate (not evaluated) */
+    SL_EX_WINDOW,   /* a window bound computed by the aggregate (not evaluated) */
+    SL_EX_MODEL     /* predict()/predict_proba() (plan/bind_model.c): args are the
+                     * model's inputs in order; fn_state the sl_model (borrowed
+                     * from the catalog), lit_str its name, op 1 for
+                     * predict_proba; evaluated by exec/eval_model.c */
 } sl_expr_kind;
 
 typedef struct sl_expr sl_expr;
@@ -50,6 +54,10 @@ sl_status sl_expr_eval(sl_expr *e, sl_batch *b, const sl_eval_ctx *ctx,
  * is TRUE (NULL counts as false). sel must hold b->n_rows entries. */
 sl_status sl_expr_select(sl_expr *e, sl_batch *b, const sl_eval_ctx *ctx,
                          int32_t *sel, int64_t *out_n, sl_error *err);
+/* Scores an SL_EX_MODEL node over b, one sl_model_score call per batch
+ * (exec/eval_model.c); *out is a new DOUBLE column. */
+sl_status sl_expr_eval_model(sl_expr *e, sl_batch *b, const sl_eval_ctx *ctx,
+                             sl_col **out, sl_error *err);
 /* Frees kernel state held in the tree (the nodes are arena memory). */
 void sl_expr_release(sl_expr *e);
 /* Appends a readable rendering of e (for explain) with input names. */
