@@ -324,7 +324,24 @@ static int common(const sl_type *args, int n_args, sl_type *want, sl_type *out_r
     return 0;
 }
 
-RESOLVER(r_coalesce) { return common(args, n_args, want, out_ret, "coalesce", why, why_len); }
+/* coalesce widens as Spark's findWiderCommonType: beyond the numeric and
+ * date/time rules, a STRING with numbers, dates or timestamps (not
+ * BOOLEAN) makes everything STRING (stringPromotion): coalesce(s, 0) is a
+ * STRING. greatest and least do not promote strings, as in Spark. */
+RESOLVER(r_coalesce)
+{
+    bool has_str = false, has_bool = false;
+    for (int i = 0; i < n_args; i++) {
+        has_str |= args[i] == SL_TYPE_STRING;
+        has_bool |= args[i] == SL_TYPE_BOOLEAN;
+    }
+    if (has_str && !has_bool) {
+        for (int i = 0; i < n_args; i++) want[i] = SL_TYPE_STRING;
+        *out_ret = SL_TYPE_STRING;
+        return 0;
+    }
+    return common(args, n_args, want, out_ret, "coalesce", why, why_len);
+}
 RESOLVER(r_greatest) { return common(args, n_args, want, out_ret, "greatest", why, why_len); }
 RESOLVER(r_least) { return common(args, n_args, want, out_ret, "least", why, why_len); }
 RESOLVER(r_nullif) { return common(args, n_args, want, out_ret, "nullif", why, why_len); }
