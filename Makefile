@@ -170,6 +170,11 @@ demo-lecture: deps all
 bench: deps all
 	@bash bench/run.sh
 
+# Nexmark q0-q19 on one core with results checked against DuckDB
+# (bench/nexmark/run.sh; NEXMARK_EVENTS, NEXMARK_BATCH, NEXMARK_QUERIES).
+bench-nexmark: deps all
+	@bash bench/nexmark/run.sh
+
 # Exported symbols must all carry the public prefix.
 check-exports: $(B)/libsluice.so
 	@bad=$$(nm -D --defined-only $< | awk '{print $$3}' | grep -v '^sl_' | grep -v '^_' || true); \
