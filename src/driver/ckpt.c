@@ -290,9 +290,9 @@ sl_status sl_ckpt_query_open(sl_engine *eng, sl_query *q, sl_error *err)
     for (int i = 0; i < q->ops.n_stateful; i++)
         if (!q->ops.stateful[i]->ckpt) {
             st = sl_err(err, SL_ERR_PLAN,
-                        "sink %s: the %s operator cannot be checkpointed yet; remove "
+                        "the %s operator cannot be checkpointed yet; remove "
                         "checkpointLocation / 'checkpoint.dir' to run this query without recovery",
-                        q->name, q->ops.stateful[i]->ops->name);
+                        q->ops.stateful[i]->ops->name);
             goto out;
         }
     ck->src_ids = sl_calloc((size_t)(q->ops.n_scans ? q->ops.n_scans : 1), sizeof *ck->src_ids);
