@@ -36,6 +36,7 @@ struct sl_query_ckpt {
     int n_src;
     bool restored;            /* started from an existing checkpoint */
     bool rerun;               /* the next batch re-runs a logged, uncommitted one */
+    bool ahead;               /* committed the trigger another query re-runs: sits it out */
     sl_ckpt_offsets rerun_off;
 };
 
@@ -211,6 +212,20 @@ static sl_status load_record(void *ctx, const void *k, size_t kl, const void *v,
     return op->ckpt->load(op, k, kl, v, vl, err);
 }
 
+static const char *norm_offset(const char *j) { return j && strcmp(j, "null") ? j : NULL; }
+
+static bool same_offset(const char *a, const char *b)
+{
+    return (a == NULL) == (b == NULL) && (!a || !strcmp(a, b));
+}
+
+static bool reads(const sl_query_ckpt *ck, int src_id)
+{
+    for (int i = 0; i < ck->n_src; i++)
+        if (ck->src_ids[i] == src_id) return true;
+    return false;
+}
+
 /* Sets the engine's start offset of every source the query reads from the
  * last committed batch. */
 static sl_status restore_sources(sl_engine *eng, sl_query *q, const sl_ckpt_offsets *start, sl_error *err)
@@ -223,7 +238,7 @@ static sl_status restore_sources(sl_engine *eng, sl_query *q, const sl_ckpt_offs
         if (start->batch_id >= 0 && !j)
             return sl_err(err, SL_ERR_CHECKPOINT, "checkpoint %s has no offset for source %s",
                           sl_ckpt_log_dir(ck->log), name);
-        if (j && !strcmp(j, "null")) j = NULL;
+        j = norm_offset(j);
         bool set_before = false;
         for (size_t k = 0; k < eng->n_queries && eng->queries[k] != q; k++) {
             const sl_query *o = eng->queries[k];
@@ -232,12 +247,32 @@ static sl_status restore_sources(sl_engine *eng, sl_query *q, const sl_ckpt_offs
         }
         if (set_before) {
             const char *have = eng->committed[id];
-            if ((have == NULL) != (j == NULL) || (have && strcmp(have, j)))
-                return sl_err(err, SL_ERR_CHECKPOINT,
-                              "source %s is read by several queries whose checkpoints stand at different "
-                              "offsets (%s and %s): run them in separate processes or give them new "
-                              "checkpoint locations", name, have ? have : "the start", j ? j : "the start");
-            continue;
+            if (same_offset(have, j)) continue;
+            /* A crash between two queries' commits of one trigger leaves the
+             * first a batch ahead: the other's re-run then ends where the
+             * first stands.  The re-run reads from the one behind and the
+             * one ahead sits that trigger out. */
+            if (ck->rerun && same_offset(norm_offset(sl_ckpt_offsets_get(&ck->rerun_off, name)), have)) {
+                for (size_t k = 0; k < eng->n_queries && eng->queries[k] != q; k++)
+                    if (eng->queries[k]->ckpt && reads(eng->queries[k]->ckpt, id)) eng->queries[k]->ckpt->ahead = true;
+                sl_free(eng->committed[id]);
+                eng->committed[id] = NULL;
+                if (j && !(eng->committed[id] = sl_strdup(j))) return sl_err_oom(err);
+                continue;
+            }
+            bool behind_me = false;
+            for (size_t k = 0; k < eng->n_queries && eng->queries[k] != q; k++) {
+                const sl_query_ckpt *o = eng->queries[k]->ckpt;
+                if (o && o->rerun && reads(o, id) &&
+                    same_offset(norm_offset(sl_ckpt_offsets_get(&o->rerun_off, name)), j))
+                    behind_me = true;
+            }
+            if (behind_me) { ck->ahead = true; continue; }
+            return sl_err(err, SL_ERR_CHECKPOINT,
+                          "source %s is read by several queries whose checkpoints stand at different "
+                          "offsets (%s and %s), further apart than one interrupted trigger: run them in "
+                          "separate processes or give them new checkpoint locations",
+                          name, have ? have : "the start", j ? j : "the start");
         }
         sl_free(eng->committed[id]);
         eng->committed[id] = NULL;
@@ -370,6 +405,14 @@ out:
 /* ---- per trigger and per batch -------------------------------------------- */
 
 bool sl_ckpt_query_rerun(const sl_query *q) { return q->ckpt && q->ckpt->rerun; }
+
+bool sl_ckpt_query_sits_out(const sl_engine *eng, const sl_query *q)
+{
+    if (!q->ckpt || !q->ckpt->ahead) return false;
+    for (size_t k = 0; k < eng->n_queries; k++)
+        if (sl_ckpt_query_rerun(eng->queries[k])) return true;
+    return false;
+}
 
 bool sl_ckpt_source_restored(const sl_engine *eng, int src_id)
 {

@@ -347,6 +347,7 @@ static sl_status plan_trigger(sl_engine *eng, bool *out_any, sl_error *err)
         sl_query *q = eng->queries[k];
         q->ran = q->needs_nodata || sl_ckpt_query_rerun(q);
         for (int i = 0; i < cat->n_sources && !q->ran; i++) q->ran = eng->pending[i] && query_reads(q, i);
+        if (sl_ckpt_query_sits_out(eng, q)) q->ran = false;
         any |= q->ran;
     }
     *out_any = any;

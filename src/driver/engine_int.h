@@ -101,6 +101,8 @@ typedef struct sl_query_ckpt sl_query_ckpt;
 sl_status sl_ckpt_query_open(sl_engine *eng, sl_query *q, sl_error *err);
 sl_status sl_ckpt_query_plan(sl_engine *eng, sl_query *q, sl_error *err);
 bool sl_ckpt_query_rerun(const sl_query *q);
+/* True while another query re-runs a trigger this one already committed. */
+bool sl_ckpt_query_sits_out(const sl_engine *eng, const sl_query *q);
 sl_status sl_ckpt_query_begin(sl_engine *eng, sl_query *q, int64_t *io_ts_us, sl_error *err);
 sl_status sl_ckpt_query_commit(sl_engine *eng, sl_query *q, int64_t *out_us, sl_error *err);
 /* True when a checkpoint set the source's start offset (a restart). */
