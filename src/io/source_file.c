@@ -58,6 +58,9 @@ typedef struct file_src {
     int64_t consumed;        /* files (sink mode: last sink batch) read by committed or running batches */
     int64_t bound_batch;     /* sink mode, bounded: the last sink batch of the first listing */
     bool listed;             /* the directory was listed at least once */
+    sl_pq_committed *seen;   /* sink mode: the sink's files as of batch seen_batch */
+    int n_seen;
+    int64_t seen_batch;
     sl_lines ln;
 } file_src;
 
@@ -97,6 +100,7 @@ static sl_status fsrc_open(sl_source *src, sl_error *err)
     }
     f->consumed = f->pq_sink ? -1 : 0;
     f->bound_batch = -1;
+    f->seen_batch = -1;
     return SL_OK;
 }
 
@@ -138,6 +142,21 @@ static sl_status discover(file_src *f, sl_error *err)
     fentry *fresh = NULL;
     size_t n = 0, cap = 0;
     sl_status st = SL_OK;
+    int64_t *ids;
+    size_t n_ids;
+    sl_pq_dir_kind kind;
+    if ((st = sl_parquet_sink_batches(f->path, &ids, &n_ids, &kind, err))) return st;
+    sl_free(ids);
+    if (kind == SL_PQ_DIR_SINK) {
+        if (!f->parquet)
+            return sl_err(err, SL_ERR_CONFIG, "%s is a Parquet sink's directory: read it with format = 'parquet'", f->path);
+        /* the sink started writing after this source opened */
+        if (f->n_files)
+            return sl_err(err, SL_ERR_IO, "%s became a Parquet sink's directory after files were read from it", f->path);
+        f->pq_sink = true;
+        f->consumed = -1;
+        return SL_OK;
+    }
     sl_manifest_files mf = {0};
     bool managed = false;
     if ((st = sl_manifest_read(f->path, &mf, &managed, err))) return st;
@@ -215,6 +234,7 @@ static sl_status fsrc_plan(sl_source *src, const char *start, char **out_end, sl
     if (!(src->bounded && f->n_files)) {
         sl_status st = discover(f, err);
         if (st) return st;
+        if (f->pq_sink) return plan_sink(src, f, start, out_end, err);
         f->listed = true;
     }
     int64_t from = parse_files(start);
@@ -464,12 +484,23 @@ static sl_status read_sink(sl_source *src, file_src *f, int64_t a, int64_t b, sl
     if (!have)
         return sl_err(err, SL_ERR_IO, "%s: sink batch %lld was logged for this batch but its manifest is gone",
                       f->path, (long long)b);
-    if (a >= 0) st = sl_parquet_sink_committed_upto(f->path, a, &was, &n_was, err);
+    /* the state the previous read ended at is kept: one load per read */
+    if (a >= 0 && a == f->seen_batch) {
+        was = f->seen;
+        n_was = f->n_seen;
+        f->seen = NULL;
+        f->n_seen = 0;
+    } else if (a >= 0) {
+        st = sl_parquet_sink_committed_upto(f->path, a, &was, &n_was, err);
+    }
     if (!st) st = sl_parquet_sink_committed_upto(f->path, b, &now, &n_now, err);
     size_t dl = strlen(f->path) + 1;
     for (int i = 0; i < n_now && !st; i++) {
+        /* the sink lists files in order of first commit, so the older
+         * state is a prefix of the newer one */
         int64_t before = 0;
-        for (int k = 0; k < n_was; k++)
+        if (i < n_was && !strcmp(was[i].path, now[i].path)) before = was[i].rows;
+        else for (int k = 0; k < n_was; k++)
             if (!strcmp(was[k].path, now[i].path)) before = was[k].rows;
         if (now[i].rows <= before) continue;
         const char *rel = strlen(now[i].path) > dl ? now[i].path + dl : NULL;
@@ -477,9 +508,19 @@ static sl_status read_sink(sl_source *src, file_src *f, int64_t a, int64_t b, sl
         if (st == SL_ERR_FORMAT && err && !strstr(err->msg, now[i].path)) sl_err_prefix(err, "%s", now[i].path);
     }
     sl_pq_committed_free(was, n_was);
-    sl_pq_committed_free(now, n_now);
-    if (!st) f->consumed = b;
-    return st;
+    sl_pq_committed_free(f->seen, f->n_seen);
+    f->seen = NULL;
+    f->n_seen = 0;
+    f->seen_batch = -1;
+    if (st) {
+        sl_pq_committed_free(now, n_now);
+        return st;
+    }
+    f->seen = now;
+    f->n_seen = n_now;
+    f->seen_batch = b;
+    f->consumed = b;
+    return SL_OK;
 }
 
 static sl_status fsrc_read(sl_source *src, const char *start, const char *end, sl_emit_fn emit,
@@ -525,6 +566,7 @@ static void fsrc_close(sl_source *src)
     file_src *f = src->impl;
     if (!f) return;
     sl_lines_fini(&f->ln);
+    sl_pq_committed_free(f->seen, f->n_seen);
     for (size_t i = 0; i < f->n_files; i++) sl_free(f->files[i].path);
     sl_free(f->files);
     sl_free(f->path);
