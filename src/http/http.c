@@ -201,15 +201,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                               size_t *upload_data_size, void **req_cls)
 {
     sl_http_server *srv = cls;
-    /* The first call only announces the headers; answering on it keeps any
-     * request body from being read at all. */
-    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
-        struct MHD_Response *resp = MHD_create_response_from_buffer(
-            19, (void *)"method not allowed\n", MHD_RESPMEM_PERSISTENT);
-        if (resp)
-            MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-        return queue(conn, MHD_HTTP_METHOD_NOT_ALLOWED, resp, "text/plain; charset=utf-8");
-    }
     if (srv->token) {
         if (!authorized(srv, conn)) {
             struct MHD_Response *resp = MHD_create_response_from_buffer(
@@ -223,6 +214,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                            "text/plain; charset=utf-8");
     }
 
+    /* The first call only announces the headers; answering on it keeps any
+     * request body from being read at all. The access checks come first,
+     * so without the token every request, whatever its method, is 401. */
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+        struct MHD_Response *resp = MHD_create_response_from_buffer(
+            19, (void *)"method not allowed\n", MHD_RESPMEM_PERSISTENT);
+        if (resp)
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+        return queue(conn, MHD_HTTP_METHOD_NOT_ALLOWED, resp, "text/plain; charset=utf-8");
+    }
     if (strcmp(url, "/api/queries") == 0 || strcmp(url, "/metrics") == 0) {
         char *json = srv->provider ? srv->provider(srv->ctx) : NULL;
         if (!json)
