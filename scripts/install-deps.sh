@@ -16,6 +16,7 @@ packages=(
   clang libclang-rt-14-dev       # libFuzzer targets
   nodejs npm                     # DuckDB oracle, dashboard assets, browser test
   chromium                       # dashboard browser test (playwright-core drives it)
+  time util-linux                # make bench-nexmark: /usr/bin/time (peak RSS), taskset
 )
 
 missing=()
