@@ -213,6 +213,11 @@ sl_status sl_format_csv_parse(sl_format *f, const char *rec, size_t len,
         len -= 3;
     }
     if (len == 0 || (len == 1 && rec[0] == '\r')) return SL_OK; /* blank line */
+    if ((int64_t)len > f->max_record) { /* checked before splitting it at all */
+        f->stats.records++;
+        sl_format_save(f, out);
+        return sl_format_oversize(f, rec, len, out, out_rows, err);
+    }
     int nf = split(f, rec, len);
     if (nf == -2) return sl_err_oom(err);
     if (f->expect_header) {
@@ -253,7 +258,10 @@ sl_status sl_format_csv_parse(sl_format *f, const char *rec, size_t len,
                 p = f->scratch.data;
                 fl = f->scratch.len;
             }
-            rc = sl_format_append_text(f, c, col, p, fl);
+            if (f->max_chars >= 0 && (int64_t)fl > f->max_chars && col->type == SL_TYPE_STRING)
+                rc = sl_col_append_null(col) ? -1 : 1; /* over maxCharsPerColumn */
+            else
+                rc = sl_format_append_text(f, c, col, p, fl);
         }
         if (rc < 0) goto oom;
         bad |= rc;

@@ -41,10 +41,21 @@ sl_status sl_format_new(const char *format, const sl_schema *schema,
     sl_status st = parse_mode(sl_options_get(opts, "mode"), &mode, err);
     if (st) return st;
 
+    int64_t max_record, max_chars;
+    if ((st = sl_options_get_i64(opts, "maxRecordBytes", SL_FORMAT_MAX_RECORD, &max_record, err)) ||
+        (st = sl_options_get_i64(opts, "maxCharsPerColumn", -1, &max_chars, err)))
+        return st;
+    if (max_record < 1 || max_record > INT32_MAX)
+        return sl_err(err, SL_ERR_CONFIG, "option 'maxRecordBytes' must be between 1 and %d", INT32_MAX);
+    if (max_chars < -1 || max_chars == 0)
+        return sl_err(err, SL_ERR_CONFIG, "option 'maxCharsPerColumn' must be positive (or -1: no limit)");
+
     sl_format *f = sl_calloc(1, sizeof *f);
     if (!f) return sl_err_oom(err);
     f->is_csv = is_csv;
     f->mode = mode;
+    f->max_record = max_record;
+    f->max_chars = max_chars;
     f->corrupt_col = -1;
     sl_buf_init(&f->scratch);
     int n = schema->n;
@@ -202,6 +213,22 @@ sl_status sl_format_malformed(sl_format *f, const char *rec, size_t len,
                       (long long)f->stats.records, len > 200 ? 200 : (int)len, rec,
                       len > 200 ? "…" : "");
     }
+}
+
+sl_status sl_format_oversize(sl_format *f, const char *rec, size_t len,
+                             sl_batch *out, int64_t *rows, sl_error *err)
+{
+    if (f->mode == SL_MODE_FAILFAST) {
+        f->stats.malformed++;
+        f->stats.dropped++;
+        *rows = 0;
+        return sl_err(err, SL_ERR_FORMAT,
+                      "record %lld is %zu bytes, over the limit maxRecordBytes = %lld (FAILFAST)",
+                      (long long)f->stats.records, len, (long long)f->max_record);
+    }
+    size_t keep = len > 1024 ? 1024 : len;
+    if ((int64_t)keep > f->max_record) keep = (size_t)f->max_record;
+    return sl_format_malformed(f, rec, keep, out, rows, err);
 }
 
 sl_status sl_format_partial(sl_format *f, const char *rec, size_t len,

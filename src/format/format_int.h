@@ -30,6 +30,7 @@ typedef struct sl_json_slot {
 } sl_json_slot;
 
 #define SL_JSON_KEY_HINTS 64
+#define SL_FORMAT_MAX_RECORD (16 * 1024 * 1024)
 
 struct sl_format {
     int is_csv;
@@ -41,6 +42,11 @@ struct sl_format {
     char *date_fmt;      /* dateFormat, or NULL */
     sl_format_stats stats;
     sl_buf scratch;      /* unescaped strings, reused */
+    /* Limits (issue 11): a record longer than max_record bytes
+     * ('maxRecordBytes', default SL_FORMAT_MAX_RECORD) or a string field
+     * longer than max_chars ('maxCharsPerColumn', -1: only the record's
+     * bound) makes the record malformed, handled per mode. */
+    int64_t max_record, max_chars;
 
     /* row rollback: column lengths at the start of the current record */
     int64_t *save_len, *save_nulls;
@@ -68,6 +74,12 @@ struct sl_format {
     uint8_t *fld_quoted; /* 1: quoted, 2: quoted with escapes to undo */
     int cap_fld;
 };
+
+/* A record over max_record bytes: malformed per mode, without copying it
+ * whole into the corrupt-record column (only its first kilobyte, or
+ * max_record bytes if less). */
+sl_status sl_format_oversize(sl_format *f, const char *rec, size_t len,
+                             sl_batch *out, int64_t *rows, sl_error *err);
 
 /* Remembers every column's length so a malformed record can be undone. */
 void sl_format_save(sl_format *f, sl_batch *out);

@@ -505,13 +505,20 @@ static inline int append_slot(sl_format *f, int c, sl_col *col, const sl_json_sl
     case SL_JV_NULL:
         return sl_col_append_null(col);
     case SL_JV_STR:
-        if (col->type == SL_TYPE_STRING) return app_str(col, sl->p, sl->len);
+        if (col->type == SL_TYPE_STRING) {
+            if (f->max_chars >= 0 && (int64_t)sl->len > f->max_chars)
+                return sl_col_append_null(col) ? -1 : 1;   /* over maxCharsPerColumn */
+            return app_str(col, sl->p, sl->len);
+        }
         return sl_format_append_text(f, c, col, sl->p, sl->len);
     case SL_JV_STR_ESC:
         if (unescape(f, sl->p, sl->len))
             return f->scratch.oom ? -1 : (sl_col_append_null(col) ? -1 : 1);
-        if (col->type == SL_TYPE_STRING)
+        if (col->type == SL_TYPE_STRING) {
+            if (f->max_chars >= 0 && (int64_t)f->scratch.len > f->max_chars)
+                return sl_col_append_null(col) ? -1 : 1;
             return app_str(col, f->scratch.data, f->scratch.len);
+        }
         return sl_format_append_text(f, c, col, f->scratch.data, f->scratch.len);
     case SL_JV_NUM_D:
         return app_f64(col, sl->d);
@@ -589,6 +596,7 @@ sl_status sl_format_json_parse(sl_format *f, const char *rec, size_t len,
     if (sc.i >= sc.n) return SL_OK; /* blank lines are skipped, as Spark does */
     f->stats.records++;
     sl_format_save(f, out);
+    if ((int64_t)len > f->max_record) return sl_format_oversize(f, rec, len, out, out_rows, err);
     char ch = rec[sc.i];
     int64_t rows = 0;
     int bad = 0;

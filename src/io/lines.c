@@ -1,4 +1,6 @@
-/* Text records into batches (see lines.h). */
+/* Text records into batches (see lines.h): the step between a source's
+ * line or message framing and the format parsers, and in text mode the
+ * place where an oversized record is refused per the source's mode. */
 #include "io/lines.h"
 #include "core/mem.h"
 #include "core/status.h"
@@ -13,6 +15,19 @@ sl_status sl_lines_init(sl_lines *ln, sl_source *src, sl_error *err)
     ln->value_col = -1;
     const char *fmt = sl_options_get_or(&src->opts, "format", "text");
     if (!strcasecmp(fmt, "text") || !strcasecmp(fmt, "raw")) {
+        sl_status st = sl_options_get_i64(&src->opts, "maxRecordBytes", 16 * 1024 * 1024,
+                                          &ln->max_record, err);
+        if (st) return st;
+        if (ln->max_record < 1 || ln->max_record > INT32_MAX)
+            return sl_err(err, SL_ERR_CONFIG, "option 'maxRecordBytes' must be between 1 and %d",
+                          INT32_MAX);
+        const char *mode = sl_options_get_or(&src->opts, "mode", "PERMISSIVE");
+        if (!strcasecmp(mode, "PERMISSIVE")) ln->mode = SL_MODE_PERMISSIVE;
+        else if (!strcasecmp(mode, "DROPMALFORMED")) ln->mode = SL_MODE_DROPMALFORMED;
+        else if (!strcasecmp(mode, "FAILFAST")) ln->mode = SL_MODE_FAILFAST;
+        else
+            return sl_err(err, SL_ERR_CONFIG,
+                          "option 'mode': '%s' is not PERMISSIVE, DROPMALFORMED or FAILFAST", mode);
         ln->value_col = sl_schema_find(src->schema, "value");
         if (ln->value_col < 0 || src->schema->fields[ln->value_col].type != SL_TYPE_STRING)
             return sl_err(err, SL_ERR_CONFIG,
@@ -61,9 +76,19 @@ sl_status sl_lines_add(sl_lines *ln, const char *rec, size_t len, sl_error *err)
         sl_status st = sl_format_parse(ln->fmt, rec, len, ln->cur, &rows, err);
         if (st) return st;
     } else {
+        bool over = (int64_t)len > ln->max_record;
+        if (over) {
+            ln->src->stats.malformed++;
+            if (ln->mode != SL_MODE_PERMISSIVE) ln->src->stats.dropped++;
+            if (ln->mode == SL_MODE_FAILFAST)
+                return sl_err(err, SL_ERR_FORMAT,
+                              "source %s: a record of %zu bytes is over the limit maxRecordBytes = %lld "
+                              "(FAILFAST)", ln->src->name, len, (long long)ln->max_record);
+            if (ln->mode == SL_MODE_DROPMALFORMED) return SL_OK;
+        }
         for (int i = 0; i < ln->cur->n_cols; i++) {
-            int r = i == ln->value_col ? sl_col_append_str(ln->cur->cols[i], rec, len)
-                                       : sl_col_append_null(ln->cur->cols[i]);
+            int r = i == ln->value_col && !over ? sl_col_append_str(ln->cur->cols[i], rec, len)
+                                                : sl_col_append_null(ln->cur->cols[i]);
             if (r) return sl_err_oom(err);
         }
     }

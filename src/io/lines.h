@@ -15,10 +15,17 @@ typedef struct sl_lines {
     sl_batch *cur;
     sl_emit_fn emit;
     void *ctx;
+    /* Raw mode's limit (formats apply their own): a record over
+     * 'maxRecordBytes' (default 16 MB) is handled per 'mode'. */
+    int64_t max_record;
+    sl_parse_mode mode;
 } sl_lines;
 
 /* Sets up parsing for src (option `format`: json | csv | text, default
- * text). Errors name the option or the missing `value` column. */
+ * text). Errors name the option or the missing `value` column. In text
+ * mode a record over 'maxRecordBytes' is, per 'mode', a NULL value
+ * (PERMISSIVE), dropped (DROPMALFORMED), both counted in src->stats, or an
+ * SL_ERR_FORMAT error (FAILFAST); json and csv do the same in the format. */
 sl_status sl_lines_init(sl_lines *ln, sl_source *src, sl_error *err);
 void sl_lines_fini(sl_lines *ln);
 /* Starts a read: batches go to emit(ctx, …). */
