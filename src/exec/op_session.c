@@ -30,6 +30,7 @@
 #include "core/mem.h"
 #include "core/status.h"
 #include "core/xxhash64.h"
+#include "state/opstate.h"
 
 #include <string.h>
 
@@ -405,13 +406,76 @@ static void sess_free(sl_op *op)
     sl_free(s);
 }
 
+/* Checkpoints: one record per session.  Key: the session's start (8
+ * bytes) then the encoded group key (a key's sessions never share a
+ * start); value: its end (8 bytes) then every aggregate's saved state. */
+static sl_status sess_save(sl_op *op, struct sl_opstate *out, sl_error *err)
+{
+    sess_op *s = (sess_op *)op;
+    const sl_plan *p = op->plan;
+    sl_buf k, v;
+    sl_buf_init(&k);
+    sl_buf_init(&v);
+    sl_status st = SL_OK;
+    for (uint32_t r = 0; r < s->n_rows && !st; r++) {
+        sess_hdr *g = row_at(s, r);
+        if (!g->alive) continue;
+        sl_buf_reset(&k);
+        sl_buf_reset(&v);
+        sl_buf_append(&k, &g->start, 8);
+        sl_buf_append(&k, key_of(g), g->key_len);
+        sl_buf_append(&v, &g->end, 8);
+        for (int a = 0; a < p->n_aggs; a++) p->aggs[a].def->save(state_of(s, g, a), s->arg_type[a], &v);
+        st = k.oom || v.oom ? sl_err_oom(err) : sl_opstate_put(out, k.data, k.len, v.data, v.len, err);
+    }
+    sl_buf_fini(&k);
+    sl_buf_fini(&v);
+    return st;
+}
+
+static sl_status sess_load(sl_op *op, const void *key, size_t key_len, const void *val, size_t val_len,
+                           sl_error *err)
+{
+    sess_op *s = (sess_op *)op;
+    const sl_plan *p = op->plan;
+    int64_t start = 0, end = -1;
+    if (key_len >= 8 && val_len >= 8) { memcpy(&start, key, 8); memcpy(&end, val, 8); }
+    if (end < start || (!p->n_aggs && val_len != 8))
+        return sl_err(err, SL_ERR_CHECKPOINT, "session window state: a record is malformed");
+    sl_buf_reset(&s->keybuf);
+    sl_buf_append(&s->keybuf, (const uint8_t *)key + 8, key_len - 8);
+    if (s->keybuf.oom) return sl_err_oom(err);
+    const uint8_t *kb = (const uint8_t *)(s->keybuf.data ? s->keybuf.data : "");
+    uint64_t h = sl_xxh64(kb, s->keybuf.len, 0);
+    if ((s->n_keys_live + 1) * 4 > s->index_cap * 3 && index_grow(s)) return sl_err_oom(err);
+    uint32_t r;
+    if (new_session(s, h, start, end, &r)) return sl_err_oom(err);
+    sess_hdr *g = row_at(s, r);
+    const uint8_t *q = (const uint8_t *)val + 8, *stop = (const uint8_t *)val + val_len;
+    for (int a = 0; a < p->n_aggs; a++)
+        if (p->aggs[a].def->load(state_of(s, g, a), s->arg_type[a], &q, stop) || (a == p->n_aggs - 1 && q != stop)) {
+            release_row(s, r);
+            s->n_sessions--;
+            return sl_err(err, SL_ERR_CHECKPOINT, "session window state: the saved state of %s() does not fit this query",
+                          p->aggs[a].def->name);
+        }
+    size_t slot = index_slot(s, h, kb, s->keybuf.len);
+    if (s->index[slot]) g->next = s->index[slot];
+    else s->n_keys_live++;
+    s->index[slot] = r + 1;
+    op->state.rows_total = (int64_t)s->n_sessions;
+    return SL_OK;
+}
+
 static const sl_op_ops sess_ops = {"sessionWindowAggregate", sess_push, sess_finish, sess_free};
+static const sl_op_ckpt_ops sess_ckpt = {sess_save, sess_load};
 
 sl_status sl_op_session_new(const sl_plan *p, sl_op **out, sl_error *err)
 {
     sess_op *s = sl_calloc(1, sizeof *s);
     if (!s) return sl_err_oom(err);
     s->base.ops = &sess_ops;
+    s->base.ckpt = &sess_ckpt;
     s->base.plan = p;
     s->base.n_inputs = 1;
     s->base.stateful = true;
