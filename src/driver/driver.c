@@ -18,6 +18,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -255,6 +256,7 @@ static sl_status run_batch(sl_engine *eng, int64_t *last_start, sl_error *err)
         q->x.watermark_us = q->watermark_us;
         sl_op_tree_set_watermark(&q->ops, q->watermark_us);
         q->x.mode = q->mode;
+        q->x.state_max_bytes = strtoll(sl_options_get_or(&q->opts, "state.maxBytes", sl_options_get_or(&eng->session, "state.maxBytes", "0")), NULL, 10);
         q->wm_used = q->watermark_us;
         sl_op_tree_begin_batch(&q->ops);
         for (int i = 0; i < q->ops.n_wm; i++) q->ops.wm[i]->evtime_max = SL_NO_WATERMARK;

@@ -31,6 +31,9 @@ typedef struct sl_exec_ctx {
     sl_out_mode mode;
     sl_late_fn late;            /* NULL: late rows are only counted */
     void *late_ctx;
+    /* 'state.maxBytes': a stateful operator whose state (state.mem_bytes)
+     * is larger once it finished a batch fails the query; 0: no limit. */
+    int64_t state_max_bytes;
 } sl_exec_ctx;
 
 /* Counters of a stateful operator, as Spark's stateOperators progress. */

@@ -18,6 +18,15 @@ sl_status sl_op_finish(sl_op *op, sl_exec_ctx *x, sl_error *err)
     if (++op->n_finished < op->n_inputs) return SL_OK;
     op->n_finished = 0;
     sl_status st = op->ops->finish ? op->ops->finish(op, x, err) : SL_OK;
+    /* Checked after the operator evicted what the watermark allows, so the
+     * limit bounds the state a batch leaves behind: failing cleanly here
+     * beats being killed for memory later. */
+    if (!st && op->stateful && x->state_max_bytes > 0 && op->state.mem_bytes > x->state_max_bytes)
+        return sl_err(err, SL_ERR_STATE,
+                      "the state of stateful operator %s is %lld bytes after batch %lld, over the "
+                      "limit 'state.maxBytes' = %lld",
+                      op->ops->name, (long long)op->state.mem_bytes, (long long)x->ev.batch_id,
+                      (long long)x->state_max_bytes);
     if (st || !op->parent) return st;
     return sl_op_finish(op->parent, x, err);
 }
