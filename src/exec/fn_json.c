@@ -65,12 +65,17 @@ static int jpath_parse(jpath *jp, const char *s, size_t n)
     size_t i = 0, cap = 0;
 #define SKIP_WS() while (i < n && is_space(s[i])) i++
 #define AT(lit) (n - i >= sizeof(lit) - 1 && !memcmp(s + i, lit, sizeof(lit) - 1))
+    int n_wild = 0;
     SKIP_WS();
     if (i >= n || s[i] != '$') return 1;
     i++;
     for (;;) {
         SKIP_WS();
         if (i >= n) return 0;
+        /* Each [*] may open an array in the output; more than the
+         * generator's depth is refused (Spark has no limit, but no real
+         * document nests 48 arrays deep). */
+        if (n_wild > 48) return 1;
         if (jp->n_steps == (int)cap) {
             size_t nc = cap ? cap * 2 : 8;
             step *ns = sl_realloc(jp->steps, nc * sizeof *ns);
@@ -114,6 +119,7 @@ static int jpath_parse(jpath *jp, const char *s, size_t n)
             SKIP_WS();
             if (i < n && s[i] == '*') {
                 st->kind = ST_SUB_WILD;
+                n_wild++;
                 i++;
             } else {
                 size_t b = i;
