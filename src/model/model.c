@@ -323,7 +323,10 @@ static sl_status eval_source(const sl_model *m, const sl_mdl_source *s, const sl
         bool null = col->type == SL_TYPE_NULL || sl_col_is_null(col, r);
         if (!null) {
             switch (col->type) {
-            case SL_TYPE_STRING: str = sl_col_str(col, r, &len); break;
+            case SL_TYPE_STRING:
+                str = sl_col_str(col, r, &len);
+                if (!str) str = "";   /* an empty string may have no bytes behind it */
+                break;
             case SL_TYPE_DOUBLE: len = sl_f64_to_text(sl_col_f64(col)[r], buf); str = buf; break;
             case SL_TYPE_INT: len = (size_t)snprintf(buf, sizeof buf, "%d", sl_col_i32(col)[r]); str = buf; break;
             case SL_TYPE_BIGINT:

@@ -44,6 +44,7 @@ static int distinct_labels(const sl_col *col, int64_t n_rows, char ***out_labels
     for (int64_t r = 0; r < n_rows; r++) {
         if (sl_col_is_null(col, r)) continue;
         v[k].s = sl_col_str(col, r, &v[k].n);
+        if (!v[k].s) v[k].s = "";   /* an empty string may have no bytes behind it */
         k++;
     }
     qsort(v, (size_t)k, sizeof *v, cmp_strref);
@@ -158,8 +159,12 @@ sl_status sl_model_train_xgb(const char *dir, const char *const *names,
             const sl_col *c = cols[f];
             if (c->type == SL_TYPE_STRING) {
                 size_t len;
-                const char *s = sl_col_is_null(c, r) ? NULL : sl_col_str(c, r, &len);
-                xr[f] = s ? (float)sl_mdl_strindex_find(&ix[f], s, len) : NAN;
+                if (sl_col_is_null(c, r)) {
+                    xr[f] = NAN;
+                } else {
+                    const char *s = sl_col_str(c, r, &len);
+                    xr[f] = (float)sl_mdl_strindex_find(&ix[f], s ? s : "", len);
+                }
             } else {
                 xr[f] = (float)num_value(c, r);
             }
