@@ -102,6 +102,8 @@ static int fault_child(const char *sql, long k)
     long hits = sl_mem_fault_hits();
     sl_mem_fault_arm(0, 0);
     int code;
+    if (getenv("SL_FAULTS_ONLY"))
+        fprintf(stderr, "  k=%ld: %ld failed allocation(s), status %s: %s\n", k, hits, sl_status_name(s), msg);
     if (hits == 0) code = s == SL_OK && rows_ok(&rows) ? FAULT_NOT_REACHED : FAULT_WRONG_ROWS;
     else if (s == SL_OK) code = rows_ok(&rows) ? FAULT_OK : FAULT_WRONG_ROWS;
     /* An allocation failed, so the error must say so. */
