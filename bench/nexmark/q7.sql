@@ -1,7 +1,10 @@
 -- Nexmark q7: highest bid. The bids with the highest price in each 10-second
 -- tumbling window (Flink nexmark q7.sql).
 -- Deviation: window(dateTime, '10 seconds') with window_end for Flink's TUMBLE
--- TVF; the join is an interval join on event time.
+-- TVF; the join is an interval join on event time. Flink's WHERE range is
+-- written in the ON clause (the same for an inner join): sluice takes the
+-- range that evicts join state only from ON, and with it in WHERE every bid
+-- stays in the join's state (2.1 GB at 10M events instead of a few 100 MB).
 --
 -- Common deviations: see README.md in this directory.
 
@@ -23,4 +26,4 @@ CREATE SINK q7 WITH (connector = 'blackhole') AS
 SELECT B.auction, B.price, B.bidder, B.dateTime, B.extra
 FROM bid B
 JOIN q7_max B1 ON B.price = B1.maxprice
-WHERE B.dateTime BETWEEN B1.dateTime - INTERVAL '10' SECOND AND B1.dateTime;
+  AND B.dateTime BETWEEN B1.dateTime - INTERVAL '10' SECOND AND B1.dateTime;
