@@ -20,3 +20,6 @@ else
     echo "reference model absent: XGBoost figures only"
     taskset -c 0 "$tmp/model_bench" - - "$rows" 2>/dev/null || "$tmp/model_bench" "$rows"
 fi
+# The same models scored by predict() through the engine (SQL over a CSV
+# table, one core): see bench/model_engine.sh.
+BUILD="$BUILD" "$ROOT/bench/model_engine.sh"
