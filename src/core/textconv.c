@@ -334,14 +334,21 @@ bool sl_text_to_timestamp(const char *s, size_t n, int64_t *out_us)
 
 /* ---- printers ------------------------------------------------------------ */
 
-/* Shortest decimal digits that read back to v: tries 1..17 significant
- * digits.  Printing is off the ingest path, so clarity beats speed here. */
+/* Shortest decimal digits that read back to v.  When some representation
+ * of at most 15 significant digits reads back, v rounded to 15 digits is
+ * that representation padded with zeros (15 digits cannot hold two values
+ * within half an ulp of v), so one try at 15 digits with trailing zeros
+ * dropped finds it; otherwise 16, then 17 digits (17 always reads back).
+ * At most three printf/strtod rounds per (normal) value: the file sinks
+ * print every DOUBLE they write through here. */
 static int shortest_digits(double v, char *digits, int *exp10)
 {
     char tmp[40];
-    for (int prec = 1; prec <= 17; prec++) {
+    /* subnormals have fewer significant bits: there the argument fails, so
+     * every length is tried */
+    for (int prec = v < 2.2250738585072014e-308 ? 1 : 15; prec <= 17; prec++) {
         snprintf(tmp, sizeof tmp, "%.*e", prec - 1, v);
-        if (strtod(tmp, NULL) == v || prec == 17) {
+        if (prec == 17 || strtod(tmp, NULL) == v) {
             int nd = 0;
             char *p = tmp;
             for (; *p && *p != 'e'; p++)
