@@ -118,6 +118,12 @@ FUZZ_SECONDS ?= 60
 fuzz: $(FUZZ_TARGETS:%=build/fuzz/%_fuzz)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh $(FUZZ_TARGETS)
 
+# Soak (bench/soak.sh): the lecture pipeline for SOAK_SECONDS (default 600)
+# under the ASan build, RSS sampled every second into build/soak/rss.csv.
+soak: deps
+	@$(MAKE) --no-print-directory SANITIZE=1 build/asan/sluice
+	@bash bench/soak.sh
+
 # Every target's entry point linked with the ordinary library (no libFuzzer),
 # for the corpus replay in `make test` (tests/scripts/910-fuzz-corpus.sh).
 FUZZ_REPLAY_SRC := tests/fuzz/sql_fuzz.c tests/fuzz/model_fuzz.c fuzz/format_fuzz.c \
