@@ -30,7 +30,8 @@ CREATE SINK o WITH (connector = 'file', path = '$T/out', format = 'json',
 SELECT $2 FROM s GROUP BY $3;
 SQL
 }
-run() { "$SLUICE" run "$T/$1" --quiet > "$T/log" 2>&1; }
+# Every run's output is kept: refusals must not leak or crash under ASan.
+run() { local rc=0; "$SLUICE" run "$T/$1" --quiet > "$T/log" 2>&1 || rc=$?; cat "$T/log" >> "$T/all.log"; return $rc; }
 
 q base.sql "k, window_start, count(*) AS n" "k, window(ts, '1 minute')" ""
 run base.sql || { cat "$T/log"; fail "first run"; }
@@ -76,7 +77,7 @@ CREATE SOURCE s (k STRING, v INT, ts TIMESTAMP) WITH (connector = 'file', path =
 CREATE SINK o WITH (connector = 'file', path = '$T/out2', format = 'json', checkpointLocation = '$T/afile/ck', outputMode = 'update',
                     trigger = 'availableNow') AS SELECT k, count(*) AS n FROM s GROUP BY k;
 SQL
-"$SLUICE" run "$T/bad.sql" --quiet > "$T/log" 2>&1 && fail "a checkpoint below a regular file was accepted"
+run bad.sql && fail "a checkpoint below a regular file was accepted"
 grep -q "$T/afile" "$T/log" || { cat "$T/log"; fail "the I/O error does not name the path"; }
 
 # 5. an operator without checkpoint support is refused, not restarted empty
@@ -85,9 +86,10 @@ CREATE SOURCE s (k STRING, v INT, ts TIMESTAMP) WITH (connector = 'file', path =
 CREATE SINK o WITH (connector = 'file', path = '$T/out3', format = 'json', checkpointLocation = '$T/ck3',
                     trigger = 'availableNow') AS SELECT k, v FROM s DEDUPLICATE BY k;
 SQL
-if "$SLUICE" run "$T/dedup.sql" --quiet > "$T/log" 2>&1; then
+if run dedup.sql; then
     [ -d "$T/ck3/state" ] && ls "$T/ck3/state" | grep -q dedup || fail "dedup ran with a checkpoint but saved no state"
 else
     grep -q "cannot be checkpointed yet" "$T/log" || { cat "$T/log"; fail "dedup: unclear refusal"; }
 fi
+! grep -q Sanitizer "$T/all.log" || { grep -A5 Sanitizer "$T/all.log" | head -30; fail "sanitizer report"; }
 echo "ok: unsafe plan changes refused naming the difference, projection change resumes, corrupt/truncated files refused naming them"
