@@ -1,27 +1,64 @@
-/* An operator's checkpointed state (opstate.h): a kv store holding the
- * records of the last save, and the set of keys put during the current
- * save, so that commit can tell which records disappeared.  Comparing each
- * record with the stored one is what turns "write everything" into a delta
- * of what changed, without operators having to track their changes. */
+/* An operator's checkpointed state (opstate.h).  Two ways to turn "the
+ * operator writes every record" into a delta of what changed:
+ *
+ *   memory backend (the default, the fast path): a map from each key to a
+ *   64-bit hash of its last saved value and the save it was last seen in.
+ *   A record whose value hash is unchanged costs one hash and one lookup;
+ *   changed records go straight into the delta's bytes, keys not seen in a
+ *   save become deletions, and a snapshot is written from the same pass.
+ *   The values themselves are not kept twice: the operator has them, and
+ *   the checkpoint files are the durable copy.  (Two different values with
+ *   the same 64-bit hash would be missed: odds of 2^-64 per change.)
+ *
+ *   RocksDB backend: the records are kept in the kv store (kv.h), compared
+ *   value by value, and its deltas and directory snapshots are written.
+ *
+ * Both write the kv byte formats (kv.c), so either restores into either. */
 #include "state/opstate.h"
 #include "state/kv_int.h"
 #include "core/buf.h"
 #include "core/mem.h"
 #include "core/status.h"
+#include "core/xxhash64.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+
+/* A key's entry in the fast path's map. */
+typedef struct fp_ent {
+    uint64_t vhash;     /* hash of the value last saved */
+    int64_t epoch;      /* the save that last put the key */
+} fp_ent;
 
 struct sl_opstate {
     sl_ckpt_log *log;
     char *id;
-    sl_kv *kv;
-    sl_kv_hash *seen;   /* keys put since begin */
+    sl_kv *kv;          /* RocksDB path; NULL on the fast path */
+    sl_kv_hash *seen;   /* RocksDB path: keys put since begin */
+    sl_kv_hash *fp;     /* fast path: key -> fp_ent */
+    int64_t epoch, version, last_version;
+    bool snap;          /* fast path: this save is a snapshot */
+    sl_buf body;        /* fast path: the records of this save's file */
+    int64_t n_body;
     bool open;          /* between begin and commit */
     sl_buf old;         /* scratch: the stored value of a key */
     sl_opstate_stats stats;
 };
+
+static void put_varint(sl_buf *b, uint64_t v)
+{
+    unsigned char tmp[10];
+    int n = 0;
+    do {
+        tmp[n] = (unsigned char)(v & 0x7F);
+        v >>= 7;
+        if (v) tmp[n] |= 0x80;
+        n++;
+    } while (v);
+    sl_buf_append(b, tmp, (size_t)n);
+}
 
 sl_status sl_opstate_open(sl_ckpt_log *log, const char *op_id, const sl_options *opts,
                           sl_opstate **out, sl_error *err)
@@ -44,7 +81,15 @@ sl_status sl_opstate_open(sl_ckpt_log *log, const char *op_id, const sl_options 
         sl_opstate_free(s);
         return sl_err_oom(err);
     }
-    sl_status st = sl_kv_open_options(opts, path.data, &s->kv, err);
+    s->last_version = -1;
+    sl_buf_init(&s->body);
+    const char *be = opts ? sl_options_get(opts, "state.backend") : NULL;
+    sl_status st = SL_OK;
+    if (!be || !strcasecmp(be, "memory") || !strcasecmp(be, "hdfs")) {
+        if (!(s->fp = sl_kv_hash_new())) st = sl_err_oom(err);
+    } else {
+        st = sl_kv_open_options(opts, path.data, &s->kv, err);
+    }
     sl_buf_fini(&path);
     if (st) {
         sl_err_prefix(err, "state of operator %s", op_id);
@@ -60,6 +105,8 @@ void sl_opstate_free(sl_opstate *s)
     if (!s) return;
     sl_kv_free(s->kv);
     if (s->seen) sl_kv_hash_free(s->seen);
+    if (s->fp) sl_kv_hash_free(s->fp);
+    sl_buf_fini(&s->body);
     sl_buf_fini(&s->old);
     sl_free(s->id);
     sl_free(s);
@@ -73,15 +120,27 @@ sl_status sl_opstate_restore(sl_opstate *s, int64_t version, sl_opstate_load_fn 
     if (out_n) *out_n = 0;
     sl_ckpt_state_chain chain = {0};
     sl_status st = SL_OK;
+    /* The fast path rebuilds through a memory store it drops afterwards. */
+    sl_kv *kv = s->kv;
+    if (!kv) {
+        sl_kv_opts mo = {.backend = "memory"};
+        if ((st = sl_kv_open(&mo, &kv, err))) return st;
+        sl_kv_hash_clear(s->fp);
+    }
     if (version >= 0) st = sl_ckpt_log_load_state(s->log, s->id, version, &chain, err);
-    if (!st) st = sl_kv_restore(s->kv, &chain, err);
+    if (!st) st = sl_kv_restore(kv, &chain, err);
+    s->last_version = chain.n ? chain.version : -1;
     sl_ckpt_state_chain_fini(&chain);
     if (st) {
+        if (kv != s->kv) sl_kv_free(kv);
         sl_err_prefix(err, "restoring the state of operator %s", s->id);
         return st;
     }
     sl_kv_iter *it;
-    if ((st = sl_kv_iter_new(s->kv, &it, err))) return st;
+    if ((st = sl_kv_iter_new(kv, &it, err))) {
+        if (kv != s->kv) sl_kv_free(kv);
+        return st;
+    }
     const void *k, *v;
     size_t kl, vl;
     int64_t n = 0;
@@ -90,18 +149,35 @@ sl_status sl_opstate_restore(sl_opstate *s, int64_t version, sl_opstate_load_fn 
             sl_err_prefix(err, "restoring the state of operator %s", s->id);
             break;
         }
+        if (s->fp) {
+            fp_ent e = {sl_xxh64(v, vl, 0), s->epoch};
+            if (sl_kv_hash_put(s->fp, k, kl, &e, sizeof e)) { st = sl_err_oom(err); break; }
+        }
         n++;
     }
     sl_kv_iter_free(it);
     if (out_n) *out_n = n;
-    s->stats.records = sl_kv_count(s->kv);
+    s->stats.records = sl_kv_count(kv);
+    if (kv != s->kv) sl_kv_free(kv);
     return st;
 }
 
 sl_status sl_opstate_begin(sl_opstate *s, int64_t version, sl_error *err)
 {
-    sl_kv_hash_clear(s->seen);
     s->stats.put = s->stats.changed = s->stats.deleted = 0;
+    if (s->fp) {
+        if (version <= s->last_version)
+            return sl_err(err, SL_ERR_INTERNAL, "state %s: version %lld does not follow %lld", s->id,
+                          (long long)version, (long long)s->last_version);
+        s->epoch++;
+        s->version = version;
+        s->snap = sl_ckpt_log_state_wants_snapshot(s->log, s->id, version);
+        sl_buf_reset(&s->body);
+        s->n_body = 0;
+        s->open = true;
+        return SL_OK;
+    }
+    sl_kv_hash_clear(s->seen);
     sl_status st = sl_kv_begin(s->kv, version, err);
     if (st) return st;
     s->open = true;
@@ -112,6 +188,32 @@ sl_status sl_opstate_put(sl_opstate *s, const void *key, size_t key_len, const v
                          size_t val_len, sl_error *err)
 {
     if (!s->open) return sl_err(err, SL_ERR_INTERNAL, "state %s: put outside a save", s->id);
+    if (s->fp) {
+        uint64_t vh = sl_xxh64(val, val_len, 0);
+        size_t el;
+        fp_ent *e = (fp_ent *)sl_kv_hash_get(s->fp, key, key_len, &el); /* updated in place */
+        bool changed = true;
+        if (e) {
+            if (e->epoch == s->epoch)
+                return sl_err(err, SL_ERR_INTERNAL, "state %s: a key was saved twice in one version", s->id);
+            changed = e->vhash != vh;
+            e->vhash = vh;
+            e->epoch = s->epoch;
+        } else {
+            fp_ent ne = {vh, s->epoch};
+            if (sl_kv_hash_put(s->fp, key, key_len, &ne, sizeof ne)) return sl_err_oom(err);
+        }
+        s->stats.put++;
+        s->stats.changed += changed;
+        if (!s->snap && !changed) return SL_OK;
+        if (!s->snap) sl_buf_putc(&s->body, 1);
+        put_varint(&s->body, key_len);
+        sl_buf_append(&s->body, key, key_len);
+        put_varint(&s->body, val_len);
+        sl_buf_append(&s->body, val, val_len);
+        s->n_body++;
+        return s->body.oom ? sl_err_oom(err) : SL_OK;
+    }
     if (sl_kv_hash_get(s->seen, key, key_len, NULL))
         return sl_err(err, SL_ERR_INTERNAL, "state %s: a key was saved twice in one version", s->id);
     if (sl_kv_hash_put(s->seen, key, key_len, NULL, 0)) return sl_err_oom(err);
@@ -125,9 +227,65 @@ sl_status sl_opstate_put(sl_opstate *s, const void *key, size_t key_len, const v
     return sl_kv_put(s->kv, key, key_len, val, val_len, err);
 }
 
+/* The fast path's commit: keys not put in this save are deletions; the
+ * file is the kv format's header then the records built during the puts. */
+static sl_status fast_commit(sl_opstate *s, sl_error *err)
+{
+    sl_buf gone, file;
+    sl_buf_init(&gone);
+    sl_buf_init(&file);
+    sl_status st = SL_OK;
+    int64_t n_gone = 0;
+    if (sl_kv_hash_count(s->fp) > s->stats.put) {
+        sl_kv_hash_iter it;
+        sl_kv_hash_iter_init(&it, s->fp);
+        const void *k, *v;
+        size_t kl, vl;
+        while (sl_kv_hash_iter_next(&it, &k, &kl, &v, &vl)) {
+            if (((const fp_ent *)v)->epoch == s->epoch) continue;
+            uint64_t len = kl;
+            sl_buf_append(&gone, &len, sizeof len);
+            sl_buf_append(&gone, k, kl);
+            n_gone++;
+        }
+    }
+    for (size_t off = 0; off < gone.len;) {
+        uint64_t len;
+        memcpy(&len, gone.data + off, sizeof len);
+        off += sizeof len;
+        if (!s->snap) {
+            sl_buf_putc(&s->body, 2);
+            put_varint(&s->body, len);
+            sl_buf_append(&s->body, gone.data + off, (size_t)len);
+            s->n_body++;
+        }
+        sl_kv_hash_del(s->fp, gone.data + off, (size_t)len);
+        off += (size_t)len;
+    }
+    s->stats.deleted = n_gone;
+    s->stats.records = sl_kv_hash_count(s->fp);
+    sl_buf_append(&file, s->snap ? "SKVS" : "SKVD", 4);
+    sl_buf_putc(&file, 1);
+    put_varint(&file, (uint64_t)(s->version + 1));
+    put_varint(&file, (uint64_t)s->n_body);
+    sl_buf_append(&file, s->body.data ? s->body.data : "", s->body.len);
+    if (gone.oom || file.oom || s->body.oom) st = sl_err_oom(err);
+    else st = sl_ckpt_log_write_state(s->log, s->id, s->version, s->snap, file.data, file.len, err);
+    sl_buf_fini(&gone);
+    sl_buf_fini(&file);
+    if (!st) {
+        s->open = false;
+        s->last_version = s->version;
+    } else {
+        sl_err_prefix(err, "saving the state of operator %s", s->id);
+    }
+    return st;
+}
+
 sl_status sl_opstate_commit(sl_opstate *s, sl_error *err)
 {
     if (!s->open) return sl_err(err, SL_ERR_INTERNAL, "state %s: commit outside a save", s->id);
+    if (s->fp) return fast_commit(s, err);
     /* Keys stored but not put this time are gone from the operator: collect
      * them first (the store must not change under an iterator). */
     sl_buf gone;
