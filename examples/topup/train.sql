@@ -52,8 +52,7 @@ SELECT "ID",
 FROM bureau
 GROUP BY "ID";
 
-CREATE MODEL topup_model
-WITH (type = 'xgboost', label = 'label', path = '${MODEL}', seed = '42') AS
+CREATE VIEW training_rows AS
 SELECT CAST(c."AssetCost" AS INT) AS "AssetCost",
        CAST(c."DisbursalAmount" AS DOUBLE) AS "DisbursalAmount",
        CAST(c."EMI" AS DOUBLE) AS "EMI",
@@ -65,3 +64,13 @@ SELECT CAST(c."AssetCost" AS INT) AS "AssetCost",
        c."ManufacturerID", c."City", c."State",
        CASE WHEN c."Top-up Month" = 'No Top-up Service' THEN 0 ELSE 1 END AS label
 FROM customer c JOIN bureau_groups b ON c."ID" = b."ID";
+
+CREATE MODEL topup_model
+WITH (type = 'xgboost', label = 'label', path = '${MODEL}', seed = '42') AS
+SELECT * FROM training_rows;
+
+-- What the model was trained on: customers per label (1 = any top-up
+-- bucket), printed once.
+CREATE SINK training_summary
+WITH (connector = 'console', 'output.mode' = 'complete') AS
+SELECT label, count(*) AS customers FROM training_rows GROUP BY label;

