@@ -430,7 +430,11 @@ static sl_status read_pq(sl_source *src, const char *path, const char *rel, int6
         st = b->n_rows ? emit(ctx, b, err) : SL_OK;
         sl_batch_unref(b);
     }
-    if (!st) src->stats.bytes += len >= 0 ? len : 0;
+    if (!st && len > 0) {
+        /* a file read from row `skip` on counts its share of the bytes */
+        int64_t total = sl_pq_num_rows(pf);
+        src->stats.bytes += skip > 0 && total > 0 ? (int64_t)((double)len * (double)(total - skip) / (double)total) : len;
+    }
     bind_fini(&bind, src->schema->n);
     sl_pq_close(pf);
     return st;
