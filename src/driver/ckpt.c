@@ -13,6 +13,7 @@
  * since one read cannot serve both. */
 #include "driver/engine_int.h"
 #include "exec/agg/agg.h"
+#include "exec/op_join_state.h"
 #include "state/ckpt_file.h"
 #include "state/ckpt_log.h"
 #include "state/opstate.h"
@@ -390,9 +391,11 @@ sl_status sl_ckpt_query_open(sl_engine *eng, sl_query *q, sl_error *err)
         op_id(id, sizeof id, i, q->ops.stateful[i]);
         if ((st = sl_opstate_open(ck->log, id, so, &ck->states[i], err))) break;
         ck->n_states++;
-        load_ctx lc = {q->ops.stateful[i]};
+        sl_op *op = q->ops.stateful[i];
+        load_ctx lc = {op};
         int64_t n = 0;
-        st = sl_opstate_restore(ck->states[i], q->batch_id - 1, load_record, &lc, &n, err);
+        st = op->ckpt == &sl_op_join_ckpt ? sl_op_join_restore(op, ck->states[i], q->batch_id - 1, err)
+                                          : sl_opstate_restore(ck->states[i], q->batch_id - 1, load_record, &lc, &n, err);
     }
     if (!st && !eng->quiet && ck->restored)
         fprintf(stderr, "sluice: sink %s: resuming from checkpoint %s at batch %" PRId64 "%s\n", q->name,

@@ -525,7 +525,7 @@ static sl_status agg_load(sl_op *op, const void *key, size_t key_len, const void
 }
 
 static const sl_op_ops agg_ops = {"aggregate", agg_push, agg_finish, agg_free};
-static const sl_op_ckpt_ops agg_ckpt = {agg_save, agg_load};
+static const sl_op_ckpt_ops agg_ckpt = {.save = agg_save, .load = agg_load};
 
 sl_status sl_op_agg_new(const sl_plan *p, sl_op **out, sl_error *err)
 {

@@ -16,6 +16,7 @@
  * read whole in the first batch, so an outer join's unmatched stream rows
  * are final at once and are emitted in the same batch. */
 #include "exec/op.h"
+#include "exec/op_join_state.h"
 #include "plan/join_range.h"
 #include "core/mem.h"
 #include "core/status.h"
@@ -540,6 +541,7 @@ sl_status sl_op_join_new(const sl_plan *p, sl_op **out, sl_error *err)
     j->base.plan = p;
     j->base.n_inputs = 2;
     j->base.stateful = ls && rs;
+    if (j->base.stateful) j->base.ckpt = &sl_op_join_ckpt; /* op_join_state.c */
     j->base.evtime_max = SL_NO_WATERMARK;
     j->n_keys = p->n_join_keys;
     j->n_left = p->child[0]->schema->n;
@@ -572,4 +574,51 @@ sl_status sl_op_join_new(const sl_plan *p, sl_op **out, sl_error *err)
     }
     *out = &j->base;
     return SL_OK;
+}
+
+/* ---- accessors for checkpoints (op_join_state.c) ---------------------------- */
+
+sl_status sl_op_join_rows_each(sl_op *op, sl_join_row_fn fn, void *ctx, sl_error *err)
+{
+    join_op *j = (join_op *)op;
+    for (int sd = 0; sd < 2; sd++)
+        for (size_t i = 0; i < j->s[sd].n; i++) {
+            const kept *k = &j->s[sd].k[i];
+            if (!k->live) continue;
+            for (int64_t r = 0; r < k->b->n_rows; r++) {
+                if (k->flags[r] & ROW_DEAD) continue;
+                sl_status st = fn(ctx, sd, k->b, r, (k->flags[r] & ROW_MATCHED) != 0, err);
+                if (st) return st;
+            }
+        }
+    return SL_OK;
+}
+
+sl_status sl_op_join_rows_add(sl_op *op, int side, sl_batch *b, const bool *matched, sl_error *err)
+{
+    join_op *j = (join_op *)op;
+    sl_expr **kx = side == 0 ? op->plan->lkeys : op->plan->rkeys;
+    sl_col *keys[64] = {0};
+    sl_eval_ctx ev;
+    memset(&ev, 0, sizeof ev);
+    sl_status st = SL_OK;
+    uint8_t *flags = sl_calloc((size_t)(b->n_rows ? b->n_rows : 1), 1);
+    if (!flags) return sl_err_oom(err);
+    for (int64_t i = 0; i < b->n_rows && matched; i++)
+        if (matched[i]) flags[i] |= ROW_MATCHED;
+    for (int k = 0; k < j->n_keys && !st; k++) st = sl_expr_eval(kx[k], b, &ev, &keys[k], err);
+    if (!st) {
+        for (int64_t i = 0; i < b->n_rows; i++) {
+            bool has_null;
+            key_hash(keys, j->n_keys, i, &has_null);
+            if (has_null) flags[i] |= ROW_NULL_KEY;
+        }
+        if (side_add(&j->s[side], b, keys, j->n_keys, flags, NULL)) st = sl_err_oom(err);
+        flags = NULL;
+    }
+    sl_free(flags);
+    for (int k = 0; k < j->n_keys; k++) sl_col_unref(keys[k]);
+    op->state.rows_total = j->s[0].rows + j->s[1].rows;
+    op->state.mem_bytes = (int64_t)(j->s[0].bytes + j->s[1].bytes);
+    return st;
 }
