@@ -13,7 +13,8 @@
  * format = 'parquet': each file is read with the flat Parquet reader into
  * the declared columns, bound by name (case-insensitively, as Spark
  * resolves); a declared column the file lacks is NULL (or, under a Hive
- * partition directory `col=value`, that value); a file column of another
+ * partition directory `col=value`, that value — such directories are
+ * listed too, in this format only); a file column of another
  * type is cast with Spark's lenient rules (sl_cast_col), and a type that
  * cannot be cast at all is an error naming the file and the column.  A
  * damaged file is an error naming it, unless mode = 'DROPMALFORMED' or
@@ -130,6 +131,42 @@ static sl_status add_new(file_src *f, fentry *fresh, size_t n, sl_error *err)
     return SL_OK;
 }
 
+/* Adds the regular files of dir not seen before to fresh; in parquet mode
+ * also those under Hive partition directories (`name=value`, as Spark,
+ * DuckDB and sluice's sink write them), whose values fill the declared
+ * columns the files lack. */
+static sl_status list_dir(file_src *f, const char *dir, int depth, fentry **fresh, size_t *n, size_t *cap,
+                          sl_error *err)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        if (depth > 0 && errno == ENOENT) return SL_OK; /* removed meanwhile */
+        return sl_err(err, SL_ERR_IO, "cannot list %s: %s", dir, strerror(errno));
+    }
+    char full[4096];
+    struct dirent *de;
+    sl_status st = SL_OK;
+    while (!st && (de = readdir(d))) {
+        if (de->d_name[0] == '.' || de->d_name[0] == '_') continue;
+        snprintf(full, sizeof full, "%s/%s", dir, de->d_name);
+        struct stat stt;
+        if (stat(full, &stt)) continue;
+        if (S_ISDIR(stt.st_mode)) {
+            if (f->parquet && depth < 16 && strchr(de->d_name, '='))
+                st = list_dir(f, full, depth + 1, fresh, n, cap, err);
+            continue;
+        }
+        if (!S_ISREG(stt.st_mode) || known(f, full)) continue;
+        if (sl_grow((void **)fresh, cap, *n + 1, sizeof **fresh) || !((*fresh)[*n].path = sl_strdup(full))) {
+            st = sl_err_oom(err);
+            break;
+        }
+        (*fresh)[(*n)++].mtime_ns = (int64_t)stt.st_mtim.tv_sec * 1000000000LL + stt.st_mtim.tv_nsec;
+    }
+    closedir(d);
+    return st;
+}
+
 /* Lists files not seen before and appends them in order. */
 static sl_status discover(file_src *f, sl_error *err)
 {
@@ -169,18 +206,7 @@ static sl_status discover(file_src *f, sl_error *err)
             fresh[n++].mtime_ns = (int64_t)i; /* commit order */
         }
     } else {
-        DIR *d = opendir(f->path);
-        if (!d) { sl_manifest_files_fini(&mf); return sl_err(err, SL_ERR_IO, "cannot list %s: %s", f->path, strerror(errno)); }
-        struct dirent *de;
-        while (!st && (de = readdir(d))) {
-            if (de->d_name[0] == '.' || de->d_name[0] == '_') continue;
-            snprintf(full, sizeof full, "%s/%s", f->path, de->d_name);
-            struct stat stt;
-            if (stat(full, &stt) || !S_ISREG(stt.st_mode) || known(f, full)) continue;
-            if (sl_grow((void **)&fresh, &cap, n + 1, sizeof *fresh) || !(fresh[n].path = sl_strdup(full))) { st = sl_err_oom(err); break; }
-            fresh[n++].mtime_ns = (int64_t)stt.st_mtim.tv_sec * 1000000000LL + stt.st_mtim.tv_nsec;
-        }
-        closedir(d);
+        st = list_dir(f, f->path, 0, &fresh, &n, &cap, err);
     }
     sl_manifest_files_fini(&mf);
     if (!st && n) st = add_new(f, fresh, n, err);

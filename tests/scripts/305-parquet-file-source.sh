@@ -5,7 +5,8 @@
 # each batch holds exactly one file's rows, and the values equal
 # DuckDB's own reading of the files. The files differ in column order, name
 # case, compression and Parquet version, and one lacks a column (NULL); file
-# INTEGER / DECIMAL columns are cast to the declared BIGINT / DOUBLE. Then the
+# INTEGER / DECIMAL columns are cast to the declared BIGINT / DOUBLE. A
+# DuckDB-partitioned directory gives its partition columns back. Then the
 # errors: a column whose type cannot be cast, and damaged files (named in the
 # error; skipped and counted with ignoreCorruptFiles).
 set -eu
@@ -75,6 +76,26 @@ duck "SET TimeZone = 'UTC'; $want; $got;
 read -r nw ng missing extra badfiles badnull < "$T/cmp"
 [ "$nw" = 400 ] && [ "$ng" = 400 ] && [ "$missing" = 0 ] && [ "$extra" = 0 ] && [ "$badfiles" = 0 ] && [ "$badnull" = 0 ] ||
     { echo "FAIL: DuckDB has $nw rows, sluice $ng; missing $missing, extra $extra, mixed output files $badfiles, non-NULL absent columns $badnull"; exit 1; }
+
+# Hive partition directories as DuckDB writes them (escaped values, NULL as
+# __HIVE_DEFAULT_PARTITION__): the files are found under them and the
+# partition columns come from the directory names, cast to the declared types.
+duck "COPY (SELECT i AS id, CASE WHEN i % 4 = 3 THEN NULL ELSE ['a', 'b/c', 'd e=f'][i % 4 + 1] END AS g,
+             2020 + i % 3 AS yr FROM range(300) r(i)) TO '$T/hive' (FORMAT parquet, PARTITION_BY (g, yr)); SELECT 1" >/dev/null
+cat > "$T/hive.sql" <<SQL
+SET 'trigger' = 'availableNow';
+CREATE SOURCE h (id BIGINT, g STRING, yr INT) WITH (connector = 'file', format = 'parquet', path = '$T/hive');
+CREATE SINK o WITH (connector = 'file', format = 'json', path = '$T/hive_out') AS SELECT * FROM h;
+SQL
+"$SLUICE" run "$T/hive.sql" --quiet
+duck "CREATE VIEW want AS SELECT id, g, yr::INTEGER AS yr FROM read_parquet('$T/hive/**/*.parquet', hive_partitioning = true);
+  CREATE VIEW got AS SELECT * FROM read_json('$T/hive_out/part-*.json', columns = {id: 'BIGINT', g: 'VARCHAR', yr: 'INTEGER'});
+  SELECT (SELECT count(*) FROM want), (SELECT count(*) FROM got), (SELECT count(DISTINCT g) FROM got),
+    (SELECT count(*) FROM (SELECT * FROM want EXCEPT ALL SELECT * FROM got)),
+    (SELECT count(*) FROM (SELECT * FROM got EXCEPT ALL SELECT * FROM want))" > "$T/hive.cmp"
+read -r nw ng ng_groups missing extra < "$T/hive.cmp"
+[ "$nw" = 300 ] && [ "$ng" = 300 ] && [ "$ng_groups" = 3 ] && [ "$missing" = 0 ] && [ "$extra" = 0 ] ||
+    { echo "FAIL: Hive partitions: DuckDB $nw rows, sluice $ng ($ng_groups groups); missing $missing, extra $extra"; exit 1; }
 
 # A column of a type that cannot be cast (BOOLEAN declared as DATE).
 cat > "$T/bad_type.sql" <<SQL
