@@ -17,7 +17,9 @@
  * Layout (as op_agg.c): a session is a fixed-size row — header, key bytes
  * (inline up to KEY_INLINE bytes, else one heap block), aggregate states —
  * in chunks of ROWS_PER_CHUNK rows; nothing is allocated per input row.  An
- * open-addressing index maps a key to its first session; a key's sessions
+ * open-addressing index maps a key to its first session (each entry holds
+ * the low 32 bits of the key's hash too, so a probe touches a row only when
+ * they match: rows are cache misses once there are many); a key's sessions
  * are chained through `next` (a key has few open sessions: those within the
  * watermark delay).  Rows a merge absorbed stay allocated until the end of
  * the batch, pointing at the survivor, so this batch's rows that were
@@ -60,10 +62,11 @@ typedef struct sess_op {
     size_t n_free, free_cap;
     uint32_t *absorbed;       /* rows merged away in this batch, freed at its end */
     size_t n_absorbed, absorbed_cap;
-    uint32_t *index;          /* head row + 1 per key, 0 = empty */
+    uint64_t *index;          /* per key: hash low bits << 32 | head row + 1; 0 = empty */
     size_t index_cap, n_keys_live;
     size_t n_sessions;
     sl_buf keybuf;
+    sl_buf blockkeys;         /* the keys of one block of rows (sess_push) */
 } sess_op;
 
 static inline sess_hdr *row_at(const sess_op *s, uint32_t r)
@@ -88,17 +91,21 @@ static bool same_key(const sess_hdr *g, uint64_t h, const uint8_t *key, size_t l
 
 /* ---- key index ---------------------------------------------------------- */
 
+static inline uint32_t entry_head(uint64_t e) { return (uint32_t)e; }  /* row + 1 */
+static inline uint32_t entry_tag(uint64_t e) { return (uint32_t)(e >> 32); }
+static inline uint64_t entry_make(uint64_t h, uint32_t head) { return (uint64_t)(uint32_t)h << 32 | head; }
+
 static int index_grow(sess_op *s)
 {
     size_t ncap = s->index_cap ? s->index_cap * 2 : 1024;
-    uint32_t *ni = sl_calloc(ncap, sizeof *ni);
+    uint64_t *ni = sl_calloc(ncap, sizeof *ni);
     if (!ni) return -1;
     for (size_t i = 0; i < s->index_cap; i++) {
-        uint32_t r = s->index[i];
-        if (!r) continue;
-        size_t h = row_at(s, r - 1)->hash & (ncap - 1);
+        uint64_t e = s->index[i];
+        if (!e) continue;
+        size_t h = entry_tag(e) & (ncap - 1);
         while (ni[h]) h = (h + 1) & (ncap - 1);
-        ni[h] = r;
+        ni[h] = e;
     }
     sl_free(s->index);
     s->index = ni;
@@ -111,7 +118,8 @@ static int index_grow(sess_op *s)
 static size_t index_slot(const sess_op *s, uint64_t h, const uint8_t *key, size_t len)
 {
     size_t mask = s->index_cap - 1, i = h & mask;
-    while (s->index[i] && !same_key(row_at(s, s->index[i] - 1), h, key, len)) i = (i + 1) & mask;
+    for (uint64_t e; (e = s->index[i]); i = (i + 1) & mask)
+        if (entry_tag(e) == (uint32_t)h && same_key(row_at(s, entry_head(e) - 1), h, key, len)) break;
     return i;
 }
 
@@ -124,7 +132,7 @@ static void index_clear(sess_op *s, size_t i)
         for (;;) {
             j = (j + 1) & mask;
             if (!s->index[j]) return;
-            size_t home = row_at(s, s->index[j] - 1)->hash & mask;
+            size_t home = entry_tag(s->index[j]) & mask;
             if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) break;
         }
         s->index[i] = s->index[j];
@@ -150,24 +158,24 @@ static int alloc_row(sess_op *s, uint32_t *out)
     return 0;
 }
 
-/* A new session [ts, ts + gap) for the key in keybuf, not yet linked. */
-static int new_session(sess_op *s, uint64_t h, int64_t start, int64_t end, uint32_t *out)
+/* A new session [start, end) of the key (hash h), not yet linked. */
+static int new_session(sess_op *s, const uint8_t *key, size_t len, uint64_t h, int64_t start, int64_t end,
+                       uint32_t *out)
 {
-    const sl_buf *kb = &s->keybuf;
     uint32_t r;
     if (alloc_row(s, &r)) return -1;
     sess_hdr *g = row_at(s, r);
     memset(g, 0, s->row_size);
-    if (kb->len > KEY_INLINE) {
-        uint8_t *p = sl_malloc(kb->len);
+    if (len > KEY_INLINE) {
+        uint8_t *p = sl_malloc(len);
         if (!p) { s->free_rows[s->n_free++] = r; return -1; }
-        memcpy(p, kb->data, kb->len);
+        memcpy(p, key, len);
         memcpy(g->key, &p, sizeof p);
-    } else if (kb->len) {
-        memcpy(g->key, kb->data, kb->len);
+    } else if (len) {
+        memcpy(g->key, key, len);
     }
     g->hash = h;
-    g->key_len = (uint32_t)kb->len;
+    g->key_len = (uint32_t)len;
     g->start = start;
     g->end = end;
     g->alive = 1;
@@ -194,10 +202,10 @@ static void release_row(sess_op *s, uint32_t r)
 /* Unlinks session r from its key's chain (slot holds the chain's head). */
 static void unlink_session(sess_op *s, size_t slot, uint32_t r)
 {
-    uint32_t head = s->index[slot] - 1;
+    uint32_t head = entry_head(s->index[slot]) - 1;
     sess_hdr *g = row_at(s, r);
     if (head == r) {
-        if (g->next) s->index[slot] = g->next;
+        if (g->next) s->index[slot] = entry_make(g->hash, g->next);
         else { index_clear(s, slot); s->n_keys_live--; }
     } else {
         sess_hdr *prev = row_at(s, head);
@@ -207,20 +215,19 @@ static void unlink_session(sess_op *s, size_t slot, uint32_t r)
     g->next = 0;
 }
 
-/* Assigns the event at ts of the key in keybuf to its session, creating,
+static inline uint64_t key_hash(const uint8_t *key, size_t len) { return sl_xxh64(key, len, 0); }
+
+/* Assigns the event at ts of the key (hash h) to its session, creating,
  * extending or merging sessions; *out_row is the session it joined. */
-static int assign(sess_op *s, int64_t ts, int64_t gap, int32_t touched, uint32_t *out_row)
+static int assign(sess_op *s, const uint8_t *key, size_t len, uint64_t h, int64_t ts, int64_t gap,
+                  int32_t touched, uint32_t *out_row)
 {
-    sl_buf *kb = &s->keybuf;
-    if (kb->oom) return -1;
-    const uint8_t *key = (const uint8_t *)(kb->data ? kb->data : "");
-    uint64_t h = sl_xxh64(key, kb->len, 0);
     if ((s->n_keys_live + 1) * 4 > s->index_cap * 3 && index_grow(s)) return -1;
-    size_t slot = index_slot(s, h, key, kb->len);
+    size_t slot = index_slot(s, h, key, len);
     int64_t lo = ts, hi = ts + gap;
     uint32_t keep = UINT32_MAX;
     const sl_plan *p = s->base.plan;
-    for (uint32_t r1 = s->index[slot]; r1;) {
+    for (uint32_t r1 = entry_head(s->index[slot]); r1;) {
         uint32_t r = r1 - 1;
         sess_hdr *g = row_at(s, r);
         r1 = g->next;
@@ -239,11 +246,11 @@ static int assign(sess_op *s, int64_t ts, int64_t gap, int32_t touched, uint32_t
     }
     if (keep == UINT32_MAX) {
         uint32_t r;
-        if (new_session(s, h, lo, hi, &r)) return -1;
+        if (new_session(s, key, len, h, lo, hi, &r)) return -1;
         sess_hdr *g = row_at(s, r);
-        if (s->index[slot]) g->next = s->index[slot];
+        if (s->index[slot]) g->next = entry_head(s->index[slot]);
         else s->n_keys_live++;
-        s->index[slot] = r + 1;
+        s->index[slot] = entry_make(h, r + 1);
         keep = r;
     }
     sess_hdr *k = row_at(s, keep);
@@ -285,9 +292,40 @@ static sl_status sess_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_
         if (sl_col_is_null(tcol, i)) continue; /* Spark: no session for a NULL event time */
         int64_t ts = sl_col_i64(tcol)[i];
         if (wm != SL_NO_WATERMARK && ts + gap <= wm) { late[n_late++] = (int32_t)i; continue; }
-        sl_exec_key_encode(&s->keybuf, keys, p->n_keys, i);
-        if (assign(s, ts, gap, touched, &target[m])) { st = sl_err_oom(err); goto done; }
         src[m++] = (int32_t)i;
+    }
+    /* Assignments go in blocks: keys and hashes first, prefetching the
+     * index slots, then the sessions those slots lead to, then the work —
+     * the index and the sessions are cache misses once keys are many. */
+    enum { BLOCK = 64 };
+    uint64_t hs[BLOCK];
+    size_t koff[BLOCK + 1];
+    sl_buf *bk = &s->blockkeys;
+    for (int64_t j0 = 0; j0 < m; j0 += BLOCK) {
+        int nb = m - j0 < BLOCK ? (int)(m - j0) : BLOCK;
+        sl_buf_reset(bk);
+        for (int q = 0; q < nb; q++) {
+            sl_exec_key_encode(&s->keybuf, keys, p->n_keys, src[j0 + q]);
+            koff[q] = bk->len;
+            if (s->keybuf.len) sl_buf_append(bk, s->keybuf.data, s->keybuf.len);
+            if (bk->oom || s->keybuf.oom) { st = sl_err_oom(err); goto done; }
+            hs[q] = key_hash((const uint8_t *)bk->data + koff[q], s->keybuf.len);
+            if (s->index_cap) __builtin_prefetch(&s->index[hs[q] & (s->index_cap - 1)]);
+        }
+        koff[nb] = bk->len;
+        for (int q = 0; q < nb && s->index_cap; q++) {
+            uint64_t e = s->index[hs[q] & (s->index_cap - 1)];
+            if (e && entry_tag(e) == (uint32_t)hs[q]) __builtin_prefetch(row_at(s, entry_head(e) - 1));
+        }
+        const uint8_t *kbase = (const uint8_t *)(bk->data ? bk->data : "");
+        for (int q = 0; q < nb; q++) {
+            int64_t j = j0 + q;
+            if (assign(s, kbase + koff[q], koff[q + 1] - koff[q], hs[q], sl_col_i64(tcol)[src[j]], gap, touched,
+                       &target[j])) {
+                st = sl_err_oom(err);
+                goto done;
+            }
+        }
     }
     op->state.rows_dropped_late += n_late;
     if (n_late && (st = sl_op_late_rows(op, port, b, late, n_late, x, err))) goto done;
@@ -375,16 +413,25 @@ static sl_status sess_finish(sl_op *op, sl_exec_ctx *x, sl_error *err)
         if (closed) evict[n_evict++] = r;
     }
     sl_status st = emit_rows(s, sel, n_sel, x, err);
-    for (size_t i = 0; i < n_evict; i++) {
-        sess_hdr *g = row_at(s, evict[i]);
-        size_t slot = index_slot(s, g->hash, key_of(g), g->key_len);
-        unlink_session(s, slot, evict[i]);
-        release_row(s, evict[i]);
-        s->n_sessions--;
+    /* In blocks, prefetching index slots and chain heads (as sess_push). */
+    for (size_t i0 = 0; i0 < n_evict; i0 += 64) {
+        size_t nb = n_evict - i0 < 64 ? n_evict - i0 : 64;
+        for (size_t q = 0; q < nb; q++) __builtin_prefetch(&s->index[row_at(s, evict[i0 + q])->hash & (s->index_cap - 1)]);
+        for (size_t q = 0; q < nb; q++) {
+            uint64_t e = s->index[row_at(s, evict[i0 + q])->hash & (s->index_cap - 1)];
+            if (e) __builtin_prefetch(row_at(s, entry_head(e) - 1));
+        }
+        for (size_t q = 0; q < nb; q++) {
+            uint32_t r = evict[i0 + q];
+            sess_hdr *g = row_at(s, r);
+            unlink_session(s, index_slot(s, g->hash, key_of(g), g->key_len), r);
+            release_row(s, r);
+            s->n_sessions--;
+        }
     }
     op->state.rows_removed += (int64_t)n_evict;
     op->state.rows_total = (int64_t)s->n_sessions;
-    op->state.mem_bytes = (int64_t)(s->n_chunks * ROWS_PER_CHUNK * s->row_size + s->index_cap * 4);
+    op->state.mem_bytes = (int64_t)(s->n_chunks * ROWS_PER_CHUNK * s->row_size + s->index_cap * sizeof *s->index);
     sl_free(sel);
     sl_free(evict);
     return st;
@@ -403,6 +450,7 @@ static void sess_free(sl_op *op)
     sl_free(s->state_off);
     sl_free(s->arg_type);
     sl_buf_fini(&s->keybuf);
+    sl_buf_fini(&s->blockkeys);
     sl_free(s);
 }
 
@@ -446,10 +494,10 @@ static sl_status sess_load(sl_op *op, const void *key, size_t key_len, const voi
     sl_buf_append(&s->keybuf, (const uint8_t *)key + 8, key_len - 8);
     if (s->keybuf.oom) return sl_err_oom(err);
     const uint8_t *kb = (const uint8_t *)(s->keybuf.data ? s->keybuf.data : "");
-    uint64_t h = sl_xxh64(kb, s->keybuf.len, 0);
+    uint64_t h = key_hash(kb, s->keybuf.len);
     if ((s->n_keys_live + 1) * 4 > s->index_cap * 3 && index_grow(s)) return sl_err_oom(err);
     uint32_t r;
-    if (new_session(s, h, start, end, &r)) return sl_err_oom(err);
+    if (new_session(s, kb, s->keybuf.len, h, start, end, &r)) return sl_err_oom(err);
     sess_hdr *g = row_at(s, r);
     const uint8_t *q = (const uint8_t *)val + 8, *stop = (const uint8_t *)val + val_len;
     for (int a = 0; a < p->n_aggs; a++)
@@ -460,15 +508,15 @@ static sl_status sess_load(sl_op *op, const void *key, size_t key_len, const voi
                           p->aggs[a].def->name);
         }
     size_t slot = index_slot(s, h, kb, s->keybuf.len);
-    if (s->index[slot]) g->next = s->index[slot];
+    if (s->index[slot]) g->next = entry_head(s->index[slot]);
     else s->n_keys_live++;
-    s->index[slot] = r + 1;
+    s->index[slot] = entry_make(h, r + 1);
     op->state.rows_total = (int64_t)s->n_sessions;
     return SL_OK;
 }
 
 static const sl_op_ops sess_ops = {"sessionWindowAggregate", sess_push, sess_finish, sess_free};
-static const sl_op_ckpt_ops sess_ckpt = {sess_save, sess_load};
+static const sl_op_ckpt_ops sess_ckpt = {.save = sess_save, .load = sess_load};
 
 sl_status sl_op_session_new(const sl_plan *p, sl_op **out, sl_error *err)
 {
