@@ -191,14 +191,18 @@ sl_status sl_opstate_put(sl_opstate *s, const void *key, size_t key_len, const v
     if (s->fp) {
         uint64_t vh = sl_xxh64(val, val_len, 0);
         size_t el;
-        fp_ent *e = (fp_ent *)sl_kv_hash_get(s->fp, key, key_len, &el); /* updated in place */
+        /* updated in place; the entry follows the key, so unaligned: memcpy */
+        void *ep = (void *)sl_kv_hash_get(s->fp, key, key_len, &el);
         bool changed = true;
-        if (e) {
-            if (e->epoch == s->epoch)
+        if (ep) {
+            fp_ent e;
+            memcpy(&e, ep, sizeof e);
+            if (e.epoch == s->epoch)
                 return sl_err(err, SL_ERR_INTERNAL, "state %s: a key was saved twice in one version", s->id);
-            changed = e->vhash != vh;
-            e->vhash = vh;
-            e->epoch = s->epoch;
+            changed = e.vhash != vh;
+            e.vhash = vh;
+            e.epoch = s->epoch;
+            memcpy(ep, &e, sizeof e);
         } else {
             fp_ent ne = {vh, s->epoch};
             if (sl_kv_hash_put(s->fp, key, key_len, &ne, sizeof ne)) return sl_err_oom(err);
@@ -242,7 +246,9 @@ static sl_status fast_commit(sl_opstate *s, sl_error *err)
         const void *k, *v;
         size_t kl, vl;
         while (sl_kv_hash_iter_next(&it, &k, &kl, &v, &vl)) {
-            if (((const fp_ent *)v)->epoch == s->epoch) continue;
+            fp_ent e;
+            memcpy(&e, v, sizeof e);
+            if (e.epoch == s->epoch) continue;
             uint64_t len = kl;
             sl_buf_append(&gone, &len, sizeof len);
             sl_buf_append(&gone, k, kl);
