@@ -157,7 +157,10 @@ try {
 console.log(`${passes} passed, ${failures} failed`);
 process.exit(failures ? 1 : 0);
 JS
-timeout 120 node "$T/topup.test.mjs" "$B" "$URL" "$shot" "$T/totals.json"
+if ! timeout 120 node "$T/topup.test.mjs" "$B" "$URL" "$shot" "$T/totals.json"; then
+    kill -0 $run_pid 2>/dev/null || { grep -v '^sluice: .* batch' "$T/run.err" | tail -5; echo "FAIL: the pipeline died"; exit 1; }
+    echo "FAIL: browser checks"; exit 1
+fi
 [ -s "$shot" ] || { echo "FAIL: no screenshot"; exit 1; }
 
 kcat -C -b "$BS" -t Statewide_customer_count -e -q -f '%s\n' > "$T/kafka.txt"
