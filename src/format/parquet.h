@@ -115,6 +115,11 @@ const char *sl_pq_created_by(const sl_pq_file *f);
 sl_status sl_pq_read_batch(sl_pq_file *f, int64_t max_rows, sl_batch **out,
                            sl_error *err);
 
+/* True when the file has a top-level column `name` (case-insensitive) that
+ * the flat schema leaves out: a group (struct, list, map) or a repeated
+ * field. */
+bool sl_pq_nested_column(const sl_pq_file *f, const char *name);
+
 /* Skips the next n rows without returning them; whole row groups are not
  * decoded (a file source resuming inside a file the parquet sink appended
  * to).  Skipping past the end leaves the file at its end. */

@@ -17,6 +17,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -691,6 +692,16 @@ sl_status sl_pq_read_batch(sl_pq_file *f, int64_t max_rows, sl_batch **out, sl_e
     f->rg_pos += n;
     *out = b;
     return SL_OK;
+}
+
+bool sl_pq_nested_column(const sl_pq_file *f, const char *name)
+{
+    const pq_node *root = &f->nodes[0];
+    for (int j = 0; j < root->n_kids; j++) {
+        const pq_node *nd = &f->nodes[root->kids[j]];
+        if (nd->e->name && !strcasecmp(nd->e->name, name) && (nd->leaf < 0 || nd->rep > 0)) return true;
+    }
+    return false;
 }
 
 sl_status sl_pq_skip_rows(sl_pq_file *f, int64_t n, sl_error *err)

@@ -373,6 +373,9 @@ static sl_status bind_file(const sl_schema *decl, const sl_pq_file *pf, const ch
                               d->name, sl_type_name(t), sl_type_name(d->type));
             continue;
         }
+        if (sl_pq_nested_column(pf, d->name))
+            return sl_err(err, SL_ERR_TYPE, "column %s is nested in the file (a struct, list or map); "
+                          "the file source reads flat columns only", d->name);
         bool found;
         sl_status st = partition_value(rel, d->name, &found, &b->part[i], err);
         if (st) return st;

@@ -7,8 +7,9 @@
 # case, compression and Parquet version, and one lacks a column (NULL); file
 # INTEGER / DECIMAL columns are cast to the declared BIGINT / DOUBLE. A
 # DuckDB-partitioned directory gives its partition columns back. Then the
-# errors: a column whose type cannot be cast, and damaged files (named in the
-# error; skipped and counted with ignoreCorruptFiles).
+# errors: a column whose type cannot be cast, a nested column declared flat,
+# and damaged files (named in the error; skipped and counted with
+# ignoreCorruptFiles).
 set -eu
 : "${ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}" "${BUILD:=$ROOT/build}" "${SLUICE:=$BUILD/sluice}"
 command -v node >/dev/null || { echo "skip: node not installed"; exit 77; }
@@ -108,6 +109,23 @@ if "$SLUICE" run "$T/bad_type.sql" --quiet > "$T/bad_type.out" 2>&1; then
 fi
 grep -q "f0.parquet" "$T/bad_type.out" && grep -q "column flag is BOOLEAN" "$T/bad_type.out" ||
     { echo "FAIL: the type error does not name the file and column:"; cat "$T/bad_type.out"; exit 1; }
+
+# A nested column (a struct) declared as a flat one: an error saying so; the
+# flat columns of the same file read fine.
+mkdir -p "$T/nested"
+duck "COPY (SELECT i AS id, {'a': i, 'b': 'x'} AS st, [i, i + 1] AS l FROM range(10) r(i)) TO '$T/nested/n.parquet' (FORMAT parquet); SELECT 1" >/dev/null
+nested_sql() { cat <<SQL
+SET 'trigger' = 'availableNow';
+CREATE SOURCE s (id BIGINT $1) WITH (connector = 'file', format = 'parquet', path = '$T/nested');
+CREATE SINK o WITH (connector = 'file', format = 'json', path = '$2') AS SELECT * FROM s;
+SQL
+}
+nested_sql ", st STRING" "$T/nested_out1" > "$T/nested1.sql"
+if "$SLUICE" run "$T/nested1.sql" --quiet > "$T/nested1.out" 2>&1; then echo "FAIL: a struct column read as STRING was accepted"; exit 1; fi
+grep -q "n.parquet: column st is nested" "$T/nested1.out" || { echo "FAIL: the nested-column error:"; cat "$T/nested1.out"; exit 1; }
+nested_sql "" "$T/nested_out2" > "$T/nested2.sql"
+"$SLUICE" run "$T/nested2.sql" --quiet
+[ "$(cat "$T"/nested_out2/part-*.json | wc -l)" = 10 ] || { echo "FAIL: the flat column of a file with nested ones"; exit 1; }
 
 # Damaged files next to a good one: the first damaged file is named in the
 # error; with ignoreCorruptFiles both are skipped whole and counted.
