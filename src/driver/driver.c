@@ -139,7 +139,15 @@ static sl_status setup(sl_engine *eng, sl_error *err)
     eng->rt = sl_calloc((size_t)(n ? n : 1), sizeof *eng->rt);
     eng->committed = sl_calloc((size_t)(n ? n : 1), sizeof *eng->committed);
     eng->pending = sl_calloc((size_t)(n ? n : 1), sizeof *eng->pending);
-    if (!eng->rt || !eng->committed || !eng->pending) return sl_err_oom(err);
+    if (!eng->rt || !eng->committed || !eng->pending) {
+        /* sl_engine_free walks all three once rt is set */
+        sl_free(eng->rt);
+        sl_free(eng->committed);
+        sl_free(eng->pending);
+        eng->rt = NULL;
+        eng->committed = eng->pending = NULL;
+        return sl_err_oom(err);
+    }
 
     for (size_t k = 0; k < eng->n_queries; k++) {
         sl_query *qq = eng->queries[k];
