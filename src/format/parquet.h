@@ -164,12 +164,12 @@ sl_status sl_parquet_sink_committed_upto(const char *dir, int64_t upto, sl_pq_co
 typedef enum sl_pq_dir_kind {
     SL_PQ_DIR_PLAIN = 0,     /* no _sluice_metadata: files as listed */
     SL_PQ_DIR_SINK,          /* a parquet sink's directory (JSON manifests) */
-    SL_PQ_DIR_FILE_SINK      /* a json/csv file sink's (state/manifest.h) */
+    SL_PQ_DIR_FILE_SINK,     /* a json/csv file sink's (state/manifest.h) */
+    SL_PQ_DIR_SINK_EMPTY     /* a sink's (either), nothing committed yet */
 } sl_pq_dir_kind;
 
 /* What wrote dir, and for a parquet sink's directory the ids of the batches
- * it committed, ascending (*out_ids heap, NULL when none; a sink that has
- * committed nothing yet still gives SL_PQ_DIR_SINK). */
+ * it committed, ascending (*out_ids heap, NULL when none). */
 sl_status sl_parquet_sink_batches(const char *dir, int64_t **out_ids, size_t *out_n,
                                   sl_pq_dir_kind *out_kind, sl_error *err);
 

@@ -382,6 +382,7 @@ sl_status sl_parquet_sink_batches(const char *dir, int64_t **out_ids, size_t *ou
     }
     closedir(d);
     sl_buf_fini(&b);
+    if (!st && !n && *out_kind == SL_PQ_DIR_SINK) *out_kind = SL_PQ_DIR_SINK_EMPTY;
     if (st || *out_kind != SL_PQ_DIR_SINK) { sl_free(ids); return st; }
     if (n) qsort(ids, n, sizeof *ids, cmp_i64);
     *out_ids = ids;

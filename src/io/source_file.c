@@ -97,7 +97,9 @@ static sl_status fsrc_open(sl_source *src, sl_error *err)
         sl_pq_dir_kind kind;
         if ((st = sl_parquet_sink_batches(f->path, &ids, &n, &kind, err))) return st;
         sl_free(ids);
-        f->pq_sink = kind == SL_PQ_DIR_SINK;
+        /* nothing committed yet: wait for the sink's first manifest rather
+         * than list files it may be writing */
+        f->pq_sink = kind == SL_PQ_DIR_SINK || kind == SL_PQ_DIR_SINK_EMPTY;
     }
     f->consumed = f->pq_sink ? -1 : 0;
     f->bound_batch = -1;
@@ -184,7 +186,7 @@ static sl_status discover(file_src *f, sl_error *err)
     sl_pq_dir_kind kind;
     if ((st = sl_parquet_sink_batches(f->path, &ids, &n_ids, &kind, err))) return st;
     sl_free(ids);
-    if (kind == SL_PQ_DIR_SINK) {
+    if (kind == SL_PQ_DIR_SINK || (f->parquet && kind == SL_PQ_DIR_SINK_EMPTY)) {
         if (!f->parquet)
             return sl_err(err, SL_ERR_CONFIG, "%s is a Parquet sink's directory: read it with format = 'parquet'", f->path);
         /* the sink started writing after this source opened */
