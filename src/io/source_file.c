@@ -70,7 +70,6 @@ static sl_status fsrc_open(sl_source *src, sl_error *err)
     file_src *f = sl_calloc(1, sizeof *f);
     if (!f) return sl_err_oom(err);
     src->impl = f;
-    f->consumed = 0;
     const char *path = sl_options_get(&src->opts, "path");
     if (!path) return sl_err(err, SL_ERR_CONFIG, "option 'path' (a file or directory) is missing");
     if (!(f->path = sl_strdup(path))) return sl_err_oom(err);
