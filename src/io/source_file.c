@@ -56,6 +56,8 @@ typedef struct file_src {
     int64_t max_files;
     fentry *files;           /* discovered, in consumption order */
     size_t n_files, files_cap;
+    size_t *index;           /* hash index over files[] (see known) */
+    size_t index_cap, n_indexed;
     int64_t consumed;        /* files (sink mode: last sink batch) read by committed or running batches */
     int64_t bound_batch;     /* sink mode, bounded: the last sink batch of the first listing */
     bool listed;             /* the directory was listed at least once */
@@ -106,11 +108,45 @@ static sl_status fsrc_open(sl_source *src, sl_error *err)
     return SL_OK;
 }
 
+/* Known paths are found through a hash index over files[] (slots hold
+ * index + 1, 0 when empty), so listing a directory of n files costs O(n)
+ * rather than O(n^2) string compares on every trigger. */
+static uint64_t path_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
 static bool known(const file_src *f, const char *path)
 {
-    for (size_t i = 0; i < f->n_files; i++)
-        if (!strcmp(f->files[i].path, path)) return true;
-    return false;
+    if (!f->index_cap) return false;
+    for (size_t i = path_hash(path) & (f->index_cap - 1);; i = (i + 1) & (f->index_cap - 1)) {
+        size_t k = f->index[i];
+        if (!k) return false;
+        if (!strcmp(f->files[k - 1].path, path)) return true;
+    }
+}
+
+/* Indexes files[0 .. n_files), growing the table to stay under half full. */
+static int index_files(file_src *f)
+{
+    if (f->n_files * 2 >= f->index_cap) {
+        size_t cap = f->index_cap ? f->index_cap : 64;
+        while (f->n_files * 2 >= cap) cap *= 2;
+        size_t *t = sl_calloc(cap, sizeof *t);
+        if (!t) return -1;
+        sl_free(f->index);
+        f->index = t;
+        f->index_cap = cap;
+        f->n_indexed = 0;
+    }
+    for (; f->n_indexed < f->n_files; f->n_indexed++) {
+        size_t i = path_hash(f->files[f->n_indexed].path) & (f->index_cap - 1);
+        while (f->index[i]) i = (i + 1) & (f->index_cap - 1);
+        f->index[i] = f->n_indexed + 1;
+    }
+    return 0;
 }
 
 static int by_time(const void *a, const void *b)
@@ -129,7 +165,7 @@ static sl_status add_new(file_src *f, fentry *fresh, size_t n, sl_error *err)
     }
     memcpy(f->files + f->n_files, fresh, n * sizeof *fresh);
     f->n_files += n;
-    return SL_OK;
+    return index_files(f) ? sl_err_oom(err) : SL_OK;
 }
 
 /* Adds the regular files of dir not seen before to fresh; in parquet mode
@@ -603,6 +639,7 @@ static void fsrc_close(sl_source *src)
     sl_pq_committed_free(f->seen, f->n_seen);
     for (size_t i = 0; i < f->n_files; i++) sl_free(f->files[i].path);
     sl_free(f->files);
+    sl_free(f->index);
     sl_free(f->path);
     sl_free(f);
 }
