@@ -10,8 +10,9 @@
  *   the checkpoint files are the durable copy.  (Two different values with
  *   the same 64-bit hash would be missed: odds of 2^-64 per change.)
  *
- *   RocksDB backend: the records are kept in the kv store (kv.h), compared
- *   value by value, and its deltas and directory snapshots are written.
+ *   RocksDB backend: the same map finds what changed; the changed records
+ *   and deletions go into the kv store (kv.h), which writes its deltas and
+ *   directory snapshots (RocksDB checkpoints).
  *
  * Both write the kv byte formats (kv.c), so either restores into either. */
 #include "state/opstate.h"
@@ -36,14 +37,12 @@ struct sl_opstate {
     sl_ckpt_log *log;
     char *id;
     sl_kv *kv;          /* RocksDB path; NULL on the fast path */
-    sl_kv_hash *seen;   /* RocksDB path: keys put since begin */
     sl_kv_hash *fp;     /* fast path: key -> fp_ent */
     int64_t epoch, version, last_version;
     bool snap;          /* fast path: this save is a snapshot */
     sl_buf body;        /* fast path: the records of this save's file */
     int64_t n_body;
     bool open;          /* between begin and commit */
-    sl_buf old;         /* scratch: the stored value of a key */
     sl_opstate_stats stats;
 };
 
@@ -67,16 +66,14 @@ sl_status sl_opstate_open(sl_ckpt_log *log, const char *op_id, const sl_options 
     sl_opstate *s = sl_calloc(1, sizeof *s);
     if (!s) return sl_err_oom(err);
     s->log = log;
-    sl_buf_init(&s->old);
     s->id = sl_strdup(op_id);
-    s->seen = sl_kv_hash_new();
     sl_buf path;
     sl_buf_init(&path);
     /* RocksDB's scratch directory sits inside the checkpoint so that its
      * snapshots can be hard links (same file system); the leading dot keeps
      * it out of the log's scans. */
     sl_buf_printf(&path, "%s/.kv-%s", sl_ckpt_log_dir(log), op_id);
-    if (!s->id || !s->seen || path.oom) {
+    if (!s->id || path.oom) {
         sl_buf_fini(&path);
         sl_opstate_free(s);
         return sl_err_oom(err);
@@ -85,11 +82,9 @@ sl_status sl_opstate_open(sl_ckpt_log *log, const char *op_id, const sl_options 
     sl_buf_init(&s->body);
     const char *be = opts ? sl_options_get(opts, "state.backend") : NULL;
     sl_status st = SL_OK;
-    if (!be || !strcasecmp(be, "memory") || !strcasecmp(be, "hdfs")) {
-        if (!(s->fp = sl_kv_hash_new())) st = sl_err_oom(err);
-    } else {
+    if (!(s->fp = sl_kv_hash_new())) st = sl_err_oom(err);
+    else if (be && strcasecmp(be, "memory") && strcasecmp(be, "hdfs"))
         st = sl_kv_open_options(opts, path.data, &s->kv, err);
-    }
     sl_buf_fini(&path);
     if (st) {
         sl_err_prefix(err, "state of operator %s", op_id);
@@ -104,10 +99,8 @@ void sl_opstate_free(sl_opstate *s)
 {
     if (!s) return;
     sl_kv_free(s->kv);
-    if (s->seen) sl_kv_hash_free(s->seen);
     if (s->fp) sl_kv_hash_free(s->fp);
     sl_buf_fini(&s->body);
-    sl_buf_fini(&s->old);
     sl_free(s->id);
     sl_free(s);
 }
@@ -122,10 +115,10 @@ sl_status sl_opstate_restore(sl_opstate *s, int64_t version, sl_opstate_load_fn 
     sl_status st = SL_OK;
     /* The fast path rebuilds through a memory store it drops afterwards. */
     sl_kv *kv = s->kv;
+    sl_kv_hash_clear(s->fp);
     if (!kv) {
         sl_kv_opts mo = {.backend = "memory"};
         if ((st = sl_kv_open(&mo, &kv, err))) return st;
-        sl_kv_hash_clear(s->fp);
     }
     if (version >= 0) st = sl_ckpt_log_load_state(s->log, s->id, version, &chain, err);
     if (!st) st = sl_kv_restore(kv, &chain, err);
@@ -149,7 +142,7 @@ sl_status sl_opstate_restore(sl_opstate *s, int64_t version, sl_opstate_load_fn 
             sl_err_prefix(err, "restoring the state of operator %s", s->id);
             break;
         }
-        if (s->fp) {
+        {
             fp_ent e = {sl_xxh64(v, vl, 0), s->epoch};
             if (sl_kv_hash_put(s->fp, k, kl, &e, sizeof e)) { st = sl_err_oom(err); break; }
         }
@@ -165,21 +158,18 @@ sl_status sl_opstate_restore(sl_opstate *s, int64_t version, sl_opstate_load_fn 
 sl_status sl_opstate_begin(sl_opstate *s, int64_t version, sl_error *err)
 {
     s->stats.put = s->stats.changed = s->stats.deleted = 0;
-    if (s->fp) {
-        if (version <= s->last_version)
-            return sl_err(err, SL_ERR_INTERNAL, "state %s: version %lld does not follow %lld", s->id,
-                          (long long)version, (long long)s->last_version);
-        s->epoch++;
-        s->version = version;
-        s->snap = sl_ckpt_log_state_wants_snapshot(s->log, s->id, version);
-        sl_buf_reset(&s->body);
-        s->n_body = 0;
-        s->open = true;
-        return SL_OK;
+    if (version <= s->last_version)
+        return sl_err(err, SL_ERR_INTERNAL, "state %s: version %lld does not follow %lld", s->id,
+                      (long long)version, (long long)s->last_version);
+    if (s->kv) {
+        sl_status st = sl_kv_begin(s->kv, version, err);
+        if (st) return st;
     }
-    sl_kv_hash_clear(s->seen);
-    sl_status st = sl_kv_begin(s->kv, version, err);
-    if (st) return st;
+    s->epoch++;
+    s->version = version;
+    s->snap = !s->kv && sl_ckpt_log_state_wants_snapshot(s->log, s->id, version);
+    sl_buf_reset(&s->body);
+    s->n_body = 0;
     s->open = true;
     return SL_OK;
 }
@@ -188,53 +178,43 @@ sl_status sl_opstate_put(sl_opstate *s, const void *key, size_t key_len, const v
                          size_t val_len, sl_error *err)
 {
     if (!s->open) return sl_err(err, SL_ERR_INTERNAL, "state %s: put outside a save", s->id);
-    if (s->fp) {
-        uint64_t vh = sl_xxh64(val, val_len, 0);
-        size_t el;
-        /* updated in place; the entry follows the key, so unaligned: memcpy */
-        void *ep = (void *)sl_kv_hash_get(s->fp, key, key_len, &el);
-        bool changed = true;
-        if (ep) {
-            fp_ent e;
-            memcpy(&e, ep, sizeof e);
-            if (e.epoch == s->epoch)
-                return sl_err(err, SL_ERR_INTERNAL, "state %s: a key was saved twice in one version", s->id);
-            changed = e.vhash != vh;
-            e.vhash = vh;
-            e.epoch = s->epoch;
-            memcpy(ep, &e, sizeof e);
-        } else {
-            fp_ent ne = {vh, s->epoch};
-            if (sl_kv_hash_put(s->fp, key, key_len, &ne, sizeof ne)) return sl_err_oom(err);
-        }
-        s->stats.put++;
-        s->stats.changed += changed;
-        if (!s->snap && !changed) return SL_OK;
-        if (!s->snap) sl_buf_putc(&s->body, 1);
-        put_varint(&s->body, key_len);
-        sl_buf_append(&s->body, key, key_len);
-        put_varint(&s->body, val_len);
-        sl_buf_append(&s->body, val, val_len);
-        s->n_body++;
-        return s->body.oom ? sl_err_oom(err) : SL_OK;
+    uint64_t vh = sl_xxh64(val, val_len, 0);
+    size_t el;
+    /* updated in place; the entry follows the key, so unaligned: memcpy */
+    void *ep = (void *)sl_kv_hash_get(s->fp, key, key_len, &el);
+    bool changed = true;
+    if (ep) {
+        fp_ent e;
+        memcpy(&e, ep, sizeof e);
+        if (e.epoch == s->epoch)
+            return sl_err(err, SL_ERR_INTERNAL, "state %s: a key was saved twice in one version", s->id);
+        changed = e.vhash != vh;
+        e.vhash = vh;
+        e.epoch = s->epoch;
+        memcpy(ep, &e, sizeof e);
+    } else {
+        fp_ent ne = {vh, s->epoch};
+        if (sl_kv_hash_put(s->fp, key, key_len, &ne, sizeof ne)) return sl_err_oom(err);
     }
-    if (sl_kv_hash_get(s->seen, key, key_len, NULL))
-        return sl_err(err, SL_ERR_INTERNAL, "state %s: a key was saved twice in one version", s->id);
-    if (sl_kv_hash_put(s->seen, key, key_len, NULL, 0)) return sl_err_oom(err);
     s->stats.put++;
-    bool found;
-    sl_status st = sl_kv_get(s->kv, key, key_len, &s->old, &found, err);
-    if (st) return st;
-    if (found && s->old.len == val_len && (val_len == 0 || memcmp(s->old.data, val, val_len) == 0))
-        return SL_OK;
-    s->stats.changed++;
-    return sl_kv_put(s->kv, key, key_len, val, val_len, err);
+    s->stats.changed += changed;
+    if (s->kv) return changed ? sl_kv_put(s->kv, key, key_len, val, val_len, err) : SL_OK;
+    if (!s->snap && !changed) return SL_OK;
+    if (!s->snap) sl_buf_putc(&s->body, 1);
+    put_varint(&s->body, key_len);
+    sl_buf_append(&s->body, key, key_len);
+    put_varint(&s->body, val_len);
+    sl_buf_append(&s->body, val, val_len);
+    s->n_body++;
+    return s->body.oom ? sl_err_oom(err) : SL_OK;
 }
 
-/* The fast path's commit: keys not put in this save are deletions; the
- * file is the kv format's header then the records built during the puts. */
-static sl_status fast_commit(sl_opstate *s, sl_error *err)
+/* Keys not put in this save are deletions.  Memory backend: the file is
+ * the kv format's header then the records built during the puts; RocksDB:
+ * the store has the changes and writes its own delta or snapshot. */
+sl_status sl_opstate_commit(sl_opstate *s, sl_error *err)
 {
+    if (!s->open) return sl_err(err, SL_ERR_INTERNAL, "state %s: commit outside a save", s->id);
     sl_buf gone, file;
     sl_buf_init(&gone);
     sl_buf_init(&file);
@@ -255,28 +235,35 @@ static sl_status fast_commit(sl_opstate *s, sl_error *err)
             n_gone++;
         }
     }
-    for (size_t off = 0; off < gone.len;) {
+    if (gone.oom) st = sl_err_oom(err);
+    for (size_t off = 0; off < gone.len && !st;) {
         uint64_t len;
         memcpy(&len, gone.data + off, sizeof len);
         off += sizeof len;
-        if (!s->snap) {
+        if (s->kv) {
+            st = sl_kv_delete(s->kv, gone.data + off, (size_t)len, err);
+        } else if (!s->snap) {
             sl_buf_putc(&s->body, 2);
             put_varint(&s->body, len);
             sl_buf_append(&s->body, gone.data + off, (size_t)len);
             s->n_body++;
         }
-        sl_kv_hash_del(s->fp, gone.data + off, (size_t)len);
+        if (!st) sl_kv_hash_del(s->fp, gone.data + off, (size_t)len);
         off += (size_t)len;
     }
     s->stats.deleted = n_gone;
     s->stats.records = sl_kv_hash_count(s->fp);
-    sl_buf_append(&file, s->snap ? "SKVS" : "SKVD", 4);
-    sl_buf_putc(&file, 1);
-    put_varint(&file, (uint64_t)(s->version + 1));
-    put_varint(&file, (uint64_t)s->n_body);
-    sl_buf_append(&file, s->body.data ? s->body.data : "", s->body.len);
-    if (gone.oom || file.oom || s->body.oom) st = sl_err_oom(err);
-    else st = sl_ckpt_log_write_state(s->log, s->id, s->version, s->snap, file.data, file.len, err);
+    if (!st && s->kv) {
+        st = sl_kv_checkpoint(s->kv, s->log, s->id, err);
+    } else if (!st) {
+        sl_buf_append(&file, s->snap ? "SKVS" : "SKVD", 4);
+        sl_buf_putc(&file, 1);
+        put_varint(&file, (uint64_t)(s->version + 1));
+        put_varint(&file, (uint64_t)s->n_body);
+        sl_buf_append(&file, s->body.data ? s->body.data : "", s->body.len);
+        if (file.oom || s->body.oom) st = sl_err_oom(err);
+        else st = sl_ckpt_log_write_state(s->log, s->id, s->version, s->snap, file.data, file.len, err);
+    }
     sl_buf_fini(&gone);
     sl_buf_fini(&file);
     if (!st) {
@@ -285,49 +272,6 @@ static sl_status fast_commit(sl_opstate *s, sl_error *err)
     } else {
         sl_err_prefix(err, "saving the state of operator %s", s->id);
     }
-    return st;
-}
-
-sl_status sl_opstate_commit(sl_opstate *s, sl_error *err)
-{
-    if (!s->open) return sl_err(err, SL_ERR_INTERNAL, "state %s: commit outside a save", s->id);
-    if (s->fp) return fast_commit(s, err);
-    /* Keys stored but not put this time are gone from the operator: collect
-     * them first (the store must not change under an iterator). */
-    sl_buf gone;
-    sl_buf_init(&gone);
-    sl_status st = SL_OK;
-    int64_t n_gone = 0;
-    if (sl_kv_count(s->kv) > sl_kv_hash_count(s->seen)) {
-        sl_kv_iter *it;
-        if ((st = sl_kv_iter_new(s->kv, &it, err))) goto out;
-        const void *k, *v;
-        size_t kl, vl;
-        while (sl_kv_iter_next(it, &k, &kl, &v, &vl)) {
-            if (sl_kv_hash_get(s->seen, k, kl, NULL)) continue;
-            uint64_t len = kl;
-            sl_buf_append(&gone, &len, sizeof len);
-            sl_buf_append(&gone, k, kl);
-            n_gone++;
-        }
-        sl_kv_iter_free(it);
-        if (gone.oom) { st = sl_err_oom(err); goto out; }
-    }
-    for (size_t off = 0; off < gone.len;) {
-        uint64_t len;
-        memcpy(&len, gone.data + off, sizeof len);
-        off += sizeof len;
-        if ((st = sl_kv_delete(s->kv, gone.data + off, (size_t)len, err))) goto out;
-        off += (size_t)len;
-    }
-    s->stats.deleted = n_gone;
-    st = sl_kv_checkpoint(s->kv, s->log, s->id, err);
-    if (!st) s->open = false;
-    s->stats.records = sl_kv_count(s->kv);
-out:
-    sl_buf_fini(&gone);
-    sl_kv_hash_clear(s->seen);
-    if (st) sl_err_prefix(err, "saving the state of operator %s", s->id);
     return st;
 }
 

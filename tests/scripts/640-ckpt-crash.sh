@@ -5,7 +5,8 @@
 # It is killed with SIGKILL many times — half the time at a random instant,
 # half the time by SLUICE_CRASH_AT_STEP just before a random step (open,
 # write, fsync, rename, dirsync) of a checkpoint or manifest write — and
-# restarted each time until one run reaches the end.  The committed output
+# restarted each time until one run reaches the end; once with the memory
+# state backend and once with RocksDB.  The committed output
 # (read back through the sink's manifest) must equal, row for row, both an
 # uninterrupted run's and what an independent Python model of Spark's
 # append-mode semantics computes from the files and batch boundaries:
@@ -34,13 +35,13 @@ for f in range(n):
     os.utime(p, (base + f, base + f))  # one file per batch, in this order
 PY
 
-write_sql() { # $1: dir of the run
+write_sql() { # $1: dir of the run, $2: state backend (default memory)
     cat > "$1/q.sql" <<SQL
 CREATE SOURCE s (k STRING, v INT, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '30' SECOND)
 WITH (connector = 'file', path = '$T/in', format = 'json', maxFilesPerTrigger = '1');
 CREATE SINK o WITH (connector = 'file', path = '$1/out', format = 'json',
                     checkpointLocation = '$1/ck', 'state.snapshotInterval' = '4',
-                    'minBatchesToRetain' = '5', trigger = 'availableNow') AS
+                    'minBatchesToRetain' = '5', 'state.backend' = '${2:-memory}', trigger = 'availableNow') AS
 SELECT k, window_start, window_end, count(*) AS n, sum(v) AS total, min(v) AS lo, max(v) AS hi, avg(v) AS mean
 FROM s GROUP BY k, window(ts, '1 minute');
 SQL
@@ -101,8 +102,9 @@ if got != want:
 print("uninterrupted run: %d windows equal the model's" % len(got))
 PY
 
-# 3. the crashed and restarted run
-C=$T/crash; mkdir -p "$C"; write_sql "$C"
+# 3. the crashed and restarted run, with each state backend
+for backend in memory rocksdb; do
+C=$T/crash-$backend; mkdir -p "$C"; write_sql "$C" "$backend"
 kills=0 runs=0 done=0
 RANDOM=640
 while [ $runs -lt 80 ]; do
@@ -129,11 +131,12 @@ fi
 [ $kills -ge 10 ] || { echo "FAIL: only $kills kills landed; the harness did not test recovery"; exit 1; }
 read_back "$C"
 if ! cmp -s "$T/ref/rows.txt" "$C/rows.txt"; then
-    echo "FAIL: after $kills kills the output differs from the uninterrupted run"
+    echo "FAIL ($backend): after $kills kills the output differs from the uninterrupted run"
     diff "$T/ref/rows.txt" "$C/rows.txt" | head -20
     exit 1
 fi
 reruns=$(grep -c "re-running a batch cut short" "$C/log" || true)
 resumes=$(grep -c "resuming from checkpoint" "$C/log" || true)
 [ "$reruns" -ge 1 ] || { echo "FAIL: no restart re-ran a batch cut short ($resumes resumes): the harness missed that path"; exit 1; }
-echo "ok: $kills SIGKILLs over $runs runs ($resumes resumes, $reruns re-runs of a batch cut short), output equals the uninterrupted run ($(wc -l < "$C/rows.txt") windows, exactly once)"
+echo "ok ($backend): $kills SIGKILLs over $runs runs ($resumes resumes, $reruns re-runs of a batch cut short), output equals the uninterrupted run ($(wc -l < "$C/rows.txt") windows, exactly once)"
+done
