@@ -70,7 +70,20 @@ for f in "commits/$last" "offsets/$last" "state/0-aggregate/$last.delta"; do
 done
 run base.sql || { cat "$T/log"; fail "the restored checkpoint was refused"; }
 
-# 4. a location below a regular file
+# 4. SET 'checkpoint.dir': the checkpoint is <dir>/<sink name>, and a restart resumes there
+cat > "$T/set.sql" <<SQL
+SET 'checkpoint.dir' = '$T/cks';
+CREATE SOURCE s (k STRING, v INT, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '10' SECOND)
+WITH (connector = 'file', path = '$T/in', format = 'json', maxFilesPerTrigger = '2');
+CREATE SINK viaset WITH (connector = 'file', path = '$T/out4', format = 'json', trigger = 'availableNow') AS
+SELECT k, window_start, count(*) AS n FROM s GROUP BY k, window(ts, '1 minute');
+SQL
+run set.sql || { cat "$T/log"; fail "SET 'checkpoint.dir' run"; }
+[ -f "$T/cks/viaset/metadata" ] && [ -f "$T/cks/viaset/commits/2" ] || fail "no checkpoint under checkpoint.dir/<sink name>"
+"$SLUICE" run "$T/set.sql" > "$T/log" 2>&1 || { cat "$T/log"; fail "SET 'checkpoint.dir' restart"; }
+grep -q "resuming from checkpoint $T/cks/viaset at batch" "$T/log" || { cat "$T/log"; fail "did not resume from checkpoint.dir"; }
+
+# 5. a location below a regular file
 echo x > "$T/afile"
 cat > "$T/bad.sql" <<SQL
 CREATE SOURCE s (k STRING, v INT, ts TIMESTAMP) WITH (connector = 'file', path = '$T/in', format = 'json');
@@ -80,7 +93,7 @@ SQL
 run bad.sql && fail "a checkpoint below a regular file was accepted"
 grep -q "$T/afile" "$T/log" || { cat "$T/log"; fail "the I/O error does not name the path"; }
 
-# 5. an operator without checkpoint support is refused, not restarted empty
+# 6. an operator without checkpoint support is refused, not restarted empty
 cat > "$T/dedup.sql" <<SQL
 CREATE SOURCE s (k STRING, v INT, ts TIMESTAMP) WITH (connector = 'file', path = '$T/in', format = 'json');
 CREATE SINK o WITH (connector = 'file', path = '$T/out3', format = 'json', checkpointLocation = '$T/ck3',
