@@ -160,6 +160,11 @@ void sl_pq_committed_free(sl_pq_committed *files, int n);
 /* The same as of batch `upto`: what batches <= upto committed. */
 sl_status sl_parquet_sink_committed_upto(const char *dir, int64_t upto, sl_pq_committed **out,
                                          int *out_n, sl_error *err);
+/* The files one batch's manifest lists, with their lengths and rows as of
+ * that batch (a reader that holds the state as of an earlier batch applies
+ * the manifests after it instead of reloading them all). */
+sl_status sl_parquet_sink_batch_files(const char *dir, int64_t batch, sl_pq_committed **out,
+                                      int *out_n, sl_error *err);
 
 typedef enum sl_pq_dir_kind {
     SL_PQ_DIR_PLAIN = 0,     /* no _sluice_metadata: files as listed */

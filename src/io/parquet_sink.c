@@ -129,6 +129,27 @@ static sl_status state_put(state *s, const char *rel, int64_t length, int64_t ro
     return SL_OK;
 }
 
+/* Applies one batch's manifest (the file at mpath) to s. */
+static sl_status manifest_apply(const char *mpath, state *s, sl_error *err)
+{
+    sl_jdoc *doc;
+    sl_status st = sl_jdoc_parse_file(mpath, &doc, err);
+    if (st) return st;
+    const sl_jval *files = sl_jval_get(doc->root, "files");
+    if (!files || files->type != SL_JARR) {
+        st = sl_err(err, SL_ERR_FORMAT, "parquet sink: manifest %s has no file list", mpath);
+    } else {
+        for (size_t k = 0; k < files->n && !st; k++) {
+            const char *rel = sl_jval_get_str(files->items[k], "path", NULL);
+            if (!rel) { st = sl_err(err, SL_ERR_FORMAT, "parquet sink: manifest %s: file without path", mpath); break; }
+            st = state_put(s, rel, sl_jval_get_int(files->items[k], "length", 0),
+                           sl_jval_get_int(files->items[k], "rows", 0), NULL, err);
+        }
+    }
+    sl_jdoc_free(doc);
+    return st;
+}
+
 /* Loads the state committed by batches below `limit` from the manifests. */
 static sl_status state_load(const char *path, int64_t limit, state *s, int64_t *last, sl_error *err)
 {
@@ -160,20 +181,8 @@ static sl_status state_load(const char *path, int64_t limit, state *s, int64_t *
     for (size_t i = 0; i < n && !st; i++) {
         sl_buf_reset(&b);
         sl_buf_printf(&b, "%s/" MANIFEST_DIR "/%" PRId64, path, ids[i]);
-        sl_jdoc *doc;
-        if ((st = sl_jdoc_parse_file(b.data, &doc, err))) break;
-        const sl_jval *files = sl_jval_get(doc->root, "files");
-        if (!files || files->type != SL_JARR) {
-            st = sl_err(err, SL_ERR_FORMAT, "parquet sink: manifest %s has no file list", b.data);
-        } else {
-            for (size_t k = 0; k < files->n && !st; k++) {
-                const char *rel = sl_jval_get_str(files->items[k], "path", NULL);
-                if (!rel) { st = sl_err(err, SL_ERR_FORMAT, "parquet sink: manifest %s: file without path", b.data); break; }
-                st = state_put(s, rel, sl_jval_get_int(files->items[k], "length", 0),
-                               sl_jval_get_int(files->items[k], "rows", 0), NULL, err);
-            }
-        }
-        sl_jdoc_free(doc);
+        if (b.oom) { st = sl_err_oom(err); break; }
+        if ((st = manifest_apply(b.data, s, err))) break;
         *last = ids[i];
     }
     sl_free(ids);
@@ -188,6 +197,27 @@ sl_status sl_parquet_sink_committed_files(const char *dir, sl_pq_committed **out
     return sl_parquet_sink_committed_upto(dir, INT64_MAX - 1, out, out_n, err);
 }
 
+/* The state's files as full paths under dir; frees the state. */
+static sl_status state_to_committed(const char *dir, state *s, sl_pq_committed **out, int *out_n,
+                                    sl_error *err)
+{
+    sl_pq_committed *c = sl_calloc(s->n ? s->n : 1, sizeof *c);
+    if (!c) { state_fini(s); return sl_err_oom(err); }
+    for (size_t i = 0; i < s->n; i++) {
+        sl_buf b;
+        sl_buf_init(&b);
+        sl_buf_printf(&b, "%s/%s", dir, s->files[i].rel);
+        c[i].path = sl_buf_take(&b);
+        c[i].length = s->files[i].length;
+        c[i].rows = s->files[i].rows;
+        if (!c[i].path) { sl_pq_committed_free(c, (int)s->n); state_fini(s); return sl_err_oom(err); }
+    }
+    *out = c;
+    *out_n = (int)s->n;
+    state_fini(s);
+    return SL_OK;
+}
+
 sl_status sl_parquet_sink_committed_upto(const char *dir, int64_t upto, sl_pq_committed **out,
                                          int *out_n, sl_error *err)
 {
@@ -197,21 +227,22 @@ sl_status sl_parquet_sink_committed_upto(const char *dir, int64_t upto, sl_pq_co
     int64_t last;
     sl_status st = state_load(dir, upto + 1, &s, &last, err);
     if (st) return st;
-    sl_pq_committed *c = sl_calloc(s.n ? s.n : 1, sizeof *c);
-    if (!c) { state_fini(&s); return sl_err_oom(err); }
-    for (size_t i = 0; i < s.n; i++) {
-        sl_buf b;
-        sl_buf_init(&b);
-        sl_buf_printf(&b, "%s/%s", dir, s.files[i].rel);
-        c[i].path = sl_buf_take(&b);
-        c[i].length = s.files[i].length;
-        c[i].rows = s.files[i].rows;
-        if (!c[i].path) { sl_pq_committed_free(c, (int)s.n); state_fini(&s); return sl_err_oom(err); }
-    }
-    *out = c;
-    *out_n = (int)s.n;
-    state_fini(&s);
-    return SL_OK;
+    return state_to_committed(dir, &s, out, out_n, err);
+}
+
+sl_status sl_parquet_sink_batch_files(const char *dir, int64_t batch, sl_pq_committed **out, int *out_n,
+                                      sl_error *err)
+{
+    *out = NULL;
+    *out_n = 0;
+    state s = {0};
+    sl_buf b;
+    sl_buf_init(&b);
+    sl_buf_printf(&b, "%s/" MANIFEST_DIR "/%" PRId64, dir, batch);
+    sl_status st = b.oom ? sl_err_oom(err) : manifest_apply(b.data, &s, err);
+    sl_buf_fini(&b);
+    if (st) { state_fini(&s); return st; }
+    return state_to_committed(dir, &s, out, out_n, err);
 }
 
 void sl_pq_committed_free(sl_pq_committed *files, int n)

@@ -537,6 +537,52 @@ static sl_status read_pq_file(sl_source *src, file_src *f, const char *path, sl_
     return st;
 }
 
+/* The sink's files as of batch b, from `base` (as of batch a, borrowed) and
+ * the manifests of the batches in (a, b].  New files go at the end, in
+ * order of first commit, as the sink's own listing has them. */
+static sl_status advance_state(const char *dir, const sl_pq_committed *base, int n_base, const int64_t *ids,
+                               size_t n_ids, int64_t a, int64_t b, sl_pq_committed **out, int *out_n,
+                               sl_error *err)
+{
+    *out = NULL;
+    *out_n = 0;
+    size_t cap = (size_t)n_base + 8, n = 0;
+    sl_pq_committed *c = sl_calloc(cap, sizeof *c);
+    if (!c) return sl_err_oom(err);
+    sl_status st = SL_OK;
+    for (; n < (size_t)n_base; n++) {
+        c[n] = base[n];
+        if (!(c[n].path = sl_strdup(base[n].path))) { st = sl_err_oom(err); break; }
+    }
+    for (size_t i = 0; i < n_ids && !st; i++) {
+        if (ids[i] <= a || ids[i] > b) continue;
+        sl_pq_committed *bf;
+        int nb;
+        if ((st = sl_parquet_sink_batch_files(dir, ids[i], &bf, &nb, err))) break;
+        for (int k = 0; k < nb && !st; k++) {
+            /* a batch touches the files it appended to, usually the newest */
+            size_t j = n;
+            while (j > 0 && strcmp(c[j - 1].path, bf[k].path)) j--;
+            if (j > 0) {
+                c[j - 1].length = bf[k].length;
+                c[j - 1].rows = bf[k].rows;
+                continue;
+            }
+            if (sl_grow((void **)&c, &cap, n + 1, sizeof *c)) { st = sl_err_oom(err); break; }
+            c[n++] = bf[k];
+            bf[k].path = NULL; /* moved */
+        }
+        sl_pq_committed_free(bf, nb);
+    }
+    if (st) {
+        sl_pq_committed_free(c, (int)n);
+        return st;
+    }
+    *out = c;
+    *out_n = (int)n;
+    return SL_OK;
+}
+
 /* Sink mode: the rows committed by sink batches (a, b]. */
 static sl_status read_sink(sl_source *src, file_src *f, int64_t a, int64_t b, sl_emit_fn emit, void *ctx,
                            sl_error *err)
@@ -550,20 +596,24 @@ static sl_status read_sink(sl_source *src, file_src *f, int64_t a, int64_t b, sl
     if (st) return st;
     bool have = false;
     for (size_t i = 0; i < n_ids; i++) have |= ids[i] == b;
-    sl_free(ids);
-    if (!have)
+    if (!have) {
+        sl_free(ids);
         return sl_err(err, SL_ERR_IO, "%s: sink batch %lld was logged for this batch but its manifest is gone",
                       f->path, (long long)b);
-    /* the state the previous read ended at is kept: one load per read */
+    }
+    /* The state the previous read ended at is kept, and only the manifests
+     * after it are read; after a restart, the states are loaded whole. */
     if (a >= 0 && a == f->seen_batch) {
         was = f->seen;
         n_was = f->n_seen;
         f->seen = NULL;
         f->n_seen = 0;
-    } else if (a >= 0) {
-        st = sl_parquet_sink_committed_upto(f->path, a, &was, &n_was, err);
+        st = advance_state(f->path, was, n_was, ids, n_ids, a, b, &now, &n_now, err);
+    } else {
+        if (a >= 0) st = sl_parquet_sink_committed_upto(f->path, a, &was, &n_was, err);
+        if (!st) st = sl_parquet_sink_committed_upto(f->path, b, &now, &n_now, err);
     }
-    if (!st) st = sl_parquet_sink_committed_upto(f->path, b, &now, &n_now, err);
+    sl_free(ids);
     size_t dl = strlen(f->path) + 1;
     for (int i = 0; i < n_now && !st; i++) {
         /* the sink lists files in order of first commit, so the older
