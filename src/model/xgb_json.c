@@ -144,6 +144,7 @@ sl_status sl_mdl_xgb_from_doc(sl_model *m, const sl_jval *root, const char *path
         char **nm = sl_calloc(names->n, sizeof *nm);
         if (!nm) return sl_err_oom(err);
         *out_names = nm;
+        *out_n_features = n_feat;   /* so the caller frees every name even on failure */
         for (size_t i = 0; i < names->n; i++) {
             if (names->items[i]->type != SL_JSTR)
                 return sl_err(err, SL_ERR_MODEL, "%s: feature name %zu is not a string", path, i);
