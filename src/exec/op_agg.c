@@ -54,6 +54,7 @@ typedef struct agg_op {
     size_t n_groups;
     sl_buf keybuf;            /* scratch for one key */
     sl_buf blockkeys;         /* the keys of one block of lookups (agg_push) */
+    int64_t save_batch;       /* id of the last finished batch, for agg_save */
 } agg_op;
 
 static inline group_hdr *row_at(const agg_op *a, uint32_t r)
@@ -410,6 +411,7 @@ static sl_status agg_finish(sl_op *op, sl_exec_ctx *x, sl_error *err)
     agg_op *a = (agg_op *)op;
     const sl_plan *p = op->plan;
     int32_t touched = (int32_t)x->ev.batch_id + 1;
+    a->save_batch = x->ev.batch_id;
     int64_t wm = op->wm_in;
     bool windowed = p->win != SL_WIN_NONE;
     uint32_t *sel = sl_malloc(sizeof *sel * (a->n_rows ? a->n_rows : 1));
@@ -470,6 +472,8 @@ static sl_status agg_save(sl_op *op, struct sl_opstate *out, sl_error *err)
     sl_buf_init(&k);
     sl_buf_init(&v);
     sl_status st = SL_OK;
+    /* the save runs after the batch, whose id is still the context's */
+    int32_t touched = (int32_t)a->save_batch + 1;
     for (uint32_t r = 0; r < a->n_rows && !st; r++) {
         const group_hdr *g = row_at(a, r);
         if (!g->alive) continue;
@@ -477,6 +481,8 @@ static sl_status agg_save(sl_op *op, struct sl_opstate *out, sl_error *err)
         sl_buf_reset(&v);
         sl_buf_append(&k, &g->win_start, 8);
         sl_buf_append(&k, key_of(g), g->key_len);
+        /* a group this batch did not update is as last saved */
+        if (g->touched != touched && !k.oom && sl_opstate_keep(out, k.data, k.len)) continue;
         sl_buf_append(&v, &g->win_end, 8);
         for (int i = 0; i < p->n_aggs; i++)
             p->aggs[i].def->save((const uint8_t *)g + a->state_off[i], a->arg_type[i], &v);

@@ -209,6 +209,21 @@ sl_status sl_opstate_put(sl_opstate *s, const void *key, size_t key_len, const v
     return s->body.oom ? sl_err_oom(err) : SL_OK;
 }
 
+bool sl_opstate_keep(sl_opstate *s, const void *key, size_t key_len)
+{
+    if (!s->open || s->snap) return false;
+    size_t el;
+    void *ep = (void *)sl_kv_hash_get(s->fp, key, key_len, &el);
+    if (!ep) return false;
+    fp_ent e;
+    memcpy(&e, ep, sizeof e);
+    if (e.epoch == s->epoch) return false; /* twice: let put report it */
+    e.epoch = s->epoch;
+    memcpy(ep, &e, sizeof e);
+    s->stats.put++;
+    return true;
+}
+
 /* Keys not put in this save are deletions.  Memory backend: the file is
  * the kv format's header then the records built during the puts; RocksDB:
  * the store has the changes and writes its own delta or snapshot. */

@@ -56,6 +56,11 @@ sl_status sl_opstate_begin(sl_opstate *s, int64_t version, sl_error *err);
 sl_status sl_opstate_put(sl_opstate *s, const void *key, size_t key_len, const void *val,
                          size_t val_len, sl_error *err);
 sl_status sl_opstate_commit(sl_opstate *s, sl_error *err);
+/* A shortcut for operators that know a record has not changed since the
+ * last save: marks the key as saved again without its value.  Returns false
+ * (and does nothing) when the key is unknown or this save needs every value
+ * (a snapshot): then put the record. */
+bool sl_opstate_keep(sl_opstate *s, const void *key, size_t key_len);
 
 /* Records in the store; and of the last save: records put, changed
  * (new or different), deleted. */
