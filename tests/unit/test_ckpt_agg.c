@@ -186,9 +186,15 @@ TEST(ckpt_agg_resume_without_state_differs)
     rmrf(dir);
 }
 
+/* Counts restored records whose value is the one last put for the key
+ * (k<i> -> w<i> for i < 5, v<i> otherwise). */
 static sl_status collect(void *ctx, const void *k, size_t kl, const void *v, size_t vl, sl_error *err)
 {
-    (*(int *)ctx)++;
+    char key[16] = "", want[16];
+    memcpy(key, k, kl < 15 ? kl : 15);
+    int i = atoi(key + 1);
+    snprintf(want, sizeof want, i < 5 ? "w%d" : "v%d", i);
+    if (vl == strlen(want) && !memcmp(v, want, vl)) (*(int *)ctx)++;
     return SL_OK;
 }
 
@@ -227,11 +233,25 @@ TEST(ckpt_opstate_delta)
     CHECK(sl_opstate_commit(s, err) == SL_OK);
     sl_opstate_stats_get(s, &st);
     CHECK(st.put == 90 && st.changed == 5 && st.deleted == 10 && st.records == 90);
+    /* version 2: keys 0..79 kept without values, 80..89 not saved: deleted */
+    CHECK(sl_opstate_begin(s, 2, err) == SL_OK);
+    CHECK(!sl_opstate_keep(s, "nope", 4)); /* unknown key: must be put */
+    for (int i = 0; i < 80; i++) {
+        snprintf(k, sizeof k, "k%d", i);
+        CHECK(sl_opstate_keep(s, k, strlen(k)));
+    }
+    CHECK(sl_opstate_commit(s, err) == SL_OK);
+    sl_opstate_stats_get(s, &st);
+    CHECK(st.put == 80 && st.changed == 0 && st.deleted == 10 && st.records == 80);
     sl_opstate_free(s);
-    /* the chain (snapshot 0 + delta 1) restores 90 records */
+    /* the chain (snapshot 0 + deltas 1, 2) restores 80 records, the kept
+     * ones with the values last put */
     REQUIRE(sl_opstate_open(log, "op", NULL, &s, err) == SL_OK);
     int n = 0;
     int64_t got = 0;
+    CHECK(sl_opstate_restore(s, 2, collect, &n, &got, err) == SL_OK);
+    CHECK(n == 80 && got == 80);
+    n = 0;
     CHECK(sl_opstate_restore(s, 1, collect, &n, &got, err) == SL_OK);
     CHECK(n == 90 && got == 90);
     sl_opstate_free(s);
