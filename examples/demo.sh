@@ -113,16 +113,6 @@ start_pipeline() {
     pipeline_pid=$!
 }
 start_pipeline "$PIPELINE"
-# While the engine cannot checkpoint every operator of the pipeline (the
-# stream-stream join), it refuses checkpointLocation at start: then run the
-# pipeline without its checkpoints, and say so.
-for _ in $(seq 40); do kill -0 "$pipeline_pid" 2>/dev/null || break; sleep 0.05; done
-if ! kill -0 "$pipeline_pid" 2>/dev/null && grep -q "cannot be checkpointed yet" "$DIR/run/pipeline.err"; then
-    wait "$pipeline_pid" 2>/dev/null || true
-    sed '/checkpointLocation/d' "$PIPELINE" > "$DIR/run/pipeline-nockpt.sql"
-    say "WARNING: this build cannot checkpoint the pipeline's join yet; running it without checkpoints"
-    start_pipeline "$DIR/run/pipeline-nockpt.sql"
-fi
 
 # Step 3: the consumer's raw view (key = the batch's max window_end,
 # value = [{"State": …, "target_customers": …}, …]).

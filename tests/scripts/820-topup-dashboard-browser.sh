@@ -63,9 +63,6 @@ for _ in $(seq 200); do [ -s "$T/port" ] && break; sleep 0.05; done
 [ -s "$T/port" ] || { cat "$T/broker.err"; echo "FAIL: broker wrote no port file"; exit 1; }
 BS=$(cat "$T/port")
 
-# While the engine cannot checkpoint the stream-stream join it refuses the
-# pipeline's checkpointLocation at start; the pipeline then runs without
-# it (the checks below do not need recovery), and the test says so.
 PIPELINE=$ROOT/examples/topup/pipeline.sql
 start_pipeline() {
     "$SLUICE" run "$PIPELINE" --var KAFKA="$BS" --var MODEL="$T/model" \
@@ -74,13 +71,6 @@ start_pipeline() {
     pids+=($run_pid)
 }
 start_pipeline
-for _ in $(seq 40); do kill -0 $run_pid 2>/dev/null || break; sleep 0.05; done
-if ! kill -0 $run_pid 2>/dev/null && grep -q "cannot be checkpointed yet" "$T/run.err"; then
-    sed '/checkpointLocation/d' "$ROOT/examples/topup/pipeline.sql" > "$T/pipeline.sql"
-    PIPELINE=$T/pipeline.sql
-    echo "note: this build cannot checkpoint the join; pipeline run without checkpointLocation"
-    start_pipeline
-fi
 URL=
 for _ in $(seq 400); do
     URL=$(sed -n 's/^sluice: dashboard at \(http[^ ]*\).*/\1/p' "$T/run.err" | head -1)
