@@ -488,7 +488,9 @@ static inline int app_str(sl_col *col, const char *p, size_t n)
 {
     if ((size_t)col->len >= col->cap || col->chars_len + n > col->chars_cap)
         return sl_col_append_str(col, p, n);
-    memcpy(col->chars + col->chars_len, p, n);
+    /* An empty string into a column with no character buffer yet: chars
+     * is NULL, and memcpy must not see it even for 0 bytes (UBSan). */
+    if (n) memcpy(col->chars + col->chars_len, p, n);
     col->chars_len += n;
     ((int32_t *)col->data)[col->len + 1] = (int32_t)col->chars_len;
     if (col->validity) sl_bit_set(col->validity, col->len);
