@@ -177,7 +177,7 @@ static sl_status build(builder *bd, const sl_plan *p, sl_op *parent, int port, s
     if (!fail && op->stateful) fail = list_push(&bd->t->stateful, &bd->t->n_stateful, &bd->stateful_cap, op);
     if (!fail && ((p->kind == SL_PLAN_SCAN && p->src->wm_col >= 0) || p->kind == SL_PLAN_WATERMARK))
         fail = list_push(&bd->t->wm, &bd->t->n_wm, &bd->wm_cap, op);
-    if (fail) { op->ops->free(op); return sl_err_oom(err); }
+    if (fail) return sl_err_oom(err); /* linked above: freed with the tree */
     for (int i = 0; i < 2 && !st; i++)
         if (p->child[i]) st = build(bd, p->child[i], op, i, err);
     return st;
@@ -198,26 +198,19 @@ sl_status sl_op_tree_build(const sl_plan *plan, sl_deliver_fn deliver, void *del
     return st;
 }
 
-/* Operators are freed through the scan lists' parent chains: walk every
- * scan up to the root, freeing each operator once (joins have two). */
+/* Every operator hangs from exactly one parent's child slot, so a walk down
+ * from the root frees each once, including operators a failed build left
+ * without a scan below them. */
+static void free_subtree(sl_op *op)
+{
+    if (!op) return;
+    for (int i = 0; i < 2; i++) free_subtree(op->child[i]);
+    op->ops->free(op);
+}
+
 void sl_op_tree_fini(sl_op_tree *t)
 {
-    /* Collect distinct operators reachable from scans. */
-    size_t cap = 0, n = 0;
-    sl_op **all = NULL;
-    for (int i = 0; i < t->n_scans; i++)
-        for (sl_op *op = t->scans[i]; op; op = op->parent) {
-            bool seen = false;
-            for (size_t k = 0; k < n && !seen; k++) seen = all[k] == op;
-            if (seen) break; /* the rest of the chain is already listed */
-            if (sl_grow((void **)&all, &cap, n + 1, sizeof *all)) break;
-            all[n++] = op;
-        }
-    bool root_listed = false;
-    for (size_t k = 0; k < n; k++) root_listed |= all[k] == t->root;
-    for (size_t k = 0; k < n; k++) all[k]->ops->free(all[k]);
-    if (!root_listed && t->root) t->root->ops->free(t->root);
-    sl_free(all);
+    free_subtree(t->root);
     sl_free(t->scans);
     sl_free(t->stateful);
     sl_free(t->wm);
