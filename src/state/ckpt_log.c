@@ -59,8 +59,8 @@ static const char *js_string_end(const char *p, const char *e)
                 for (int i = 1; i <= 4; i++)
                     if (p + i >= e || !isxdigit((unsigned char)p[i])) return NULL;
                 p += 4;
-            } else if (!strchr("\"\\/bfnrt", *p)) {
-                return NULL;
+            } else if (!*p || !strchr("\"\\/bfnrt", *p)) {
+                return NULL; /* strchr finds the terminating NUL: a NUL is no escape */
             }
         }
     }
