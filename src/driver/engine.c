@@ -222,6 +222,28 @@ static sl_status stmt_source(sl_engine *eng, const sl_ast_stmt *st, sl_error *er
                           sl_options_get(&def->opts, "connector"));
         goto fail;
     }
+    /* the parse options every source reads, checked here so that a typo is
+     * a CREATE error with its position rather than a failure at start */
+    for (int i = 0; i < st->n_opts; i++) {
+        const char *v = st->opts[i].value;
+        if (!strcasecmp(st->opts[i].name, "mode") && strcasecmp(v, "PERMISSIVE") &&
+            strcasecmp(v, "DROPMALFORMED") && strcasecmp(v, "FAILFAST")) {
+            s = sl_bind_error(cat, SL_ERR_CONFIG, st->opts[i].line, st->opts[i].col,
+                              "option 'mode': '%s' is not PERMISSIVE, DROPMALFORMED or FAILFAST", v);
+            goto fail;
+        }
+    }
+    const char *fmt = sl_options_get_or(&def->opts, "format", "");
+    if (!strcasecmp(fmt, "json") || !strcasecmp(fmt, "csv")) {
+        const char *cname = sl_options_get_or(&def->opts, "columnNameOfCorruptRecord", "_corrupt_record");
+        int c = sl_schema_find(def->schema, cname);
+        if (c >= 0 && def->schema->fields[c].type != SL_TYPE_STRING) {
+            s = sl_bind_error(cat, SL_ERR_CONFIG, st->cols[c].line, st->cols[c].col,
+                              "the corrupt-record column %s must be STRING (it receives a malformed "
+                              "record's raw text)", cname);
+            goto fail;
+        }
+    }
     if (st->wm.column) {
         def->wm_col = sl_schema_find(def->schema, st->wm.column);
         if (def->wm_col < 0 || def->schema->fields[def->wm_col].type != SL_TYPE_TIMESTAMP) {
