@@ -6,7 +6,8 @@
  * place — spans into the record, unquoted into a scratch buffer only when a
  * quoted field holds escapes — then converted with the shared text rules of
  * format.c.  A field count that differs from the header's (or the schema's)
- * makes the record malformed.  The writers render rows as Spark's CSV sink. */
+ * makes the record malformed; PERMISSIVE still keeps the fields it has, as
+ * Spark 3 does.  The writers render rows as Spark's CSV sink. */
 #include "format/format_int.h"
 
 #include "core/mem.h"
@@ -234,14 +235,20 @@ sl_status sl_format_csv_parse(sl_format *f, const char *rec, size_t len,
     }
     f->stats.records++;
     sl_format_save(f, out);
-    if (nf != f->n_field_col) return sl_format_malformed(f, rec, len, out, out_rows, err);
+    if (nf < 0) return sl_format_malformed(f, rec, len, out, out_rows, err);
 
-    int bad = 0;
+    /* Spark 3: a record with fewer or more fields than the header (or the
+     * schema, without one) is malformed, but PERMISSIVE keeps what it can
+     * read — missing trailing fields are NULL, extra ones dropped. */
+    int bad = nf != f->n_field_col;
+    int n_use = nf < f->n_field_col ? nf : f->n_field_col;
     int n = f->schema->n;
     /* Columns no field maps to get NULL. */
     for (int c = 0; c < n; c++)
         if (!f->mapped[c] && data_col(f, c) && sl_col_append_null(out->cols[c])) goto oom;
-    for (int i = 0; i < nf; i++) {
+    for (int i = n_use; i < f->n_field_col; i++)
+        if (f->field_col[i] >= 0 && sl_col_append_null(out->cols[f->field_col[i]])) goto oom;
+    for (int i = 0; i < n_use; i++) {
         int c = f->field_col[i];
         if (c < 0) continue;
         sl_col *col = out->cols[c];
