@@ -73,6 +73,7 @@ SL_EXPORT sl_status sl_engine_new(const sl_config *conf, sl_engine **out_eng, sl
 static void query_free(sl_query *q)
 {
     if (!q) return;
+    sl_free(q->src_seen);
     sl_late_sink_free(q->x.late_ctx);
     sl_op_tree_fini(&q->ops);
     sl_sink_free(q->sink);

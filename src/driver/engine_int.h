@@ -43,6 +43,8 @@ typedef struct sl_query {
     bool ran;                     /* took part in the current trigger */
     int64_t rows_out;             /* rows delivered this batch */
     int64_t rows_in;              /* rows read for this batch */
+    int64_t *src_seen;            /* per source: rows, malformed, dropped at the last report */
+    int n_src_seen;
     int64_t wm_used;              /* watermark the last batch ran with */
     const char *status;           /* running | stopped | failed */
     char *error;

@@ -66,19 +66,35 @@ void sl_progress_emit(sl_engine *eng, sl_query *q, int64_t started_wall, int64_t
     sl_buf_puts(&b, "],\"sources\":[");
     int n_src = 0;
     int64_t malformed = 0;
+    /* a source's counters run for the whole run; the report gives this
+     * batch's share, the difference to what the query's last report saw */
+    if (q->n_src_seen < eng->cat.n_sources) {
+        int64_t *seen = sl_realloc(q->src_seen, (size_t)eng->cat.n_sources * 3 * sizeof *seen);
+        if (seen) {
+            memset(seen + 3 * q->n_src_seen, 0, (size_t)(eng->cat.n_sources - q->n_src_seen) * 3 * sizeof *seen);
+            q->src_seen = seen;
+            q->n_src_seen = eng->cat.n_sources;
+        }
+    }
     for (int i = 0; i < eng->cat.n_sources; i++) {
         sl_source *src = eng->rt[i];
         bool reads = false;
         for (int k = 0; k < q->ops.n_scans && !reads; k++) reads = q->ops.scans[k]->plan->src->id == i;
         if (!src || !reads) continue;
-        malformed += src->stats.malformed;
+        int64_t d_rows = src->stats.rows, d_mal = src->stats.malformed, d_drop = src->stats.dropped;
+        if (i < q->n_src_seen) {
+            int64_t *seen = q->src_seen + 3 * i;
+            d_rows -= seen[0]; d_mal -= seen[1]; d_drop -= seen[2];
+            seen[0] = src->stats.rows; seen[1] = src->stats.malformed; seen[2] = src->stats.dropped;
+        }
+        malformed += d_mal;
         sl_buf_printf(&b, "%s{\"description\":\"%s[%s]\",\"startOffset\":", n_src++ ? "," : "", src->ops->connector,
                       src->name);
         offsets_json(&b, i < 256 ? starts[i] : NULL);
         sl_buf_puts(&b, ",\"endOffset\":");
         offsets_json(&b, i < 256 ? ends[i] : NULL);
         sl_buf_printf(&b, ",\"numInputRows\":%lld,\"numMalformedRecords\":%lld,\"numDroppedRecords\":%lld}",
-                      (long long)src->stats.rows, (long long)src->stats.malformed, (long long)src->stats.dropped);
+                      (long long)d_rows, (long long)d_mal, (long long)d_drop);
     }
     sl_buf_printf(&b, "],\"sink\":{\"description\":\"%s[%s]\",\"numOutputRows\":%lld}}",
                   sl_options_get_or(&q->opts, "connector", "?"), q->name, (long long)q->rows_out);
