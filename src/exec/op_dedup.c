@@ -14,8 +14,16 @@
  *                                  within that delay are dropped.
  *   otherwise                      keys are kept forever (Spark does the
  *                                  same; docs/SEMANTICS.md warns).
- * Rows behind the watermark are late: dropped and counted. */
+ * Rows behind the watermark are late: dropped, counted and handed to the
+ * query's 'late.sink' when it has one (exec/late.h).
+ *
+ * Checkpoints: one record per remembered key, the key's encoded bytes →
+ * its expiry (8 bytes, int64).  An entry never changes once added (the
+ * first row wins), so a save marks the keys it already saved as kept
+ * (sl_opstate_keep) and puts only the keys added since. */
 #include "exec/op.h"
+#include "exec/late.h"
+#include "state/opstate.h"
 #include "core/mem.h"
 #include "core/status.h"
 #include "core/xxhash64.h"
@@ -25,6 +33,7 @@
 typedef struct dentry {
     uint64_t hash;
     uint32_t off, len, next;     /* key bytes in `keys`; next: entry + 1 */
+    uint32_t saved;              /* in the checkpoint's store already */
     int64_t expires;             /* forgotten once < watermark; INT64_MAX: never;
                                     INT64_MIN: forgotten (dead until compaction) */
 } dentry;
@@ -114,7 +123,7 @@ static int find_or_add(dedup_op *d, size_t len, int64_t expires, bool *added)
     if (sl_grow((void **)&d->keys, &d->keys_cap, d->keys_len + len, 1)) return -1;
     memcpy(d->keys + d->keys_len, d->scratch, len);
     size_t b = h & (d->head_cap - 1);
-    d->e[d->n] = (dentry){h, (uint32_t)d->keys_len, (uint32_t)len, d->heads[b], expires};
+    d->e[d->n] = (dentry){h, (uint32_t)d->keys_len, (uint32_t)len, d->heads[b], 0, expires};
     d->heads[b] = (uint32_t)d->n + 1;
     d->n++;
     d->keys_len += len;
@@ -128,8 +137,10 @@ static sl_status dedup_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl
     const sl_plan *p = op->plan;
     sl_col *kc[64] = {0};
     sl_status st = SL_OK;
-    int32_t *sel = sl_malloc(sizeof *sel * (size_t)(b->n_rows ? b->n_rows : 1));
+    int32_t *sel = sl_malloc(sizeof *sel * (size_t)(b->n_rows ? b->n_rows : 1) * 2);
     if (!sel) return sl_err_oom(err);
+    int32_t *late = sel + (b->n_rows ? b->n_rows : 1);
+    int64_t n_late = 0;
     if (p->n_keys > 64) { sl_free(sel); return sl_err(err, SL_ERR_PLAN, "DEDUPLICATE BY takes at most 64 keys"); }
     for (int k = 0; k < p->n_keys && !st; k++) st = sl_expr_eval(p->keys[k], b, &x->ev, &kc[k], err);
     int64_t m = 0, wm = op->wm_late[0];
@@ -138,6 +149,7 @@ static sl_status dedup_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl
         int64_t ts = tc && !sl_col_is_null(tc, i) ? sl_col_i64(tc)[i] : INT64_MIN;
         if (op->stateful && tc && wm != SL_NO_WATERMARK && ts != INT64_MIN && ts < wm) {
             op->state.rows_dropped_late++;
+            late[n_late++] = (int32_t)i;
             continue;
         }
         int64_t expires = INT64_MAX;
@@ -150,6 +162,7 @@ static sl_status dedup_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl
         if (encode(d, kc, p->n_keys, i, &len) || find_or_add(d, len, expires, &added)) { st = sl_err_oom(err); break; }
         if (added) sel[m++] = (int32_t)i;
     }
+    if (!st && n_late) st = sl_op_late_rows(op, 0, b, late, n_late, x, err);
     if (!st && m) {
         op->state.rows_updated += m;
         sl_batch *out = m == b->n_rows ? sl_batch_ref(b) : sl_batch_gather(b, sel, m);
@@ -205,6 +218,47 @@ static void dedup_free(sl_op *op)
     sl_free(d);
 }
 
+/* ---- checkpoints ------------------------------------------------------------ */
+
+static sl_status dedup_save(sl_op *op, struct sl_opstate *out, sl_error *err)
+{
+    dedup_op *d = (dedup_op *)op;
+    for (size_t i = 0; i < d->n; i++) {
+        dentry *e = &d->e[i];
+        if (e->expires == INT64_MIN) continue; /* forgotten: deleted from the store */
+        if (e->saved && sl_opstate_keep(out, d->keys + e->off, e->len)) continue;
+        sl_status st = sl_opstate_put(out, d->keys + e->off, e->len, &e->expires, 8, err);
+        if (st) return st;
+        e->saved = 1;
+    }
+    return SL_OK;
+}
+
+static sl_status dedup_load(sl_op *op, const void *key, size_t key_len, const void *val,
+                            size_t val_len, sl_error *err)
+{
+    dedup_op *d = (dedup_op *)op;
+    int64_t expires;
+    if (!key_len || key_len > UINT32_MAX || val_len != 8)
+        return sl_err(err, SL_ERR_CHECKPOINT,
+                      "deduplication state: a record of %zu key and %zu value bytes does not fit "
+                      "(a key and an 8-byte expiry): the checkpoint was not written by this query",
+                      key_len, val_len);
+    memcpy(&expires, val, 8);
+    if (sl_grow((void **)&d->scratch, &d->scratch_cap, key_len, 1)) return sl_err_oom(err);
+    memcpy(d->scratch, key, key_len);
+    bool added;
+    if (find_or_add(d, key_len, expires, &added)) return sl_err_oom(err);
+    if (!added)
+        return sl_err(err, SL_ERR_CHECKPOINT, "deduplication state: a key is saved twice");
+    d->e[d->n - 1].saved = 1;
+    op->state.rows_total = (int64_t)(d->n - d->n_dead);
+    op->state.mem_bytes = (int64_t)(d->keys_len + d->n * sizeof *d->e + d->head_cap * 4);
+    return SL_OK;
+}
+
+static const sl_op_ckpt_ops dedup_ckpt = {.save = dedup_save, .load = dedup_load};
+
 static const sl_op_ops dedup_ops = {"dedupe", dedup_push, dedup_finish, dedup_free};
 
 sl_status sl_op_dedup_new(const sl_plan *p, sl_op **out, sl_error *err)
@@ -212,6 +266,7 @@ sl_status sl_op_dedup_new(const sl_plan *p, sl_op **out, sl_error *err)
     dedup_op *d = sl_calloc(1, sizeof *d);
     if (!d) return sl_err_oom(err);
     d->base.ops = &dedup_ops;
+    d->base.ckpt = &dedup_ckpt;
     d->base.plan = p;
     d->base.n_inputs = 1;
     d->base.stateful = p->streaming;
