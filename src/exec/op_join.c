@@ -10,13 +10,15 @@
  * when that is from the condition).  An outer join emits a preserved row
  * padded with NULLs at that moment if it never matched; a left semi join
  * emits a left row once, at its first match.  Rows arriving behind the
- * watermark are late: dropped and counted, as Spark does.
+ * watermark are late: dropped and counted, as Spark does, and handed to
+ * the query's 'late.sink' when it has one.
  *
  * Against a bounded table the stream's rows are not kept: the table was
  * read whole in the first batch, so an outer join's unmatched stream rows
  * are final at once and are emitted in the same batch. */
 #include "exec/op.h"
 #include "exec/op_join_state.h"
+#include "exec/late.h"
 #include "plan/join_range.h"
 #include "core/mem.h"
 #include "core/status.h"
@@ -374,17 +376,27 @@ done:
 
 /* ---- push: probe, then keep ---------------------------------------------- */
 
-/* Marks rows behind the watermark dead and counts them. */
-static void drop_late(join_op *j, int port, const sl_batch *b, uint8_t *flags, int64_t wm)
+/* Marks rows behind the watermark dead, counts them and hands them to the
+ * late sink (exec/late.h). */
+static sl_status drop_late(join_op *j, int port, const sl_batch *b, uint8_t *flags, int64_t wm,
+                           sl_exec_ctx *x, sl_error *err)
 {
     const sl_join_side_range *rg = &j->s[port].range;
-    if (!j->base.stateful || rg->late_col < 0 || wm == SL_NO_WATERMARK) return;
+    if (!j->base.stateful || rg->late_col < 0 || wm == SL_NO_WATERMARK) return SL_OK;
     const sl_col *c = b->cols[rg->late_col];
+    int32_t *late = NULL;
+    int64_t n = 0;
     for (int64_t r = 0; r < b->n_rows; r++)
         if (!sl_col_is_null(c, r) && sl_col_i64(c)[r] < wm + rg->late_lag) {
             flags[r] |= ROW_DEAD;
-            j->base.state.rows_dropped_late++;
+            if (x->late && !late && !(late = sl_malloc(sizeof *late * (size_t)b->n_rows))) return sl_err_oom(err);
+            if (late) late[n] = (int32_t)r;
+            n++;
         }
+    j->base.state.rows_dropped_late += n;
+    sl_status st = late ? sl_op_late_rows(&j->base, port, b, late, n, x, err) : SL_OK;
+    sl_free(late);
+    return st;
 }
 
 static sl_status join_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_error *err)
@@ -400,7 +412,7 @@ static sl_status join_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_
     if (!flags) return sl_err_oom(err);
     for (int k = 0; k < nk && !st; k++) st = sl_expr_eval(kx[k], b, &x->ev, &keys[k], err);
     if (st) goto done;
-    drop_late(j, port, b, flags, op->wm_late[port]);
+    if ((st = drop_late(j, port, b, flags, op->wm_late[port], x, err))) goto done;
 
     side *other = &j->s[1 - port];
     if (other->head_cap && !(hashes = sl_malloc(sizeof *hashes * (size_t)b->n_rows))) { st = sl_err_oom(err); goto done; }
