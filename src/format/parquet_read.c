@@ -828,7 +828,8 @@ static sl_jval *value_json(asm_ctx *a, const pq_selem *e, const pq_vals *v, size
         const char *s = str_val(e, v, i, tmp, &len);
         sl_jval *j = jv(a, SL_JSTR);
         if (!j) return NULL;
-        j->str = sl_arena_strndup(&a->doc->arena, s, len);
+        /* an empty value may have no bytes behind it (s NULL): copy from "" */
+        j->str = sl_arena_strndup(&a->doc->arena, len ? s : "", len);
         j->str_len = len;
         return j->str ? j : NULL;
     }
