@@ -118,8 +118,9 @@ FUZZ_SECONDS ?= 60
 fuzz: $(FUZZ_TARGETS:%=build/fuzz/%_fuzz)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh $(FUZZ_TARGETS)
 
-# Soak (bench/soak.sh): the lecture pipeline for SOAK_SECONDS (default 600)
-# under the ASan build, RSS sampled every second into build/soak/rss.csv.
+# Soak (bench/soak.sh): the top-up pipeline (SOAK_PIPELINE=lecture: the
+# lecture's) for SOAK_SECONDS (default 600) under the ASan build, RSS sampled
+# every second into build/soak/rss.csv.
 soak: deps
 	@$(MAKE) --no-print-directory SANITIZE=1 build/asan/sluice
 	@bash bench/soak.sh

@@ -1,15 +1,31 @@
 #!/usr/bin/env bash
-# Soak run (`make soak`): the lecture's streaming pipeline — card
-# transactions from `sluice gen transactions` over a socket, parsed as JSON
-# and aggregated per user in update mode (examples/lecture/
-# suspicious_update.sql) — runs for SOAK_SECONDS (default 600) under the
-# ASan build, with input generated continuously at SOAK_RATE lines a second
-# (default 2000).  The engine's RSS is sampled every second into
-# build/soak/rss.csv; at the end the engine is stopped with SIGINT and the
-# script prints the start, warm (after SOAK_WARM seconds, default a fifth of
-# the run) and end RSS, the slope of a least-squares line through the
-# samples after warm-up, whether that is flat, and whether AddressSanitizer
-# or LeakSanitizer reported anything at exit.
+# Soak run (`make soak`): a streaming pipeline runs for SOAK_SECONDS
+# (default 600) under the ASan build while its input keeps coming; the
+# engine's RSS is sampled every second into build/soak/rss.csv; at the end
+# the engine is stopped with SIGINT and the script prints the start, warm
+# (after SOAK_WARM seconds, default a fifth of the run) and end RSS, the
+# slope of a least-squares line through the samples after warm-up, whether
+# that is flat, and whether AddressSanitizer, LeakSanitizer or UBSan
+# reported anything at exit.  Exit status 0 only when flat, clean, the
+# engine exited 0 and it ran batches with rows.
+#
+# SOAK_PIPELINE picks the pipeline:
+#   topup (default)  the top-up prediction service (examples/topup): an
+#                    embedded Kafka broker, `sluice produce` sending 10-30
+#                    generated customers with their bureau rows as JSON
+#                    arrays every SOAK_INTERVAL (default 1s, five times the
+#                    reference's pace) in a loop, the model trained first by
+#                    examples/topup/train.sql on SOAK_CUSTOMERS (default
+#                    5000) generated customers, and examples/topup/
+#                    pipeline.sql: windowed aggregates, an interval join,
+#                    XGBoost scoring, a Parquet sink and a transactional
+#                    Kafka sink, both checkpointed.  Only the engine running
+#                    pipeline.sql is measured; the broker, producer and
+#                    training use the same binary.
+#   lecture          the lecture's update-mode aggregate
+#                    (examples/lecture/suspicious_update.sql) over `sluice
+#                    gen transactions` on a socket at SOAK_RATE lines a
+#                    second (default 2000).
 #
 # ASan holds freed memory in a quarantine before reusing it (256 MB by
 # default), which would look like growth for minutes; the run uses a 16 MB
@@ -19,8 +35,8 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 SECS=${SOAK_SECONDS:-600}
-RATE=${SOAK_RATE:-2000}
 WARM=${SOAK_WARM:-$((SECS / 5))}
+PIPELINE=${SOAK_PIPELINE:-topup}
 BIN=${SOAK_SLUICE:-build/asan/sluice}
 OUT=build/soak
 [ -x "$BIN" ] || { echo "soak: $BIN not built (make SANITIZE=1 all)"; exit 1; }
@@ -28,21 +44,62 @@ rm -rf "$OUT"; mkdir -p "$OUT"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; }
 trap cleanup EXIT
-
-# The generator listens on a port it picks and writes it to a file.
-"$BIN" gen transactions --listen 127.0.0.1:0 --rate "$RATE" --seed 7 --port-file "$OUT/port" \
-    >"$OUT/gen.out" 2>"$OUT/gen.err" &
-gen=$!
-pids+=($gen)
-for _ in $(seq 1 300); do [ -s "$OUT/port" ] && break; sleep 0.1; done
-PORT=$(cat "$OUT/port" 2>/dev/null)
-[[ $PORT =~ ^[0-9]+$ ]] || { echo "soak: the generator did not start: $(cat "$OUT/gen.err")"; exit 1; }
-
 export ASAN_OPTIONS=detect_leaks=1:quarantine_size_mb=16:abort_on_error=0
-"$BIN" run examples/lecture/suspicious_update.sql --var HOST=127.0.0.1 --var PORT="$PORT" \
-    >"$OUT/run.out" 2>"$OUT/run.err" &
-eng=$!
-pids+=($eng)
+
+# Waits for a helper process to write its port into a file.
+wait_port() {
+    local file=$1 pid=$2 what=$3
+    for _ in $(seq 1 600); do
+        [ -s "$file" ] && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    local port
+    port=$(cat "$file" 2>/dev/null)
+    [[ $port =~ ^[0-9.:]+$ ]] || { echo "soak: $what did not start: $(tail -5 "$OUT/$what.err")" >&2; exit 1; }
+    echo "$port"
+}
+
+case "$PIPELINE" in
+topup)
+    CUSTOMERS=${SOAK_CUSTOMERS:-5000}
+    INTERVAL=${SOAK_INTERVAL:-1s}
+    echo "soak: generating $CUSTOMERS customers and training the top-up model"
+    "$BIN" gen topup --customers "$CUSTOMERS" --out "$OUT/data" --quiet >"$OUT/gen.out" 2>"$OUT/gen.err" ||
+        { echo "soak: gen topup failed: $(tail -5 "$OUT/gen.err")"; exit 1; }
+    "$BIN" run examples/topup/train.sql --var DATA="$OUT/data" --var MODEL="$OUT/model" --quiet \
+        >"$OUT/train.out" 2>"$OUT/train.err" ||
+        { echo "soak: training failed: $(tail -5 "$OUT/train.err")"; exit 1; }
+    "$BIN" broker --topics customer_data:1,bureau_data:1,Statewide_customer_count:1 \
+        --port-file "$OUT/port" >/dev/null 2>"$OUT/broker.err" &
+    pids+=($!)
+    KAFKA=$(wait_port "$OUT/port" "$!" broker) || exit 1
+    "$BIN" run examples/topup/pipeline.sql --var KAFKA="$KAFKA" --var MODEL="$OUT/model" \
+        --var OUT="$OUT/out" >"$OUT/run.out" 2>"$OUT/run.err" &
+    eng=$!
+    pids+=($eng)
+    "$BIN" produce --bootstrap "$KAFKA" --topic customer_data="$OUT/data/customer.csv" \
+        --topic bureau_data="$OUT/data/bureau.csv" --group-by ID --batch 10-30 \
+        --format json-array --ts now --interval "$INTERVAL" --loop >"$OUT/produce.out" 2>"$OUT/produce.err" &
+    pids+=($!)
+    query=top_up_predictions   # the query whose batches are counted
+    ;;
+lecture)
+    RATE=${SOAK_RATE:-2000}
+    "$BIN" gen transactions --listen 127.0.0.1:0 --rate "$RATE" --seed 7 --port-file "$OUT/port" \
+        >"$OUT/gen.out" 2>"$OUT/gen.err" &
+    pids+=($!)
+    PORT=$(wait_port "$OUT/port" "$!" gen) || exit 1
+    "$BIN" run examples/lecture/suspicious_update.sql --var HOST=127.0.0.1 --var PORT="$PORT" \
+        >"$OUT/run.out" 2>"$OUT/run.err" &
+    eng=$!
+    pids+=($eng)
+    query=
+    ;;
+*) echo "soak: unknown SOAK_PIPELINE $PIPELINE (topup or lecture)"; exit 2 ;;
+esac
+
+echo "soak: $PIPELINE pipeline, $SECS s, RSS every second into $OUT/rss.csv"
 echo "t_s,rss_kb" >"$OUT/rss.csv"
 start=$(date +%s)
 for ((t = 0; t < SECS; t++)); do
@@ -55,11 +112,13 @@ for ((t = 0; t < SECS; t++)); do
 done
 kill -INT "$eng"
 wait "$eng"; rc=$?
-pids=("$gen")
-batches=$(grep -c "batch [0-9]*:" "$OUT/run.err")
-rows=$(grep -o "batch [0-9]*: [0-9]* rows in" "$OUT/run.err" | awk '{s += $3} END {print s + 0}')
+# progress lines: "sluice: [QUERY ]batch N: R rows in, ..."
+lines=$(grep -E "${query:+$query }batch [0-9]+: [0-9]+ rows in" "$OUT/run.err")
+batches=$(grep -c . <<<"$lines")
+rows=$(grep -oE "batch [0-9]+: [0-9]+ rows in" <<<"$lines" | awk '{s += $3} END {print s + 0}')
 san=$(grep -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$OUT/run.err" | head -3)
-awk -F, -v warm="$WARM" -v secs="$SECS" -v rc="$rc" -v batches="$batches" -v rows="$rows" -v san="$san" '
+awk -F, -v warm="$WARM" -v secs="$SECS" -v rc="$rc" -v batches="$batches" -v rows="$rows" \
+    -v san="$san" -v what="$PIPELINE" -v bin="$BIN" '
 NR == 1 { next }
 { t = $1; r = $2 / 1024.0; if (NR == 2) first = r; last = r
   if (t == warm) warmr = r
@@ -68,9 +127,9 @@ END {
   slope = (n > 1 && n * sxx - sx * sx) ? (n * sxy - sx * sy) / (n * sxx - sx * sx) : 0   # MB/s
   growth = slope * (secs - warm)
   flat = (growth < 0.05 * warmr && growth < 8) ? "yes" : "NO"
-  printf "soak: %d s under ASan, %d batches, %d rows in; engine exit status %d\n", secs, batches, rows, rc
+  printf "soak: %s pipeline, %d s under %s, %d batches, %d rows in; engine exit status %d\n", what, secs, bin, batches, rows, rc
   printf "soak: RSS start %.1f MB, warm (t=%d s) %.1f MB, end %.1f MB\n", first, warm, warmr, last
   printf "soak: slope after warm-up %.3f MB/min (%.1f MB over the remaining %d s): flat: %s\n", slope * 60, growth, secs - warm, flat
   printf "soak: sanitizer reports at exit: %s\n", san == "" ? "none" : san
-  exit (flat == "yes" && san == "" && rc == 0 && batches > 0) ? 0 : 1
+  exit (flat == "yes" && san == "" && rc == 0 && batches > 0 && rows > 0) ? 0 : 1
 }' "$OUT/rss.csv"
