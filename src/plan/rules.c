@@ -118,6 +118,11 @@ sl_status sl_plan_check_mode(const sl_plan *p, const char *mode, sl_error *err)
                       "Append output mode not supported when there are streaming aggregations on streaming "
                       "DataFrames/DataSets without watermark (declare a WATERMARK on the event-time column and "
                       "group by a window on it, or use update or complete mode)");
+    if (!strcasecmp(mode, "update") && agg && agg->win == SL_WIN_SESSION)
+        return sl_err(err, SL_ERR_PLAN,
+                      "Update output mode not supported for session window on streaming DataFrames/DataSets "
+                      "(Spark's rule: a session can merge with a later one, so an emitted row could not be "
+                      "updated in place; use append or complete)");
     if (n_aggs > 1 && strcasecmp(mode, "append"))
         return sl_err(err, SL_ERR_PLAN,
                       "Multiple streaming aggregations are only supported in append mode (Spark 3.4+), not %s",
