@@ -10,6 +10,7 @@
 
 #include "core/buf.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -272,23 +273,57 @@ static size_t utf8_len1(unsigned char c)
     return c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
 }
 
-/* SQL LIKE: % any run, _ one character, '\' escapes the next. Iterative
- * with one backtrack point per %, so no input recurses or goes quadratic
- * beyond O(n*m). */
-static bool like_match(const char *s, size_t n, const char *p, size_t m)
+static bool esc_at(const char *p, size_t m, size_t i, const char *esc, size_t el)
+{
+    return el && i + el <= m && !memcmp(p + i, esc, el);
+}
+
+int sl_like_check(const char *p, size_t m, const char *esc, size_t el, char *why, size_t why_len)
+{
+    for (size_t i = 0; i < m;) {
+        if (!esc_at(p, m, i, esc, el)) { i++; continue; }
+        i += el;
+        if (i >= m) {
+            snprintf(why, why_len, "the LIKE pattern '%.*s' is invalid: it ends with the escape character '%.*s'",
+                     (int)(m > 200 ? 200 : m), p, (int)el, esc);
+            return -1;
+        }
+        if (p[i] == '_' || p[i] == '%') { i++; continue; }
+        if (esc_at(p, m, i, esc, el)) { i += el; continue; }
+        size_t cl = utf8_len1((unsigned char)p[i]);
+        if (i + cl > m) cl = m - i;
+        snprintf(why, why_len,
+                 "the LIKE pattern '%.*s' is invalid: the escape character '%.*s' may precede only _, %% or "
+                 "itself, not '%.*s' (double it to match it literally)",
+                 (int)(m > 200 ? 200 : m), p, (int)el, esc, (int)cl, p + i);
+        return -1;
+    }
+    return 0;
+}
+
+/* SQL LIKE: % any run, _ one character, the escape character (default '\\')
+ * makes the next _, % or escape literal; the pattern has passed
+ * sl_like_check.  Iterative with one backtrack point per %, so no input
+ * recurses or goes quadratic beyond O(n*m). */
+static bool like_match(const char *s, size_t n, const char *p, size_t m, const char *esc, size_t el)
 {
     size_t si = 0, pi = 0, star_p = (size_t)-1, star_s = 0;
     while (si < n) {
         if (pi < m) {
-            char c = p[pi];
-            if (c == '%') { star_p = ++pi; star_s = si; continue; }
-            if (c == '_') {
-                si += utf8_len1((unsigned char)s[si]);
-                if (si > n) si = n;
-                pi++;
-                continue;
+            char c;
+            if (esc_at(p, m, pi, esc, el) && pi + el < m) {
+                pi += el;
+                c = p[pi];
+            } else {
+                c = p[pi];
+                if (c == '%') { star_p = ++pi; star_s = si; continue; }
+                if (c == '_') {
+                    si += utf8_len1((unsigned char)s[si]);
+                    if (si > n) si = n;
+                    pi++;
+                    continue;
+                }
             }
-            if (c == '\\' && pi + 1 < m) c = p[++pi];
             if (s[si] == c) { si++; pi++; continue; }
         }
         if (star_p == (size_t)-1) return false;
@@ -297,21 +332,41 @@ static bool like_match(const char *s, size_t n, const char *p, size_t m)
         si = star_s;
         if (si > n) return false;
     }
-    while (pi < m && p[pi] == '%') pi++;
+    while (pi < m && p[pi] == '%' && !esc_at(p, m, pi, esc, el)) pi++;
     return pi == m;
 }
 
+/* like(str, pattern [, escape]): the escape argument is a one-character
+ * literal (the binder checks it, and a literal pattern, before the query
+ * starts); a pattern from a column is checked row by row. */
 static sl_status k_like(sl_col *const *args, int n_args, int64_t n_rows, sl_type ret,
                         const sl_eval_ctx *ctx, void **state, sl_col **out, sl_error *err)
 {
+    const char *esc = "\\";
+    size_t el = 1;
+    if (n_args > 2 && n_rows > 0) {
+        if (sl_col_is_null(args[2], 0)) return sl_err(err, SL_ERR_TYPE, "the LIKE escape character is NULL");
+        esc = sl_col_str(args[2], 0, &el);
+    }
     sl_col *o = sl_fn_new_result(SL_TYPE_BOOLEAN, n_rows, args, 2);
     if (!o) return sl_err_oom(err);
+    const char *checked = NULL;
+    size_t checked_len = 0;
     for (int64_t i = 0; i < n_rows; i++) {
         if (sl_fn_any_null(args, 2, i)) continue;
         size_t l, pl;
         const char *s = sl_col_str(args[0], i, &l);
         const char *p = sl_col_str(args[1], i, &pl);
-        if (like_match(s, l, p, pl)) sl_bit_set(o->data, i);
+        if (!checked || checked_len != pl || memcmp(checked, p, pl)) {
+            char why[600];
+            if (sl_like_check(p, pl, esc, el, why, sizeof why)) {
+                sl_col_unref(o);
+                return sl_err(err, SL_ERR_TYPE, "%s", why);
+            }
+            checked = p;
+            checked_len = pl;
+        }
+        if (like_match(s, l, p, pl, esc, el)) sl_bit_set(o->data, i);
     }
     *out = o;
     return SL_OK;
@@ -520,7 +575,7 @@ static int r_length(const sl_type *args, int n_args, sl_type *want, sl_type *out
 static int r_bool_pred(const sl_type *args, int n_args, sl_type *want, sl_type *out_ret,
                        char *why, size_t why_len)
 {
-    want[0] = want[1] = SL_TYPE_STRING;
+    for (int i = 0; i < n_args; i++) want[i] = SL_TYPE_STRING;
     *out_ret = SL_TYPE_BOOLEAN;
     return 0;
 }
@@ -573,7 +628,7 @@ const sl_func_def sl_fn_string_defs[] = {
     {"substr", 2, 3, 0, r_substring, k_substring, NULL},
     {"regexp_replace", 3, 3, SL_FN_CONST_ARG1, sl_fn_resolve_str_str, k_regexp_replace, rx_free},
     {"regexp_extract", 2, 3, SL_FN_CONST_ARG1, r_regexp_extract, k_regexp_extract, rx_free},
-    {"like", 2, 2, 0, r_bool_pred, k_like, NULL},
+    {"like", 2, 3, 0, r_bool_pred, k_like, NULL},
     {"rlike", 2, 2, 0, r_bool_pred, k_rlike, rx_free},
 };
 const int sl_fn_string_count = sizeof sl_fn_string_defs / sizeof sl_fn_string_defs[0];

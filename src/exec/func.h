@@ -49,6 +49,11 @@ typedef struct sl_func_def {
 /* Looks a function up by name, case-insensitively; NULL when unknown. */
 const sl_func_def *sl_func_find(const char *name);
 
+/* Checks a LIKE pattern with Spark's rules: the escape character (el bytes
+ * at esc) may precede only _, % or itself and may not end the pattern.
+ * Returns 0, or -1 with the reason in why. */
+int sl_like_check(const char *p, size_t m, const char *esc, size_t el, char *why, size_t why_len);
+
 /* Casts a column to `to` with Spark's non-ANSI rules: what does not convert
  * becomes NULL (strings are trimmed first; '1.5' to INT truncates as Spark
  * does; out-of-range integers become NULL; BOOLEAN from 't','true','y','yes',

@@ -490,13 +490,30 @@ static sl_status bind_expr(binder *bd, const scope *sc, const sl_ast_expr *ast, 
     case SL_AST_LIKE: {
         const sl_func_def *fn = sl_func_find(ast->op == 'L' ? "like" : "rlike");
         if (!fn) return bind_error(bd, ast, SL_ERR_INTERNAL, "like() is missing");
-        sl_expr *x, *p;
+        sl_expr *x, *p, *esc = NULL;
         TRY(bind_expr(bd, sc, ast->args[0], &x));
         TRY(bind_expr(bd, sc, ast->args[1], &p));
-        OOM_IF(e = ex_new(bd, SL_EX_FUNC, SL_TYPE_BOOLEAN, 2));
+        const char *es = "\\";
+        if (ast->n_args > 2) { /* ESCAPE 'c': one character (the parser takes only a string) */
+            const sl_ast_expr *ea = ast->args[2];
+            size_t n = strlen(ea->str), chars = 0;
+            for (size_t i = 0; i < n; i++) chars += ((unsigned char)ea->str[i] & 0xc0) != 0x80;
+            if (chars != 1)
+                return bind_error(bd, ea, SL_ERR_BIND, "the ESCAPE string must be one character, not '%s'", ea->str);
+            TRY(bind_expr(bd, sc, ea, &esc));
+            es = ea->str;
+        }
+        if (ast->op == 'L' && ast->args[1]->kind == SL_AST_LIT_STRING) {
+            char why[600];
+            const char *ps = ast->args[1]->str;
+            if (sl_like_check(ps, strlen(ps), es, strlen(es), why, sizeof why))
+                return bind_error(bd, ast->args[1], SL_ERR_BIND, "%s", why);
+        }
+        OOM_IF(e = ex_new(bd, SL_EX_FUNC, SL_TYPE_BOOLEAN, esc ? 3 : 2));
         e->fn = fn;
         OOM_IF(e->args[0] = coerce(bd, x, SL_TYPE_STRING));
         OOM_IF(e->args[1] = coerce(bd, p, SL_TYPE_STRING));
+        if (esc) e->args[2] = esc;
         if (ast->negated) {
             sl_expr *n;
             OOM_IF(n = ex_new(bd, SL_EX_NOT, SL_TYPE_BOOLEAN, 1));

@@ -4,6 +4,7 @@
 #include "core/status.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,89 @@ static sl_status expand_var(sl_lexer *lx, const char **pp, sl_buf *out, sl_error
     return SL_OK;
 }
 
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+           c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+static int hex4(const char *p)
+{
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hexval(p[i]);
+        if (h < 0) return -1;
+        v = v << 4 | h;
+    }
+    return v;
+}
+
+static void put_utf8(sl_buf *b, uint32_t cp)
+{
+    if (cp < 0x80) sl_buf_putc(b, (char)cp);
+    else if (cp < 0x800) { sl_buf_putc(b, (char)(0xc0 | cp >> 6)); sl_buf_putc(b, (char)(0x80 | (cp & 0x3f))); }
+    else if (cp < 0x10000) {
+        sl_buf_putc(b, (char)(0xe0 | cp >> 12));
+        sl_buf_putc(b, (char)(0x80 | (cp >> 6 & 0x3f)));
+        sl_buf_putc(b, (char)(0x80 | (cp & 0x3f)));
+    } else {
+        sl_buf_putc(b, (char)(0xf0 | cp >> 18));
+        sl_buf_putc(b, (char)(0x80 | (cp >> 12 & 0x3f)));
+        sl_buf_putc(b, (char)(0x80 | (cp >> 6 & 0x3f)));
+        sl_buf_putc(b, (char)(0x80 | (cp & 0x3f)));
+    }
+}
+
+/* A backslash escape in a string literal at *pp, with Spark's rules
+ * (ParserUtils.unescapeSQLString): \uXXXX is a UTF-16 code unit (a pair of
+ * them a supplementary character), \[01][0-7][0-7] an octal character code,
+ * \b \n \r \t \Z (Ctrl-Z) \' \" \\ the usual characters; \% and \_ keep
+ * their backslash, so that 'a\_b' is the LIKE pattern a\_b (a literal
+ * underscore); before any other character the backslash is dropped.  A NUL
+ * (\0, \000, \u0000) cannot be held in a string here and is refused. */
+static sl_status lex_escape(sl_lexer *lx, const char **pp, sl_buf *b, sl_error *err)
+{
+    const char *p = *pp;
+    char c = p[1];
+    if (c == 'u' && hex4(p + 2) >= 0) {
+        uint32_t cp = (uint32_t)hex4(p + 2);
+        int n = 6;
+        if (cp >= 0xd800 && cp < 0xdc00) {
+            int lo = p[6] == '\\' && p[7] == 'u' ? hex4(p + 8) : -1;
+            if (lo < 0xdc00 || lo >= 0xe000)
+                return lex_error(lx, p, "\\u escape: a high surrogate must be followed by a \\u low surrogate", err);
+            cp = 0x10000 + ((cp - 0xd800) << 10) + ((uint32_t)lo - 0xdc00);
+            n = 12;
+        } else if (cp >= 0xdc00 && cp < 0xe000) {
+            return lex_error(lx, p, "\\u escape: a low surrogate without a high one before it", err);
+        }
+        if (cp == 0) return lex_error(lx, p, "a NUL character in a string literal is not supported", err);
+        put_utf8(b, cp);
+        *pp = p + n;
+        return SL_OK;
+    }
+    if ((c == '0' || c == '1') && p[2] >= '0' && p[2] <= '7' && p[3] >= '0' && p[3] <= '7') {
+        int v = (c - '0') << 6 | (p[2] - '0') << 3 | (p[3] - '0');
+        if (v == 0) return lex_error(lx, p, "a NUL character in a string literal is not supported", err);
+        sl_buf_putc(b, (char)v);
+        *pp = p + 4;
+        return SL_OK;
+    }
+    switch (c) {
+    case '0': return lex_error(lx, p, "a NUL character in a string literal is not supported", err);
+    case 'b': sl_buf_putc(b, '\b'); break;
+    case 'n': sl_buf_putc(b, '\n'); break;
+    case 'r': sl_buf_putc(b, '\r'); break;
+    case 't': sl_buf_putc(b, '\t'); break;
+    case 'Z': sl_buf_putc(b, '\x1a'); break;
+    case '%': case '_': sl_buf_putc(b, '\\'); sl_buf_putc(b, c); break;
+    case '\n': lx->line++; lx->line_start = p + 2; sl_buf_putc(b, c); break;
+    default: sl_buf_putc(b, c); break;
+    }
+    *pp = p + 2;
+    return SL_OK;
+}
+
 static sl_status lex_quoted(sl_lexer *lx, char q, sl_tok *t, sl_error *err)
 {
     sl_buf b;
@@ -82,9 +166,8 @@ static sl_status lex_quoted(sl_lexer *lx, char q, sl_tok *t, sl_error *err)
             break;
         }
         if (*p == '\\' && q == '\'' && p[1]) {
-            char c = p[1];
-            sl_buf_putc(&b, c == 'n' ? '\n' : c == 't' ? '\t' : c);
-            p += 2;
+            sl_status st = lex_escape(lx, &p, &b, err);
+            if (st) { sl_buf_fini(&b); return st; }
             continue;
         }
         if (*p == '$' && p[1] == '{') {

@@ -500,14 +500,29 @@ static sl_status parse_cmp(parser *ps, sl_ast_expr **out)
         if (is_kw(ps, "like") || is_kw(ps, "rlike")) {
             int kind = is_kw(ps, "like") ? 'L' : 'R';
             TRY(advance(ps));
-            sl_ast_expr *pat, *e;
+            sl_ast_expr *pat, *e, *esc = NULL;
             TRY(parse_add(ps, &pat));
+            if (kind == 'L' && is_kw(ps, "escape")) {
+                /* LIKE pattern ESCAPE 'c'; "escape" without a string after
+                 * it is not the clause (it may be a column alias) */
+                sl_lexer save = ps->lx;
+                sl_tok save_tok = ps->tok;
+                TRY(advance(ps));
+                if (ps->tok.kind == SL_TOK_STRING) {
+                    OOM_IF(esc = new_expr(ps, SL_AST_LIT_STRING, &ps->tok));
+                    esc->str = ps->tok.text;
+                    TRY(advance(ps));
+                } else {
+                    ps->lx = save;
+                    ps->tok = save_tok;
+                }
+            }
             OOM_IF(e = new_expr(ps, SL_AST_LIKE, &t));
             e->op = kind;
             e->negated = negated;
             e->line = l->line; e->col = l->col;
-            sl_ast_expr *a[2] = {l, pat};
-            OOM_IF(!set_args(ps, e, a, 2));
+            sl_ast_expr *a[3] = {l, pat, esc};
+            OOM_IF(!set_args(ps, e, a, esc ? 3 : 2));
             l = e;
             continue;
         }
