@@ -57,6 +57,12 @@ typedef struct sl_nexmark_str {
     int len;
 } sl_nexmark_str;
 
+/* The strings of one event take at most SL_NEXMARK_BUF bytes (about 720
+ * with the standard sizes); the generator may store up to SL_NEXMARK_SLACK
+ * bytes past what it keeps. */
+#define SL_NEXMARK_BUF 1024
+#define SL_NEXMARK_SLACK 64
+
 typedef struct sl_nexmark_event {
     sl_nexmark_kind kind;
     int64_t date_time_ms;
@@ -74,7 +80,7 @@ typedef struct sl_nexmark_event {
             sl_nexmark_str channel, url, extra;
         } bid;
     } u;
-    char buf[1024];  /* backing store of the strings */
+    char buf[SL_NEXMARK_BUF + SL_NEXMARK_SLACK];  /* backing store of the strings */
 } sl_nexmark_event;
 
 /* The kind of event i without generating it. */

@@ -44,6 +44,7 @@ typedef struct nexmark_src {
     bool done;                /* bounded, and every event has been read */
     int n_proj;
     int *proj;                /* declared column j = table column proj[j] */
+    sl_batch *spare;          /* the last batch, emptied, when nothing downstream kept it */
 } nexmark_src;
 
 static int64_t now_us(void)
@@ -148,8 +149,17 @@ static sl_status nx_plan(sl_source *src, const char *start, char **out_end, sl_e
     return *out_end ? SL_OK : sl_err_oom(err);
 }
 
+/* A batch to build the next chunk in: the spare one if there is one (its
+ * buffers already hold a chunk, so a run allocates and page-faults its
+ * column memory once instead of once per chunk), else a new one. */
 static sl_batch *new_builder(const sl_source *src)
 {
+    nexmark_src *nx = src->impl;
+    if (nx->spare) {
+        sl_batch *b = nx->spare;
+        nx->spare = NULL;
+        return b;
+    }
     sl_batch *b = sl_batch_new(src->schema->n);
     if (!b) return NULL;
     for (int j = 0; j < src->schema->n; j++)
@@ -158,6 +168,30 @@ static sl_batch *new_builder(const sl_source *src)
             return NULL;
         }
     return b;
+}
+
+/* Drops the emitted batch, or keeps it as the spare when the batch and
+ * every column are referenced by this source alone — downstream operators
+ * that keep data take a reference (or copy), so then nothing can see the
+ * buffers being overwritten. */
+static void keep_spare(nexmark_src *nx, sl_batch *b)
+{
+    bool alone = !nx->spare && b->refs == 1;
+    for (int j = 0; alone && j < b->n_cols; j++) alone = b->cols[j]->refs == 1;
+    if (!alone) {
+        sl_batch_unref(b);
+        return;
+    }
+    for (int j = 0; j < b->n_cols; j++) {
+        sl_col *c = b->cols[j];
+        c->len = 0;
+        c->null_count = 0;
+        c->chars_len = 0;
+        sl_free(c->validity);   /* never set by this source; cleared all the same */
+        c->validity = NULL;
+    }
+    b->n_rows = 0;
+    nx->spare = b;
 }
 
 static sl_status nx_read(sl_source *src, const char *start, const char *end,
@@ -197,7 +231,7 @@ static sl_status nx_read(sl_source *src, const char *start, const char *end,
             src->stats.rows += rows;
             st = emit(ctx, b, err);
         }
-        sl_batch_unref(b);
+        keep_spare(nx, b);
         if (st) return st;
     }
     if (nx->events > 0 && to >= nx->events) nx->done = true;
@@ -217,6 +251,7 @@ static void nx_close(sl_source *src)
     nexmark_src *nx = src->impl;
     if (!nx) return;
     sl_free(nx->proj);
+    sl_batch_unref(nx->spare);
     sl_free(nx);
     src->impl = NULL;
 }
