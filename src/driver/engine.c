@@ -73,6 +73,10 @@ SL_EXPORT sl_status sl_engine_new(const sl_config *conf, sl_engine **out_eng, sl
 static void query_free(sl_query *q)
 {
     if (!q) return;
+    /* a run that never reached finish_run (a later query's setup failed,
+     * or the embedder freed the engine without stopping it) still holds
+     * the checkpoint: its lock, log and operator state stores */
+    sl_ckpt_query_close(q);
     sl_free(q->src_seen);
     sl_late_sink_free(q->x.late_ctx);
     sl_op_tree_fini(&q->ops);

@@ -90,7 +90,8 @@ static int run(int *sl_test_failed, const char *opts, int batches, rows *out, bo
         }
     }
     /* The stepping API leaves the checkpoint open until the engine is
-     * freed; release it here as a stopped run would. */
+     * freed (which closes it, test_ckpt_close.c); closed here first, as a
+     * stopped run would. */
     if (eng && close_ckpt)
         for (size_t k = 0; k < eng->n_queries; k++) sl_ckpt_query_close(eng->queries[k]);
     sl_engine_free(eng);
