@@ -273,6 +273,7 @@ static sl_status plan_sink(sl_source *src, file_src *f, const char *start, char 
     if (src->bounded && !f->listed) f->bound_batch = n ? ids[n - 1] : -1;
     f->listed = true;
     int64_t from = parse_sink_batch(start), to = from, taken = 0;
+    if (from > f->consumed) f->consumed = from; /* restarted: as fsrc_plan */
     for (size_t i = 0; i < n && taken < f->max_files; i++) {
         if (ids[i] <= from) continue;
         if (src->bounded && ids[i] > f->bound_batch) break;
@@ -301,6 +302,9 @@ static sl_status fsrc_plan(sl_source *src, const char *start, char **out_end, sl
         f->listed = true;
     }
     int64_t from = parse_files(start);
+    /* everything before the start is committed: a source restarted past
+     * the end of its input has consumed it all (exhausted() says so) */
+    if (from > f->consumed) f->consumed = from;
     int64_t to = from + f->max_files;
     if (to > (int64_t)f->n_files) to = (int64_t)f->n_files;
     if (to <= from) return SL_OK;
