@@ -364,8 +364,8 @@ static sl_status eval_source(const sl_model *m, const sl_mdl_source *s, const sl
     return SL_OK;
 }
 
-sl_status sl_model_score_raw(const sl_model *m, sl_col *const *inputs, int64_t n_rows,
-                             double *out, sl_error *err)
+static sl_status check_inputs(const sl_model *m, sl_col *const *inputs, int64_t n_rows,
+                              sl_error *err)
 {
     for (int i = 0; i < m->n_inputs; i++) {
         if (!inputs[i] || inputs[i]->len < n_rows)
@@ -376,35 +376,77 @@ sl_status sl_model_score_raw(const sl_model *m, sl_col *const *inputs, int64_t n
                           m->inputs[i].name, sl_type_name(m->inputs[i].type),
                           sl_type_name(inputs[i]->type));
     }
-    int n_out = sl_model_num_outputs(m);
-    int n_src = m->n_sources;
-    /* The block: one column per source, then a zero column. */
-    double *x = sl_calloc((size_t)BLOCK * (size_t)(n_src + 1), sizeof *x);
-    uint8_t skip[BLOCK];
-    if (!x) return sl_err_oom(err);
-    sl_status st = SL_OK;
-    for (int64_t r0 = 0; r0 < n_rows; r0 += BLOCK) {
-        int n = n_rows - r0 < BLOCK ? (int)(n_rows - r0) : BLOCK;
-        memset(skip, 0, sizeof skip);
-        for (int s = 0; s < n_src; s++) {
-            const sl_mdl_source *src = &m->sources[s];
-            double *v = x + (size_t)s * BLOCK;
-            st = eval_source(m, src, inputs[src->input], r0, n, v, skip, err);
-            if (st != SL_OK) goto out;
-            if (m->f32)   /* XGBoost compares features as float */
-                for (int i = 0; i < n; i++) v[i] = (float)v[i];
-        }
-        double *o = out + (size_t)r0 * n_out;
-        if (m->kind == SL_MDL_LOGREG)
-            sl_mdl_linear_predict(m, x, n, o);
-        else
-            sl_mdl_ens_predict(m, x, n, o);
-        for (int i = 0; i < n; i++)
-            if (skip[i])
-                for (int c = 0; c < n_out; c++) o[(size_t)i * n_out + c] = NAN;
+    return SL_OK;
+}
+
+/* Scratch of one scoring call: the block (one column per source, then a
+ * zero column), double or float (m->f32). */
+typedef struct score_scratch {
+    void *x;
+    double *v;      /* f32: a source's values before narrowing */
+} score_scratch;
+
+static sl_status scratch_init(const sl_model *m, score_scratch *sc, sl_error *err)
+{
+    size_t cells = (size_t)BLOCK * (size_t)(m->n_sources + 1);
+    sc->x = sl_calloc(cells, m->f32 ? sizeof(float) : sizeof(double));
+    sc->v = m->f32 ? sl_malloc(sizeof *sc->v * BLOCK) : NULL;
+    if (!sc->x || (m->f32 && !sc->v)) {
+        sl_free(sc->x);
+        sl_free(sc->v);
+        sc->x = NULL;
+        sc->v = NULL;
+        return sl_err_oom(err);
     }
-out:
-    sl_free(x);
+    return SL_OK;
+}
+
+static void scratch_fini(score_scratch *sc)
+{
+    sl_free(sc->x);
+    sl_free(sc->v);
+}
+
+/* Scores rows [r0, r0 + n), n <= BLOCK, into out (n x n_out). */
+static sl_status score_block(const sl_model *m, sl_col *const *inputs, int64_t r0, int n,
+                             score_scratch *sc, double *out, sl_error *err)
+{
+    int n_out = sl_model_num_outputs(m);
+    uint8_t skip[BLOCK];
+    memset(skip, 0, (size_t)n);
+    for (int s = 0; s < m->n_sources; s++) {
+        const sl_mdl_source *src = &m->sources[s];
+        double *v = m->f32 ? sc->v : (double *)sc->x + (size_t)s * BLOCK;
+        sl_status st = eval_source(m, src, inputs[src->input], r0, n, v, skip, err);
+        if (st != SL_OK) return st;
+        if (m->f32) {   /* XGBoost compares features as float */
+            float *xf = (float *)sc->x + (size_t)s * BLOCK;
+            for (int i = 0; i < n; i++) xf[i] = (float)v[i];
+        }
+    }
+    if (m->kind == SL_MDL_LOGREG)
+        sl_mdl_linear_predict(m, sc->x, n, out);
+    else
+        sl_mdl_ens_predict(m, sc->x, n, out);
+    for (int i = 0; i < n; i++)
+        if (skip[i])
+            for (int c = 0; c < n_out; c++) out[(size_t)i * n_out + c] = NAN;
+    return SL_OK;
+}
+
+sl_status sl_model_score_raw(const sl_model *m, sl_col *const *inputs, int64_t n_rows,
+                             double *out, sl_error *err)
+{
+    sl_status st = check_inputs(m, inputs, n_rows, err);
+    if (st != SL_OK) return st;
+    int n_out = sl_model_num_outputs(m);
+    score_scratch sc;
+    if ((st = scratch_init(m, &sc, err)) != SL_OK) return st;
+    for (int64_t r0 = 0; r0 < n_rows && st == SL_OK; r0 += BLOCK) {
+        int n = n_rows - r0 < BLOCK ? (int)(n_rows - r0) : BLOCK;
+        st = score_block(m, inputs, r0, n, &sc, out + (size_t)r0 * n_out, err);
+    }
+    scratch_fini(&sc);
     return st;
 }
 
@@ -413,49 +455,60 @@ sl_status sl_model_score(const sl_model *m, sl_col *const *inputs, int64_t n_row
 {
     if (out_pred) *out_pred = NULL;
     if (out_prob1) *out_prob1 = NULL;
+    sl_status st = check_inputs(m, inputs, n_rows, err);
+    if (st != SL_OK) return st;
     int n_out = sl_model_num_outputs(m);
-    double *raw = sl_malloc(sizeof *raw * (size_t)(n_rows ? n_rows : 1) * (size_t)n_out);
+    /* A block's raw outputs at a time, turned into the columns at once, so
+     * no n_rows-sized intermediate is written and read back. */
+    double *raw = sl_malloc(sizeof *raw * BLOCK * (size_t)n_out);
     sl_col *pred = out_pred ? sl_col_new_sized(SL_TYPE_DOUBLE, n_rows, 0) : NULL;
     sl_col *prob = out_prob1 ? sl_col_new_sized(SL_TYPE_DOUBLE, n_rows, 0) : NULL;
-    sl_status st = SL_OK;
+    score_scratch sc = { 0 };
     if (!raw || (out_pred && !pred) || (out_prob1 && !prob)) { st = sl_err_oom(err); goto fail; }
-    st = sl_model_score_raw(m, inputs, n_rows, raw, err);
-    if (st != SL_OK) goto fail;
-    for (int64_t i = 0; i < n_rows; i++) {
-        const double *o = raw + (size_t)i * n_out;
-        bool skipped = o[0] != o[0];
-        if (pred) {
-            if (skipped) {
-                if (sl_col_set_null(pred, i) < 0) { st = sl_err_oom(err); goto fail; }
-                sl_col_f64(pred)[i] = 0;
-            } else if (m->kind == SL_MDL_LOGREG) {
-                /* Spark's binary threshold (0.5 unless set). */
-                sl_col_f64(pred)[i] = o[1] > m->lin.threshold ? 1.0 : 0.0;
-            } else if (m->n_classes > 0) {
-                /* argmax, the first of equal maxima, as Spark's probability2prediction */
-                int best = 0;
-                for (int c = 1; c < n_out; c++) if (o[c] > o[best]) best = c;
-                sl_col_f64(pred)[i] = best;
-            } else {
-                sl_col_f64(pred)[i] = o[0];
+    if ((st = scratch_init(m, &sc, err)) != SL_OK) goto fail;
+    double *pv = pred ? sl_col_f64(pred) : NULL, *qv = prob ? sl_col_f64(prob) : NULL;
+    for (int64_t r0 = 0; r0 < n_rows; r0 += BLOCK) {
+        int n = n_rows - r0 < BLOCK ? (int)(n_rows - r0) : BLOCK;
+        if ((st = score_block(m, inputs, r0, n, &sc, raw, err)) != SL_OK) goto fail;
+        for (int j = 0; j < n; j++) {
+            int64_t i = r0 + j;
+            const double *o = raw + (size_t)j * n_out;
+            bool skipped = o[0] != o[0];
+            if (pv) {
+                if (skipped) {
+                    if (sl_col_set_null(pred, i) < 0) { st = sl_err_oom(err); goto fail; }
+                    pv[i] = 0;
+                } else if (m->kind == SL_MDL_LOGREG) {
+                    /* Spark's binary threshold (0.5 unless set). */
+                    pv[i] = o[1] > m->lin.threshold ? 1.0 : 0.0;
+                } else if (m->n_classes > 0) {
+                    /* argmax, the first of equal maxima, as Spark's probability2prediction */
+                    int best = 0;
+                    for (int c = 1; c < n_out; c++) if (o[c] > o[best]) best = c;
+                    pv[i] = best;
+                } else {
+                    pv[i] = o[0];
+                }
             }
-        }
-        if (prob) {
-            if (skipped || m->n_classes < 2) {
-                if (sl_col_set_null(prob, i) < 0) { st = sl_err_oom(err); goto fail; }
-                sl_col_f64(prob)[i] = 0;
-            } else {
-                sl_col_f64(prob)[i] = o[1];
+            if (qv) {
+                if (skipped || m->n_classes < 2) {
+                    if (sl_col_set_null(prob, i) < 0) { st = sl_err_oom(err); goto fail; }
+                    qv[i] = 0;
+                } else {
+                    qv[i] = o[1];
+                }
             }
         }
     }
     if (pred) sl_col_finish_nulls(pred);
     if (prob) sl_col_finish_nulls(prob);
+    scratch_fini(&sc);
     sl_free(raw);
     if (out_pred) *out_pred = pred;
     if (out_prob1) *out_prob1 = prob;
     return SL_OK;
 fail:
+    scratch_fini(&sc);
     sl_free(raw);
     sl_col_unref(pred);
     sl_col_unref(prob);

@@ -87,11 +87,46 @@ typedef struct sl_mdl_wnode {
     int32_t child[3];
 } sl_mdl_wnode;
 
+/* The complete form of a shallow tree (depth <= SL_MDL_CDEPTH_MAX, no
+ * categorical set splits), which the walks prefer: the tree padded to a
+ * complete one of its depth and stored in level order, so node j's children
+ * are 2j+1 ("in") and 2j+2 ("out") and a node needs neither child indices
+ * nor a leaf test. A node is an interval test on one source column:
+ * in = (lo <= v && v <= hi), NaN never in. Each split is arranged so its
+ * "in" side is one of its children and NaN falls on the right one:
+ *   Spark:   continuous [-inf, thr] in = left; one-hot [k, k] in = the side
+ *            the indicator 1 goes; a split both sides of which agree
+ *            always-in on the zero column.
+ *   XGBoost: (float) v < thr is v <= the float below thr, so default right
+ *            is [-inf, prev(thr)] in = left; default left is
+ *            [thr, +inf] in = right, out (NaN included) = left.
+ * A leaf above the last level is padded with always-in nodes whose subtrees
+ * all end in it. Spark blocks are double, XGBoost blocks float (its own
+ * comparison type), hence two node types; 24 and 12 bytes. */
+#define SL_MDL_CDEPTH_MAX 10
+typedef struct sl_mdl_cnode {
+    double lo, hi;
+    int32_t off;          /* source column * SL_MDL_BLOCK */
+    int32_t unused;
+} sl_mdl_cnode;
+typedef struct sl_mdl_cnodef {
+    float lo, hi;
+    int32_t off;
+} sl_mdl_cnodef;
+
 typedef struct sl_mdl_tree {
     int32_t n_nodes;
     int32_t depth;          /* longest root-to-leaf path in edges */
     sl_mdl_node *nodes;
     sl_mdl_wnode *wnodes;
+    /* Complete form (see sl_mdl_cnode), when `complete`: 2^depth - 1
+     * nodes (cnodes for Spark, cnodesf for XGBoost), and for each of the
+     * 2^depth leaf positions its original node index and its value. */
+    bool complete;
+    sl_mdl_cnode *cnodes;
+    sl_mdl_cnodef *cnodesf;
+    int32_t *cleaf;
+    double *cval;
     /* Spark categorical splits: node i goes left iff its value is one of
      * cats[cat_off[i] .. cat_off[i] + n_cat[i]); n_cat[i] < 0: continuous.
      * NULL when the tree has no categorical split. */
@@ -225,19 +260,24 @@ sl_status sl_mdl_load_bundle(sl_model *m, const char *dir, sl_error *err);
 
 /* Rows per scoring block. A block is column-major, one column per source
  * plus a final all-zero column (for features that are constant 0): source s
- * of row i is x[s * SL_MDL_BLOCK + i]; node offsets are premultiplied. */
+ * of row i is x[s * SL_MDL_BLOCK + i]; node offsets are premultiplied. The
+ * block holds doubles, or floats when the model is f32 (XGBoost). */
 #define SL_MDL_BLOCK 256
 
-/* Tree walking: leaf node index for each of rows [0, n) (n <= SL_MDL_BLOCK)
- * of block x. */
+/* Tree walking: for each of rows [0, n) (n <= SL_MDL_BLOCK) of block x,
+ * the leaf reached: its position j among the 2^depth leaves of the complete
+ * form when t->complete (cleaf[j] / cval[j]), else its node index.
+ * walk_xgb takes a float block. */
 void sl_mdl_tree_walk_spark(const sl_mdl_tree *t, const double *x, int n, int32_t *leaf);
-void sl_mdl_tree_walk_xgb(const sl_mdl_tree *t, const double *x, int n, int32_t *leaf);
-/* Predictor outputs for a block: out is n x sl_model_num_outputs. */
-void sl_mdl_ens_predict(const sl_model *m, const double *x, int n, double *out);
+void sl_mdl_tree_walk_xgb(const sl_mdl_tree *t, const float *x, int n, int32_t *leaf);
+/* Predictor outputs for a block (double, or float when m->f32): out is
+ * n x sl_model_num_outputs. */
+void sl_mdl_ens_predict(const sl_model *m, const void *x, int n, double *out);
 void sl_mdl_linear_predict(const sl_model *m, const double *x, int n, double *out);
 
 void sl_mdl_tree_fini(sl_mdl_tree *t);
-/* Builds t->wnodes from t->nodes and m's slots. Returns -1 on OOM. */
+/* Builds t->wnodes from t->nodes and m's slots, and the complete form when
+ * the tree allows it. Returns -1 on OOM. */
 int sl_mdl_tree_compile(const sl_model *m, sl_mdl_tree *t);
 /* Sets depth and self-loops leaves; checks child indices (SL_ERR_MODEL). */
 sl_status sl_mdl_tree_finish(sl_mdl_tree *t, const char *what, sl_error *err);

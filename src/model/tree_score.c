@@ -25,6 +25,10 @@ void sl_mdl_tree_fini(sl_mdl_tree *t)
     sl_free(t->n_cat);
     sl_free(t->cats);
     sl_free(t->leaf_stats);
+    sl_free(t->cnodes);
+    sl_free(t->cnodesf);
+    sl_free(t->cleaf);
+    sl_free(t->cval);
     memset(t, 0, sizeof *t);
 }
 
@@ -73,6 +77,136 @@ sl_status sl_mdl_tree_finish(sl_mdl_tree *t, const char *what, sl_error *err)
     return st;
 }
 
+/* ---- the complete form (model_int.h, sl_mdl_cnode) ---------------------- */
+
+typedef struct cbuild {
+    const sl_mdl_tree *t;
+    bool xgb;
+    int32_t zero_off;      /* the block's zero column */
+    int32_t n_int;         /* 2^depth - 1 */
+    double *lo, *hi;
+    int32_t *off;
+} cbuild;
+
+/* Interval [lo, hi] of the "in" side and which original child it leads to,
+ * for wnode k; returns false when the node cannot be put in the form. */
+static bool cnode_test(const cbuild *cb, int32_t k, double *lo, double *hi, int32_t *off,
+                       int32_t *in_child, int32_t *out_child)
+{
+    const sl_mdl_wnode *w = &cb->t->wnodes[k];
+    *off = w->off;
+    if (!cb->xgb) {
+        *in_child = w->child[0];
+        *out_child = w->child[1];
+        if (w->child[0] == w->child[1]) {   /* both sides agree: always in */
+            *off = cb->zero_off;
+            *lo = -INFINITY;
+            *hi = INFINITY;
+        } else {
+            *lo = w->a;
+            *hi = w->b;
+        }
+        return true;
+    }
+    /* XGBoost: left iff (float)v < thr (thr a float), NaN to child[2]. */
+    float thr = (float)w->a;
+    if (w->child[2] == w->child[1]) {   /* default right: in = v < thr, NaN out */
+        *in_child = w->child[0];
+        *out_child = w->child[1];
+        if (thr != thr || thr == -INFINITY) {   /* nothing is < thr */
+            *lo = INFINITY;
+            *hi = -INFINITY;
+        } else {
+            *lo = -INFINITY;
+            *hi = nextafterf(thr, -INFINITY);
+        }
+        return true;
+    }
+    if (w->child[2] == w->child[0]) {   /* default left: in = !(v < thr), NaN out */
+        *in_child = w->child[1];
+        *out_child = w->child[0];
+        if (thr != thr) {                /* every number goes right */
+            *lo = -INFINITY;
+            *hi = INFINITY;
+        } else {
+            *lo = thr;
+            *hi = INFINITY;
+        }
+        return true;
+    }
+    return false;
+}
+
+/* Puts original node k at level-order position j of depth d. */
+static bool cplace(cbuild *cb, int32_t k, int32_t j, int d)
+{
+    const sl_mdl_tree *t = cb->t;
+    if (j >= cb->n_int) {   /* a leaf position */
+        if (t->nodes[k].left != k) return false;   /* deeper than depth: cannot happen */
+        t->cleaf[j - cb->n_int] = k;
+        t->cval[j - cb->n_int] = t->wnodes[k].a;
+        return true;
+    }
+    int32_t in_child, out_child;
+    if (t->nodes[k].left == k) {   /* a leaf above the last level: pad */
+        cb->lo[j] = -INFINITY;
+        cb->hi[j] = INFINITY;
+        cb->off[j] = cb->zero_off;
+        in_child = out_child = k;
+    } else if (!cnode_test(cb, k, &cb->lo[j], &cb->hi[j], &cb->off[j], &in_child, &out_child)) {
+        return false;
+    }
+    return cplace(cb, in_child, 2 * j + 1, d + 1) && cplace(cb, out_child, 2 * j + 2, d + 1);
+}
+
+/* Builds the complete form if the tree allows it; -1 on OOM. */
+static int build_complete(const sl_model *m, sl_mdl_tree *t)
+{
+    t->complete = false;
+    if (t->depth > SL_MDL_CDEPTH_MAX || t->n_cat) return 0;
+    cbuild cb = { .t = t, .xgb = m->kind == SL_MDL_XGB, .zero_off = m->n_sources * SL_MDL_BLOCK };
+    cb.n_int = (1 << t->depth) - 1;
+    size_t ni = (size_t)(cb.n_int ? cb.n_int : 1), nl = (size_t)cb.n_int + 1;
+    cb.lo = sl_malloc(sizeof *cb.lo * ni);
+    cb.hi = sl_malloc(sizeof *cb.hi * ni);
+    cb.off = sl_malloc(sizeof *cb.off * ni);
+    t->cleaf = sl_malloc(sizeof *t->cleaf * nl);
+    t->cval = sl_malloc(sizeof *t->cval * nl);
+    if (cb.xgb) t->cnodesf = sl_calloc(ni, sizeof *t->cnodesf);
+    else t->cnodes = sl_calloc(ni, sizeof *t->cnodes);
+    int rc = 0;
+    if (!cb.lo || !cb.hi || !cb.off || !t->cleaf || !t->cval || (!t->cnodesf && !t->cnodes)) {
+        rc = -1;
+    } else if (cplace(&cb, 0, 0, 0)) {
+        for (int32_t j = 0; j < cb.n_int; j++) {
+            if (cb.xgb) {
+                t->cnodesf[j].lo = (float)cb.lo[j];
+                t->cnodesf[j].hi = (float)cb.hi[j];
+                t->cnodesf[j].off = cb.off[j];
+            } else {
+                t->cnodes[j].lo = cb.lo[j];
+                t->cnodes[j].hi = cb.hi[j];
+                t->cnodes[j].off = cb.off[j];
+            }
+        }
+        t->complete = true;
+    }
+    sl_free(cb.lo);
+    sl_free(cb.hi);
+    sl_free(cb.off);
+    if (!t->complete) {
+        sl_free(t->cleaf);
+        sl_free(t->cval);
+        sl_free(t->cnodes);
+        sl_free(t->cnodesf);
+        t->cleaf = NULL;
+        t->cval = NULL;
+        t->cnodes = NULL;
+        t->cnodesf = NULL;
+    }
+    return rc;
+}
+
 int sl_mdl_tree_compile(const sl_model *m, sl_mdl_tree *t)
 {
     sl_free(t->wnodes);
@@ -114,12 +248,70 @@ int sl_mdl_tree_compile(const sl_model *m, sl_mdl_tree *t)
             w->child[1] = left1 ? nd->right : nd->left;
         }
     }
-    return 0;
+    return build_complete(m, t);
 }
 
 #define LANES 8
 
-/* One step. Spark: right iff !(v <= thr), so NaN goes right. XGBoost: left
+/* ---- walks over the complete form ----------------------------------------
+ * Level-order nodes: j -> 2j + 1 + out, where out = !(lo <= v && v <= hi).
+ * No child index is loaded, so a step is one node load, one value load and
+ * two compares. Eight rows go down together so their loads overlap; the
+ * depth is a compile-time constant for the usual depths (the loop unrolls
+ * completely) through the switch in cwalk_*. */
+#define CSTEP(nd, xr, k)                                                          \
+    do {                                                                          \
+        const __typeof__(*(nd)) *q_ = &(nd)[k];                                   \
+        __typeof__(q_->lo) v_ = (xr)[q_->off];                                    \
+        k = 2 * k + 1 + !((q_->lo <= v_) & (v_ <= q_->hi));                       \
+    } while (0)
+
+#define DEFINE_CWALK(NAME, NODE, T)                                               \
+    static inline __attribute__((always_inline)) void NAME##_d(                  \
+        const NODE *nd, const T *x, int n, int32_t *leaf, const int depth)        \
+    {                                                                             \
+        const int32_t first_leaf = (1 << depth) - 1;                              \
+        int i = 0;                                                                \
+        for (; i + LANES <= n; i += LANES) {                                      \
+            const T *x0 = x + i;                                                  \
+            int32_t k0 = 0, k1 = 0, k2 = 0, k3 = 0, k4 = 0, k5 = 0, k6 = 0, k7 = 0; \
+            for (int d = 0; d < depth; d++) {                                     \
+                CSTEP(nd, x0, k0); CSTEP(nd, x0 + 1, k1);                         \
+                CSTEP(nd, x0 + 2, k2); CSTEP(nd, x0 + 3, k3);                     \
+                CSTEP(nd, x0 + 4, k4); CSTEP(nd, x0 + 5, k5);                     \
+                CSTEP(nd, x0 + 6, k6); CSTEP(nd, x0 + 7, k7);                     \
+            }                                                                     \
+            leaf[i] = k0 - first_leaf; leaf[i + 1] = k1 - first_leaf;             \
+            leaf[i + 2] = k2 - first_leaf; leaf[i + 3] = k3 - first_leaf;         \
+            leaf[i + 4] = k4 - first_leaf; leaf[i + 5] = k5 - first_leaf;         \
+            leaf[i + 6] = k6 - first_leaf; leaf[i + 7] = k7 - first_leaf;         \
+        }                                                                         \
+        for (; i < n; i++) {                                                      \
+            int32_t k = 0;                                                        \
+            for (int d = 0; d < depth; d++) CSTEP(nd, x + i, k);                  \
+            leaf[i] = k - first_leaf;                                             \
+        }                                                                         \
+    }                                                                             \
+    static void NAME(const NODE *nd, const T *x, int n, int32_t *leaf, int depth) \
+    {                                                                             \
+        switch (depth) {                                                          \
+        case 1: NAME##_d(nd, x, n, leaf, 1); break;                               \
+        case 2: NAME##_d(nd, x, n, leaf, 2); break;                               \
+        case 3: NAME##_d(nd, x, n, leaf, 3); break;                               \
+        case 4: NAME##_d(nd, x, n, leaf, 4); break;                               \
+        case 5: NAME##_d(nd, x, n, leaf, 5); break;                               \
+        case 6: NAME##_d(nd, x, n, leaf, 6); break;                               \
+        case 7: NAME##_d(nd, x, n, leaf, 7); break;                               \
+        case 8: NAME##_d(nd, x, n, leaf, 8); break;                               \
+        default: NAME##_d(nd, x, n, leaf, depth); break;                          \
+        }                                                                         \
+    }
+
+DEFINE_CWALK(cwalk_spark, sl_mdl_cnode, double)
+DEFINE_CWALK(cwalk_xgb, sl_mdl_cnodef, float)
+
+/* ---- general walks (deep trees, Spark categorical set splits) -------------
+ * One step. Spark: right iff !(v <= thr), so NaN goes right. XGBoost: left
  * iff v < thr, NaN to child[2]: !(v < thr) is 1 for NaN, plus 1. Written
  * as index arithmetic so the compiler emits no branch. */
 static inline int32_t step_spark(const sl_mdl_wnode *w, const double *xr, int32_t k)
@@ -128,14 +320,19 @@ static inline int32_t step_spark(const sl_mdl_wnode *w, const double *xr, int32_
     return w[k].child[!((w[k].a <= v) & (v <= w[k].b))];
 }
 #define STEP_SPARK(w, xr, k) step_spark(w, xr, k)
-static inline int32_t step_xgb(const sl_mdl_wnode *w, const double *xr, int32_t k)
+static inline int32_t step_xgb(const sl_mdl_wnode *w, const float *xr, int32_t k)
 {
-    double v = xr[w[k].off];
+    float v = xr[w[k].off];
     return w[k].child[!(v < w[k].a) + (v != v)];
 }
 
 void sl_mdl_tree_walk_spark(const sl_mdl_tree *t, const double *x, int n, int32_t *leaf)
 {
+    if (t->complete) {
+        if (t->depth == 0) memset(leaf, 0, sizeof *leaf * (size_t)n);
+        else cwalk_spark(t->cnodes, x, n, leaf, t->depth);
+        return;
+    }
     const sl_mdl_wnode *w = t->wnodes;
     const int depth = t->depth;
     if (t->n_cat) {
@@ -182,14 +379,19 @@ void sl_mdl_tree_walk_spark(const sl_mdl_tree *t, const double *x, int n, int32_
     }
 }
 
-void sl_mdl_tree_walk_xgb(const sl_mdl_tree *t, const double *x, int n, int32_t *leaf)
+void sl_mdl_tree_walk_xgb(const sl_mdl_tree *t, const float *x, int n, int32_t *leaf)
 {
+    if (t->complete) {
+        if (t->depth == 0) memset(leaf, 0, sizeof *leaf * (size_t)n);
+        else cwalk_xgb(t->cnodesf, x, n, leaf, t->depth);
+        return;
+    }
     const sl_mdl_wnode *w = t->wnodes;
     const int depth = t->depth;
     int i = 0;
     for (; i + LANES <= n; i += LANES) {
-        const double *x0 = x + i, *x1 = x0 + 1, *x2 = x0 + 2, *x3 = x0 + 3;
-        const double *x4 = x0 + 4, *x5 = x0 + 5, *x6 = x0 + 6, *x7 = x0 + 7;
+        const float *x0 = x + i, *x1 = x0 + 1, *x2 = x0 + 2, *x3 = x0 + 3;
+        const float *x4 = x0 + 4, *x5 = x0 + 5, *x6 = x0 + 6, *x7 = x0 + 7;
         int32_t k0 = 0, k1 = 0, k2 = 0, k3 = 0, k4 = 0, k5 = 0, k6 = 0, k7 = 0;
         for (int d = 0; d < depth; d++) {
             k0 = step_xgb(w, x0, k0); k1 = step_xgb(w, x1, k1);
@@ -201,7 +403,7 @@ void sl_mdl_tree_walk_xgb(const sl_mdl_tree *t, const double *x, int n, int32_t 
         leaf[i + 4] = k4; leaf[i + 5] = k5; leaf[i + 6] = k6; leaf[i + 7] = k7;
     }
     for (; i < n; i++) {
-        const double *xr = x + i;
+        const float *xr = x + i;
         int32_t k = 0;
         for (int d = 0; d < depth; d++) k = step_xgb(w, xr, k);
         leaf[i] = k;
@@ -246,12 +448,23 @@ static void xgb_finish(const sl_model *m, const float *margin, int n, double *ou
     }
 }
 
-void sl_mdl_ens_predict(const sl_model *m, const double *x, int n, double *out)
+/* Leaf values and node indices of a walk's result (see sl_mdl_tree_walk_*). */
+static inline double leaf_value(const sl_mdl_tree *t, int32_t leaf)
+{
+    return t->complete ? t->cval[leaf] : t->wnodes[leaf].a;
+}
+static inline int32_t leaf_node(const sl_mdl_tree *t, int32_t leaf)
+{
+    return t->complete ? t->cleaf[leaf] : leaf;
+}
+
+void sl_mdl_ens_predict(const sl_model *m, const void *xv, int n, double *out)
 {
     const sl_mdl_ens *e = &m->ens;
     int32_t leaf[n];
     int n_out = sl_model_num_outputs(m);
     if (m->kind == SL_MDL_XGB) {
+        const float *x = xv;
         int g = e->n_groups;
         float margin[(size_t)n * g];
         for (int i = 0; i < n * g; i++) margin[i] = e->base_margin;
@@ -259,12 +472,21 @@ void sl_mdl_ens_predict(const sl_model *m, const double *x, int n, double *out)
             const sl_mdl_tree *tr = &e->trees[t];
             sl_mdl_tree_walk_xgb(tr, x, n, leaf);
             int grp = e->group ? e->group[t] : 0;
-            for (int i = 0; i < n; i++)
-                margin[(size_t)i * g + grp] += (float)tr->wnodes[leaf[i]].a;
+            if (tr->complete) {
+                const double *cv = tr->cval;
+                if (g == 1)
+                    for (int i = 0; i < n; i++) margin[i] += (float)cv[leaf[i]];
+                else
+                    for (int i = 0; i < n; i++) margin[(size_t)i * g + grp] += (float)cv[leaf[i]];
+            } else {
+                for (int i = 0; i < n; i++)
+                    margin[(size_t)i * g + grp] += (float)tr->wnodes[leaf[i]].a;
+            }
         }
         xgb_finish(m, margin, n, out);
         return;
     }
+    const double *x = xv;
     int nc = m->n_classes;
     memset(out, 0, sizeof *out * (size_t)n * n_out);
     double acc[n];
@@ -276,17 +498,17 @@ void sl_mdl_ens_predict(const sl_model *m, const double *x, int n, double *out)
         case SL_MDL_GBT_CLS:
         case SL_MDL_GBT_REG: {
             double w = e->weights[t];
-            for (int i = 0; i < n; i++) acc[i] += w * tr->wnodes[leaf[i]].a;
+            for (int i = 0; i < n; i++) acc[i] += w * leaf_value(tr, leaf[i]);
             break;
         }
         case SL_MDL_RF_REG:
         case SL_MDL_DT_REG:
-            for (int i = 0; i < n; i++) acc[i] += tr->wnodes[leaf[i]].a;
+            for (int i = 0; i < n; i++) acc[i] += leaf_value(tr, leaf[i]);
             break;
         case SL_MDL_RF_CLS:
         case SL_MDL_DT_CLS:
             for (int i = 0; i < n; i++) {
-                const double *s = tr->leaf_stats + (size_t)leaf[i] * nc;
+                const double *s = tr->leaf_stats + (size_t)leaf_node(tr, leaf[i]) * nc;
                 for (int c = 0; c < nc; c++) out[(size_t)i * nc + c] += s[c];
             }
             break;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # XGBoost JSON models scored by sluice equal python3-xgboost's predictions
 # (within 1e-6, NaNs included) for random models trained here: binary and
-# multi-class classifiers, regressors, explicit base_score, feature names.
+# multi-class classifiers, regressors, explicit base_score, feature names,
+# trees shallow enough for the complete-tree walk and deeper ones.
 set -eu
 PY=/usr/bin/python3
 $PY -c 'import xgboost, numpy' 2>/dev/null || { echo "skipped: /usr/bin/python3 lacks xgboost/numpy (python3-xgboost)"; exit 77; }
@@ -10,7 +11,7 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 $PY "$ROOT/tests/model/xgb_oracle.py" gen "$tmp"
 fail=0
 check() { $PY "$ROOT/tests/model/xgb_oracle.py" check "$@" || fail=1; }
-for n in reg reg_base multi reglog logitraw; do
+for n in reg reg_base multi reglog logitraw deep; do
     "$tmp/st" score "$tmp/$n.json" "$tmp/$n.csv" > "$tmp/$n.actual"
     check "$tmp/$n.expected" "$tmp/$n.actual" 1e-6
 done
