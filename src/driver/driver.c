@@ -346,6 +346,19 @@ static sl_status plan_trigger(sl_engine *eng, bool *out_any, sl_error *err)
         sl_free(eng->pending[i]);
         eng->pending[i] = NULL;
         sl_status st = eng->rt[i]->ops->plan(eng->rt[i], eng->committed[i], &eng->pending[i], err);
+        /* Spark's Trigger.Once reads everything available in its one batch:
+         * the rate limits (maxFilesPerTrigger, maxOffsetsPerTrigger) of the
+         * sources that have them are planned past, step after step. */
+        bool limited = !strcasecmp(eng->rt[i]->ops->connector, "file") ||
+                       !strcasecmp(eng->rt[i]->ops->connector, "kafka");
+        for (int step = 0; !st && eng->trigger == SL_TRIGGER_ONCE && limited && eng->pending[i] &&
+                           step < 1000000; step++) {
+            char *next = NULL;
+            st = eng->rt[i]->ops->plan(eng->rt[i], eng->pending[i], &next, err);
+            if (st || !next) break;
+            sl_free(eng->pending[i]);
+            eng->pending[i] = next;
+        }
         if (st) { sl_err_prefix(err, "source %s", eng->rt[i]->name); return st; }
     }
     for (size_t k = 0; k < eng->n_queries; k++) {
