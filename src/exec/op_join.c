@@ -68,6 +68,14 @@ typedef struct join_op {
     sl_schema *pair_schema;   /* left ++ right: what the residual reads */
     bool semi;
     int static_outer;         /* port of a stream preserved against a table, or -1 */
+    /* One key column of a fixed-width type other than DOUBLE: its hash
+     * (xxh64 of one 64-bit value under a fixed seed, a bijection) equals
+     * another's only for the same key, so probes skip comparing keys. */
+    bool exact_hash;
+    /* Time conjuncts of the residual, checked on each candidate pair before
+     * it is materialised (a pre-filter: the residual still decides). */
+    int n_tc;
+    struct tcons { int a_side, a_col, b_col; int64_t k; bool strict; } tc[SL_JOIN_MAX_BOUNDS];
     pairs pp;
 } join_op;
 
@@ -134,10 +142,12 @@ static size_t batch_bytes(const sl_batch *b)
 
 /* ---- the index ----------------------------------------------------------- */
 
-static int index_insert(side *s, uint64_t h, uint32_t ki, uint32_t row)
+/* Makes room for `more` entries: at most one per two heads. */
+static int index_reserve(side *s, size_t more)
 {
-    if ((s->n_entries + 1) * 2 > s->head_cap) {
+    if ((s->n_entries + more) * 2 > s->head_cap) {
         size_t ncap = s->head_cap ? s->head_cap * 2 : 1024;
+        while ((s->n_entries + more) * 2 > ncap) ncap *= 2;
         uint32_t *nh = sl_calloc(ncap, sizeof *nh);
         if (!nh) return -1;
         for (size_t e = 0; e < s->n_entries; e++) {
@@ -149,7 +159,12 @@ static int index_insert(side *s, uint64_t h, uint32_t ki, uint32_t row)
         s->heads = nh;
         s->head_cap = ncap;
     }
-    if (sl_grow((void **)&s->entries, &s->entries_cap, s->n_entries + 1, sizeof *s->entries)) return -1;
+    return sl_grow((void **)&s->entries, &s->entries_cap, s->n_entries + more, sizeof *s->entries);
+}
+
+static int index_insert(side *s, uint64_t h, uint32_t ki, uint32_t row)
+{
+    if (index_reserve(s, 1)) return -1;
     size_t bk = h & (s->head_cap - 1);
     s->entries[s->n_entries] = (struct entry){h, ki, row, s->heads[bk]};
     s->heads[bk] = (uint32_t)s->n_entries + 1;
@@ -221,7 +236,11 @@ static int side_add(side *s, sl_batch *b, sl_col **keys, int n_keys, uint8_t *fl
             if (!(flags[r] & ROW_DEAD) && e < k->min_ekey) k->min_ekey = e;
         }
     }
+    /* room for every row first, so the heads the loop fetches ahead stay */
+    if (index_reserve(s, (size_t)b->n_rows)) return -1;
+    size_t mask = s->head_cap - 1;
     for (int64_t r = 0; r < b->n_rows; r++) {
+        if (hashes && r + 16 < b->n_rows) __builtin_prefetch(&s->heads[hashes[r + 16] & mask], 1);
         if (flags[r] & ROW_DEAD) continue;
         k->live++;
         bool has_null = flags[r] & ROW_NULL_KEY;
@@ -374,6 +393,69 @@ done:
     return st;
 }
 
+/* ---- the time pre-filter -------------------------------------------------- */
+
+/* Reads `col`, `col + INTERVAL`, `col - INTERVAL` over TIMESTAMP columns. */
+static bool tc_term(const sl_expr *e, int *col, int64_t *add)
+{
+    if (e->type != SL_TYPE_TIMESTAMP) return false;
+    if (e->kind == SL_EX_COL) { *col = e->col; *add = 0; return true; }
+    if (e->kind == SL_EX_ARITH && (e->op == SL_OP_ADD || e->op == SL_OP_SUB) && e->args[0]->kind == SL_EX_COL &&
+        e->args[0]->type == SL_TYPE_TIMESTAMP && e->args[1]->kind == SL_EX_LIT && !e->args[1]->lit_null) {
+        *col = e->args[0]->col;
+        *add = e->op == SL_OP_ADD ? e->args[1]->lit_i64 : -e->args[1]->lit_i64;
+        return true;
+    }
+    return false;
+}
+
+/* a (<, <=) b, over the pair's columns (left ++ right), kept when a and b
+ * lie on different sides, as  a_side[a_col] (<, <=) other[b_col] + k. */
+static void tc_add(join_op *j, int a, int64_t aa, int b, int64_t ba, bool strict)
+{
+    int nl = j->n_left, as = a >= nl, bs = b >= nl;
+    if (as == bs || j->n_tc == SL_JOIN_MAX_BOUNDS) return;
+    if (__builtin_sub_overflow(ba, aa, &(int64_t){0})) return;
+    j->tc[j->n_tc++] = (struct tcons){as, a - (as ? nl : 0), b - (bs ? nl : 0), ba - aa, strict};
+}
+
+/* Collects the residual's top-level AND conjuncts that compare event times
+ * of the two sides.  A pair failing one of them (or with a NULL in it)
+ * cannot satisfy the residual, so it need not be built. */
+static void tc_collect(join_op *j, const sl_expr *e)
+{
+    if (e->kind == SL_EX_AND) {
+        for (int i = 0; i < e->n_args; i++) tc_collect(j, e->args[i]);
+        return;
+    }
+    int a, b;
+    int64_t aa, ba;
+    if (e->kind != SL_EX_CMP || e->n_args != 2 || !tc_term(e->args[0], &a, &aa) || !tc_term(e->args[1], &b, &ba))
+        return;
+    switch (e->op) {
+    case SL_OP_LT: tc_add(j, a, aa, b, ba, true); break;
+    case SL_OP_LE: tc_add(j, a, aa, b, ba, false); break;
+    case SL_OP_GT: tc_add(j, b, ba, a, aa, true); break;
+    case SL_OP_GE: tc_add(j, b, ba, a, aa, false); break;
+    case SL_OP_EQ: tc_add(j, a, aa, b, ba, false); tc_add(j, b, ba, a, aa, false); break;
+    default: break;
+    }
+}
+
+/* Do rows lr of lb (left) and rr of rb (right) pass the time conjuncts? */
+static inline bool tc_pass(const join_op *j, const sl_batch *lb, int64_t lr, const sl_batch *rb, int64_t rr)
+{
+    for (int c = 0; c < j->n_tc; c++) {
+        const struct tcons *t = &j->tc[c];
+        const sl_col *x = (t->a_side ? rb : lb)->cols[t->a_col], *y = (t->a_side ? lb : rb)->cols[t->b_col];
+        int64_t xi = t->a_side ? rr : lr, yi = t->a_side ? lr : rr;
+        if (sl_col_is_null(x, xi) || sl_col_is_null(y, yi)) return false;
+        __int128 xv = sl_col_i64(x)[xi], yv = (__int128)sl_col_i64(y)[yi] + t->k;
+        if (t->strict ? !(xv < yv) : !(xv <= yv)) return false;
+    }
+    return true;
+}
+
 /* ---- push: probe, then keep ---------------------------------------------- */
 
 /* Marks rows behind the watermark dead, counts them and hands them to the
@@ -434,7 +516,10 @@ static sl_status join_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_
         for (uint32_t e = other->heads[h & mask]; e; e = other->entries[e - 1].next) {
             const struct entry *en = &other->entries[e - 1];
             kept *ok = &other->k[en->kept];
-            if (en->hash != h || (ok->flags[en->row] & ROW_DEAD) || !keys_equal(keys, i, ok->keys, en->row, nk))
+            if (en->hash != h || (ok->flags[en->row] & ROW_DEAD) ||
+                (!j->exact_hash && !keys_equal(keys, i, ok->keys, en->row, nk)))
+                continue;
+            if (j->n_tc && !(port == 0 ? tc_pass(j, b, i, ok->b, en->row) : tc_pass(j, ok->b, en->row, b, i)))
                 continue;
             int r = port == 0 ? pairs_add(&j->pp, b, (int32_t)i, &flags[i], ok->b, (int32_t)en->row, &ok->flags[en->row])
                               : pairs_add(&j->pp, ok->b, (int32_t)en->row, &ok->flags[en->row], b, (int32_t)i, &flags[i]);
@@ -565,6 +650,12 @@ sl_status sl_op_join_new(const sl_plan *p, sl_op **out, sl_error *err)
         /* a stream joined with a table needs only the table kept */
         j->s[s].keep = !(p->child[s]->streaming && !p->child[1 - s]->streaming);
     }
+    if (p->n_join_keys == 1) {
+        sl_type lt = p->lkeys[0]->type, rt = p->rkeys[0]->type;
+        j->exact_hash = lt == rt && (lt == SL_TYPE_INT || lt == SL_TYPE_BIGINT || lt == SL_TYPE_DATE ||
+                                     lt == SL_TYPE_TIMESTAMP || lt == SL_TYPE_BOOLEAN);
+    }
+    if (p->residual) tc_collect(j, p->residual);
     j->s[0].preserved = p->join_type == SL_JOIN_LEFT || p->join_type == SL_JOIN_FULL;
     j->s[1].preserved = p->join_type == SL_JOIN_RIGHT || p->join_type == SL_JOIN_FULL;
     /* the output watermark: kept rows may be as old as their bounds allow */
