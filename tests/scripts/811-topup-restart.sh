@@ -89,7 +89,7 @@ kills=0
 committed() { grep -c '^sluice: top_up_predictions batch' "$T/run$run.err" || true; }
 for k in 1 2 3 4; do
     want=$(( (RANDOM % 4) + 2 ))
-    for _ in $(seq 400); do
+    for _ in $(seq 3000); do
         [ "$(committed)" -ge "$want" ] && break
         kill -0 $run_pid 2>/dev/null || { cat "$T/run$run.err"; echo "FAIL: run $run exited"; exit 1; }
         sleep 0.02
@@ -102,14 +102,16 @@ done
 wait $prod_pid || { cat "$T/produce.err"; echo "FAIL: sluice produce"; exit 1; }
 # Await the batch that runs with the final watermark: it closes every
 # window that can close.
-for _ in $(seq 1000); do
+# Bounded by 180 s, not by the machine's speed: a loaded machine replays
+# slowly after the last restart.
+for _ in $(seq 9000); do
     grep -q "^sluice: top_up_predictions batch .*watermark $FINAL_WM" "$T/run$run.err" && break
     kill -0 $run_pid 2>/dev/null || { cat "$T/run$run.err"; echo "FAIL: run $run exited"; exit 1; }
     sleep 0.02
 done
 grep -q "^sluice: top_up_predictions batch .*watermark $FINAL_WM" "$T/run$run.err" ||
     { tail -3 "$T/run$run.err"; echo "FAIL: the final watermark $FINAL_WM was never reached"; exit 1; }
-for _ in $(seq 200); do
+for _ in $(seq 3000); do
     grep -q "^sluice: statewide_customer_count batch .*watermark $FINAL_WM" "$T/run$run.err" && break; sleep 0.02
 done
 kill -TERM $run_pid
