@@ -423,6 +423,24 @@ sl_batch *sl_batch_new_builder(const sl_schema *s)
 
 sl_batch *sl_batch_new_empty(const sl_schema *s) { return sl_batch_new_builder(s); }
 
+bool sl_batch_recycle(sl_batch *b)
+{
+    if (b->refs != 1) return false;
+    for (int i = 0; i < b->n_cols; i++)
+        if (b->cols[i]->refs != 1) return false;
+    for (int i = 0; i < b->n_cols; i++) {
+        sl_col *col = b->cols[i];
+        col->len = 0;
+        col->null_count = 0;
+        col->chars_len = 0;
+        sl_free(col->validity); /* appends recreate it at the first NULL */
+        col->validity = NULL;
+        if (col->type == SL_TYPE_STRING && col->data) ((int32_t *)col->data)[0] = 0;
+    }
+    b->n_rows = 0;
+    return true;
+}
+
 int sl_batch_seal(sl_batch *b)
 {
     int64_t n = b->n_cols ? b->cols[0]->len : b->n_rows;

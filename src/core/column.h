@@ -149,6 +149,12 @@ void sl_batch_unref(sl_batch *b);
 sl_batch *sl_batch_new_empty(const sl_schema *s);
 /* A batch of builder columns of the schema's types, ready for appends. */
 sl_batch *sl_batch_new_builder(const sl_schema *s);
+/* When the caller holds the only reference to b and to each of its columns,
+ * empties every column (0 rows, no NULLs) keeping its buffers, so the
+ * batch can be filled again without allocating, and returns true; else
+ * leaves b alone and returns false.  For builders that emit batch after
+ * batch of the same schema (io/lines.c). */
+bool sl_batch_recycle(sl_batch *b);
 /* Sets n_rows from the columns after appending (checks they agree). */
 int sl_batch_seal(sl_batch *b);
 /* A new batch holding rows sel[0..n) of b. */

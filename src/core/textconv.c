@@ -267,10 +267,47 @@ bool sl_text_to_date(const char *s, size_t n, int32_t *out_days)
     return true;
 }
 
+static inline bool dig(char c) { return c >= '0' && c <= '9'; }
+static inline int d2(const char *p) { return (p[0] - '0') * 10 + (p[1] - '0'); }
+
+/* The common shapes of files and logs, without the general parser's
+ * scanning: "yyyy-MM-dd HH:mm:ss" or "yyyy-MM-ddTHH:mm:ss", then an
+ * optional "." and 1-6 fraction digits, then an optional "Z".  Returns
+ * 1 with *out_us set, 0 when the text is not of this shape (the general
+ * parser then decides), -1 when it is but a field is out of range. */
+static int ts_fast(const char *s, size_t n, int64_t *out_us)
+{
+    if (n < 19 || n > 27) return 0;
+    if (!(dig(s[0]) && dig(s[1]) && dig(s[2]) && dig(s[3]) && s[4] == '-' && dig(s[5]) &&
+          dig(s[6]) && s[7] == '-' && dig(s[8]) && dig(s[9]) && (s[10] == ' ' || s[10] == 'T') &&
+          dig(s[11]) && dig(s[12]) && s[13] == ':' && dig(s[14]) && dig(s[15]) && s[16] == ':' &&
+          dig(s[17]) && dig(s[18])))
+        return 0;
+    size_t i = 19;
+    int64_t frac = 0;
+    if (i < n && s[i] == '.') {
+        size_t k = 0;
+        for (i++; i < n && dig(s[i]); i++, k++) frac = frac * 10 + (s[i] - '0');
+        if (k == 0 || k > 6) return 0;
+        for (; k < 6; k++) frac *= 10;
+    }
+    if (i < n && s[i] == 'Z') i++;
+    if (i != n) return 0;
+    int64_t y = d2(s) * 100 + d2(s + 2);
+    unsigned mo = (unsigned)d2(s + 5), d = (unsigned)d2(s + 8);
+    int hh = d2(s + 11), mi = d2(s + 14), ss = d2(s + 17);
+    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || hh > 23 || mi > 59 || ss > 59)
+        return -1;
+    *out_us = (sl_days_from_civil(y, mo, d) * 86400 + hh * 3600 + mi * 60 + ss) * 1000000 + frac;
+    return 1;
+}
+
 bool sl_text_to_timestamp(const char *s, size_t n, int64_t *out_us)
 {
     trim(&s, &n);
     if (n == 0) return false;
+    int fast = ts_fast(s, n, out_us);
+    if (fast) return fast > 0;
     size_t i = 0;
     /* Find where the date part ends so parse_date_part sees only it. */
     size_t cut = n;

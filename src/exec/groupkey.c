@@ -7,30 +7,10 @@
 void sl_exec_key_encode(sl_buf *kb, sl_col *const *keys, int n_keys, int64_t i)
 {
     sl_buf_reset(kb);
-    for (int k = 0; k < n_keys; k++) {
-        const sl_col *c = keys[k];
-        if (sl_col_is_null(c, i)) { sl_buf_putc(kb, 0); continue; }
-        sl_buf_putc(kb, 1);
-        switch (c->type) {
-        case SL_TYPE_BOOLEAN: sl_buf_putc(kb, (char)sl_col_bool(c, i)); break;
-        case SL_TYPE_INT: case SL_TYPE_DATE: sl_buf_append(kb, &sl_col_i32(c)[i], 4); break;
-        case SL_TYPE_DOUBLE: {
-            double d = sl_col_f64(c)[i];
-            if (d == 0) d = 0;
-            sl_buf_append(kb, &d, 8);
-            break;
-        }
-        case SL_TYPE_STRING: {
-            size_t n;
-            const char *s = sl_col_str(c, i, &n);
-            uint32_t len = (uint32_t)n;
-            sl_buf_append(kb, &len, 4);
-            sl_buf_append(kb, s, n);
-            break;
-        }
-        default: sl_buf_append(kb, &sl_col_i64(c)[i], 8); break;
-        }
-    }
+    size_t bound = sl_exec_key_bound(keys, n_keys, i);
+    if (sl_buf_reserve(kb, bound + 1)) return;
+    kb->len = sl_exec_key_encode_to((uint8_t *)kb->data, keys, n_keys, i);
+    kb->data[kb->len] = 0;
 }
 
 int sl_exec_key_decode(const uint8_t *p, sl_col *const *cols, int n_keys)

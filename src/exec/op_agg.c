@@ -18,6 +18,7 @@
  * evicting costs in proportion to what is evicted. */
 #include "exec/op.h"
 #include "exec/agg/agg.h"
+#include "exec/groupkey.h"
 #include "exec/late.h"
 #include "exec/op_session.h"
 #include "core/mem.h"
@@ -39,6 +40,14 @@ typedef struct group_hdr {
     uint8_t key[KEY_INLINE];  /* or a pointer to a heap copy when longer */
 } group_hdr;
 
+/* An index slot: the group's row + 1 (0: empty) and the low 32 bits of its
+ * hash, which place the slot (tables stay far below 2^32 slots) and let a
+ * probe pass over other groups' slots without touching their rows. */
+typedef struct islot {
+    uint32_t row1;
+    uint32_t h32;
+} islot;
+
 typedef struct agg_op {
     sl_op base;
     size_t row_size;
@@ -49,12 +58,17 @@ typedef struct agg_op {
     uint32_t n_rows;          /* rows ever allocated (alive or free) */
     uint32_t *free_rows;
     size_t n_free, free_cap;
-    uint32_t *index;          /* row + 1, 0 = empty */
-    size_t index_cap;         /* power of two */
+    islot *index;             /* power-of-two slots, row1 = 0: empty */
+    size_t index_cap;
     size_t n_groups;
     sl_buf keybuf;            /* scratch for one key */
     sl_buf blockkeys;         /* the keys of one block of lookups (agg_push) */
     int64_t save_batch;       /* id of the last finished batch, for agg_save */
+    /* agg_push's per-row arrays, kept from batch to batch */
+    int32_t *src, *late_sel;
+    int64_t *wstart;
+    uint8_t **rows;
+    size_t scratch_cap, late_cap;
 } agg_op;
 
 static inline group_hdr *row_at(const agg_op *a, uint32_t r)
@@ -82,14 +96,14 @@ static void group_release(agg_op *a, group_hdr *g)
 static int index_grow(agg_op *a)
 {
     size_t ncap = a->index_cap ? a->index_cap * 2 : 1024;
-    uint32_t *ni = sl_calloc(ncap, sizeof *ni);
+    islot *ni = sl_calloc(ncap, sizeof *ni);
     if (!ni) return -1;
     for (size_t i = 0; i < a->index_cap; i++) {
-        uint32_t r = a->index[i];
-        if (!r) continue;
-        size_t h = row_at(a, r - 1)->hash & (ncap - 1);
-        while (ni[h]) h = (h + 1) & (ncap - 1);
-        ni[h] = r;
+        islot e = a->index[i];
+        if (!e.row1) continue;
+        size_t h = e.h32 & (ncap - 1);
+        while (ni[h].row1) h = (h + 1) & (ncap - 1);
+        ni[h] = e;
     }
     sl_free(a->index);
     a->index = ni;
@@ -101,15 +115,15 @@ static int index_grow(agg_op *a)
  * chains intact without tombstones). */
 static void index_remove(agg_op *a, uint32_t r, uint64_t hash)
 {
-    size_t mask = a->index_cap - 1, i = hash & mask;
-    while (a->index[i] != r + 1) i = (i + 1) & mask;
+    size_t mask = a->index_cap - 1, i = (uint32_t)hash & mask;
+    while (a->index[i].row1 != r + 1) i = (i + 1) & mask;
     size_t j = i;
     for (;;) {
-        a->index[i] = 0;
+        a->index[i].row1 = 0;
         for (;;) {
             j = (j + 1) & mask;
-            if (!a->index[j]) return;
-            size_t home = row_at(a, a->index[j] - 1)->hash & mask;
+            if (!a->index[j].row1) return;
+            size_t home = a->index[j].h32 & mask;
             /* move j back to i if its home is not in (i, j] */
             if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) break;
         }
@@ -142,41 +156,46 @@ static void free_row(agg_op *a, uint32_t r)
     a->free_rows[a->n_free++] = r;
 }
 
-/* Encodes row i's keys into a->keybuf: per key a NULL flag, then the value
- * (fixed width, or a 4-byte length and the bytes). */
-static void encode_key(agg_op *a, sl_col *const *keys, int n_keys, int64_t i)
+/* Little-endian loads of 8, 4 and 1-3 bytes (wyhash's way of reading a
+ * short key without a loop or a read past its end). */
+static inline uint64_t ld8(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+static inline uint64_t ld4(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static inline uint64_t ld3(const uint8_t *p, size_t n)
 {
-    sl_buf *kb = &a->keybuf;
-    sl_buf_reset(kb);
-    for (int k = 0; k < n_keys; k++) {
-        const sl_col *c = keys[k];
-        if (sl_col_is_null(c, i)) { sl_buf_putc(kb, 0); continue; }
-        sl_buf_putc(kb, 1);
-        switch (c->type) {
-        case SL_TYPE_BOOLEAN: sl_buf_putc(kb, (char)sl_col_bool(c, i)); break;
-        case SL_TYPE_INT: case SL_TYPE_DATE: sl_buf_append(kb, &sl_col_i32(c)[i], 4); break;
-        case SL_TYPE_DOUBLE: {
-            double d = sl_col_f64(c)[i];
-            if (d == 0) d = 0; /* -0.0 groups with 0.0, as Spark normalises */
-            sl_buf_append(kb, &d, 8);
-            break;
-        }
-        case SL_TYPE_STRING: {
-            size_t n;
-            const char *s = sl_col_str(c, i, &n);
-            uint32_t len = (uint32_t)n;
-            sl_buf_append(kb, &len, 4);
-            sl_buf_append(kb, s, n);
-            break;
-        }
-        default: sl_buf_append(kb, &sl_col_i64(c)[i], 8); break;
-        }
-    }
+    return ((uint64_t)p[0] << 16) | ((uint64_t)p[n >> 1] << 8) | p[n - 1];
 }
 
+static inline uint64_t mum(uint64_t a, uint64_t b)
+{
+    __uint128_t r = (__uint128_t)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/* The hash of (window start, key).  Keys of up to 16 bytes (one string of
+ * up to 11, or one or two numbers) take a multiply-mix of two words;
+ * longer ones xxHash64.  Only ever compared within this process (a
+ * checkpoint stores keys, not hashes). */
 static inline uint64_t group_hash(const uint8_t *key, size_t len, int64_t ws)
 {
-    return sl_xxh64(key, len, (uint64_t)ws);
+    if (len > 16) return sl_xxh64(key, len, (uint64_t)ws);
+    uint64_t a = 0, b = 0;
+    if (len >= 4) {
+        a = (ld4(key) << 32) | ld4(key + ((len >> 3) << 2));
+        b = (ld4(key + len - 4) << 32) | ld4(key + len - 4 - ((len >> 3) << 2));
+    } else if (len) {
+        a = ld3(key, len);
+    }
+    uint64_t seed = (uint64_t)ws * 0x9E3779B97F4A7C15ULL;
+    uint64_t h = mum(a ^ 0xa0761d6478bd642fULL ^ seed, b ^ 0xe7037ed1a0b428dbULL ^ len);
+    return mum(h ^ 0x8ebc6af09c88c6e3ULL, h ^ seed ^ 0x589965cc75374cc3ULL);
+}
+
+/* Equal key bytes; short keys without a memcmp call. */
+static inline bool key_eq(const uint8_t *x, const uint8_t *y, size_t len)
+{
+    if (len >= 8 && len <= 16) return ld8(x) == ld8(y) && ld8(x + len - 8) == ld8(y + len - 8);
+    if (len >= 4 && len < 8) return ld4(x) == ld4(y) && ld4(x + len - 4) == ld4(y + len - 4);
+    return len == 0 || memcmp(x, y, len) == 0;
 }
 
 /* Finds the group (window start ws, encoded key) whose hash is h, adding it
@@ -185,14 +204,15 @@ static int find_or_add_h(agg_op *a, int64_t ws, int64_t we, const uint8_t *key, 
                          uint32_t *out_row)
 {
     if ((a->n_groups + 1) * 4 > a->index_cap * 3 && index_grow(a)) return -1;
-    size_t mask = a->index_cap - 1, i = h & mask;
-    while (a->index[i]) {
-        uint32_t r = a->index[i] - 1;
-        group_hdr *g = row_at(a, r);
-        if (g->hash == h && g->win_start == ws && g->key_len == len &&
-            (len == 0 || memcmp(key_of(g), key, len) == 0)) {
-            *out_row = r;
-            return 0;
+    size_t mask = a->index_cap - 1, i = (uint32_t)h & mask;
+    while (a->index[i].row1) {
+        if (a->index[i].h32 == (uint32_t)h) {
+            uint32_t r = a->index[i].row1 - 1;
+            group_hdr *g = row_at(a, r);
+            if (g->hash == h && g->win_start == ws && g->key_len == len && key_eq(key_of(g), key, len)) {
+                *out_row = r;
+                return 0;
+            }
         }
         i = (i + 1) & mask;
     }
@@ -216,7 +236,8 @@ static int find_or_add_h(agg_op *a, int64_t ws, int64_t we, const uint8_t *key, 
     g->alive = 1;
     const sl_plan *p = a->base.plan;
     for (int k = 0; k < p->n_aggs; k++) p->aggs[k].def->init((uint8_t *)g + a->state_off[k], a->arg_type[k]);
-    a->index[i] = r + 1;
+    a->index[i].row1 = r + 1;
+    a->index[i].h32 = (uint32_t)h;
     a->n_groups++;
     a->base.state.rows_total = (int64_t)a->n_groups;
     *out_row = r;
@@ -238,6 +259,30 @@ static int64_t floor_mod(int64_t a, int64_t m)
     return r < 0 ? r + m : r;
 }
 
+/* Grows agg_push's per-row arrays to hold n rows (and n late rows). */
+static int scratch_reserve(agg_op *a, size_t n, bool late)
+{
+    if (n > a->scratch_cap) {
+        size_t cap = a->scratch_cap ? a->scratch_cap : 1024;
+        while (cap < n) cap *= 2;
+        int32_t *src = sl_realloc(a->src, cap * sizeof *src);
+        if (src) a->src = src;
+        int64_t *ws = src ? sl_realloc(a->wstart, cap * sizeof *ws) : NULL;
+        if (ws) a->wstart = ws;
+        uint8_t **rows = ws ? sl_realloc(a->rows, cap * sizeof *rows) : NULL;
+        if (!rows) return -1;
+        a->rows = rows;
+        a->scratch_cap = cap;
+    }
+    if (late && n > a->late_cap) {
+        int32_t *ls = sl_realloc(a->late_sel, n * sizeof *ls);
+        if (!ls) return -1;
+        a->late_sel = ls;
+        a->late_cap = n;
+    }
+    return 0;
+}
+
 static sl_status agg_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_error *err)
 {
     agg_op *a = (agg_op *)op;
@@ -245,9 +290,7 @@ static sl_status agg_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_e
     int64_t n = b->n_rows;
     sl_status st = SL_OK;
     sl_col *keys[64] = {0}, *args[64] = {0}, *tcol = NULL;
-    int32_t *src = NULL, *late_sel = NULL;
-    int64_t *wstart = NULL, n_late = 0;
-    uint8_t **rows = NULL;
+    int64_t n_late = 0;
     if (p->n_keys > 64 || p->n_aggs > 64) return sl_err(err, SL_ERR_PLAN, "too many GROUP BY keys or aggregates (64 at most)");
 
     for (int k = 0; k < p->n_keys && !st; k++) st = sl_expr_eval(p->keys[k], b, &x->ev, &keys[k], err);
@@ -260,28 +303,46 @@ static sl_status agg_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_e
     int64_t per_row = 1;
     if (p->win == SL_WIN_SLIDE) per_row = (p->win_size_us + p->win_slide_us - 1) / p->win_slide_us;
     int64_t cap = n * per_row, m = 0;
-    src = sl_malloc(sizeof *src * (size_t)(cap ? cap : 1));
-    wstart = sl_malloc(sizeof *wstart * (size_t)(cap ? cap : 1));
-    rows = sl_malloc(sizeof *rows * (size_t)(cap ? cap : 1));
-    if (x->late) late_sel = sl_malloc(sizeof *late_sel * (size_t)(n ? n : 1)); /* for 'late.sink' */
-    if (!src || !wstart || !rows || (x->late && !late_sel)) { st = sl_err_oom(err); goto done; }
+    if (scratch_reserve(a, (size_t)(cap ? cap : 1), x->late != NULL)) { st = sl_err_oom(err); goto done; }
+    int32_t *src = a->src, *late_sel = x->late ? a->late_sel : NULL; /* late_sel: for 'late.sink' */
+    int64_t *wstart = a->wstart;
+    uint8_t **rows = a->rows;
     int64_t wm = op->wm_late[0];
-    for (int64_t i = 0; i < n; i++) {
-        if (p->win == SL_WIN_NONE) { src[m] = (int32_t)i; wstart[m] = 0; m++; continue; }
-        if (sl_col_is_null(tcol, i)) continue; /* Spark: a NULL event time has no window */
-        int64_t ts = sl_col_i64(tcol)[i];
-        int64_t last = ts - floor_mod(ts, p->win_slide_us);
-        bool late = false, any = false;
-        for (int64_t s = last; s > ts - p->win_size_us; s -= p->win_slide_us) {
-            if (wm != SL_NO_WATERMARK && s + p->win_size_us <= wm) { late = true; continue; }
+    if (p->win == SL_WIN_NONE) {
+        for (int64_t i = 0; i < n; i++) { src[i] = (int32_t)i; wstart[i] = 0; }
+        m = n;
+    } else if (p->win == SL_WIN_TUMBLE && !tcol->validity) {
+        /* one window a row: the common case without the general loop */
+        const int64_t *t = sl_col_i64(tcol);
+        int64_t size = p->win_size_us;
+        for (int64_t i = 0; i < n; i++) {
+            int64_t s = t[i] - floor_mod(t[i], size);
+            if (wm != SL_NO_WATERMARK && s + size <= wm) {
+                op->state.rows_dropped_late++;
+                if (late_sel) late_sel[n_late++] = (int32_t)i;
+                continue;
+            }
             src[m] = (int32_t)i;
             wstart[m] = s;
             m++;
-            any = true;
         }
-        if (late && !any) {
-            op->state.rows_dropped_late++;
-            if (late_sel) late_sel[n_late++] = (int32_t)i;
+    } else {
+        for (int64_t i = 0; i < n; i++) {
+            if (sl_col_is_null(tcol, i)) continue; /* Spark: a NULL event time has no window */
+            int64_t ts = sl_col_i64(tcol)[i];
+            int64_t last = ts - floor_mod(ts, p->win_slide_us);
+            bool late = false, any = false;
+            for (int64_t s = last; s > ts - p->win_size_us; s -= p->win_slide_us) {
+                if (wm != SL_NO_WATERMARK && s + p->win_size_us <= wm) { late = true; continue; }
+                src[m] = (int32_t)i;
+                wstart[m] = s;
+                m++;
+                any = true;
+            }
+            if (late && !any) {
+                op->state.rows_dropped_late++;
+                if (late_sel) late_sel[n_late++] = (int32_t)i;
+            }
         }
     }
     if (n_late && (st = sl_op_late_rows(op, 0, b, late_sel, n_late, x, err))) goto done;
@@ -294,28 +355,32 @@ static sl_status agg_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_e
     enum { BLOCK = 64 };
     uint64_t hs[BLOCK];
     size_t koff[BLOCK + 1];
+    sl_buf *bk = &a->blockkeys;
     for (int64_t j0 = 0; j0 < m; j0 += BLOCK) {
         int nb = m - j0 < BLOCK ? (int)(m - j0) : BLOCK;
-        sl_buf *bk = &a->blockkeys;
+        size_t bound = 0;
+        for (int q = 0; q < nb; q++) bound += sl_exec_key_bound(keys, p->n_keys, src[j0 + q]);
         sl_buf_reset(bk);
+        if (sl_buf_reserve(bk, bound + 1)) { st = sl_err_oom(err); goto done; }
+        uint8_t *kp = (uint8_t *)bk->data;
+        size_t off = 0;
         for (int q = 0; q < nb; q++) {
-            encode_key(a, keys, p->n_keys, src[j0 + q]);
-            koff[q] = bk->len;
-            if (a->keybuf.len) sl_buf_append(bk, a->keybuf.data, a->keybuf.len);
-            if (bk->oom || a->keybuf.oom) { st = sl_err_oom(err); goto done; }
-            hs[q] = group_hash((const uint8_t *)bk->data + koff[q], a->keybuf.len, wstart[j0 + q]);
-            if (a->index_cap) __builtin_prefetch(&a->index[hs[q] & (a->index_cap - 1)]);
+            koff[q] = off;
+            size_t len = sl_exec_key_encode_to(kp + off, keys, p->n_keys, src[j0 + q]);
+            off += len;
+            hs[q] = group_hash(kp + koff[q], len, wstart[j0 + q]);
+            if (a->index_cap) __builtin_prefetch(&a->index[(uint32_t)hs[q] & (a->index_cap - 1)]);
         }
-        koff[nb] = bk->len;
+        koff[nb] = off;
         for (int q = 0; q < nb && a->index_cap; q++) {
-            uint32_t r1 = a->index[hs[q] & (a->index_cap - 1)];
-            if (r1) __builtin_prefetch(row_at(a, r1 - 1));
+            islot e = a->index[(uint32_t)hs[q] & (a->index_cap - 1)];
+            if (e.row1) __builtin_prefetch(row_at(a, e.row1 - 1));
         }
         for (int q = 0; q < nb; q++) {
             int64_t j = j0 + q;
             uint32_t r;
-            if (find_or_add_h(a, wstart[j], wstart[j] + p->win_size_us, (const uint8_t *)(bk->data ? bk->data : "") + koff[q],
-                              koff[q + 1] - koff[q], hs[q], &r)) {
+            if (find_or_add_h(a, wstart[j], wstart[j] + p->win_size_us, kp + koff[q], koff[q + 1] - koff[q], hs[q],
+                              &r)) {
                 st = sl_err_oom(err);
                 goto done;
             }
@@ -338,38 +403,7 @@ static sl_status agg_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_e
 done:
     for (int k = 0; k < 64; k++) { sl_col_unref(keys[k]); sl_col_unref(args[k]); }
     sl_col_unref(tcol);
-    sl_free(src);
-    sl_free(late_sel);
-    sl_free(wstart);
-    sl_free(rows);
     return st;
-}
-
-/* Decodes a group's key bytes into the output key columns. */
-static int decode_key(const group_hdr *g, sl_col *const *cols, int n_keys)
-{
-    const uint8_t *p = key_of(g);
-    for (int k = 0; k < n_keys; k++) {
-        sl_col *c = cols[k];
-        if (!*p++) { if (sl_col_append_null(c)) return -1; continue; }
-        int r = 0;
-        switch (c->type) {
-        case SL_TYPE_BOOLEAN: r = sl_col_append_bool(c, *p != 0); p += 1; break;
-        case SL_TYPE_INT: case SL_TYPE_DATE: { int32_t v; memcpy(&v, p, 4); p += 4; r = sl_col_append_i32(c, v); break; }
-        case SL_TYPE_DOUBLE: { double v; memcpy(&v, p, 8); p += 8; r = sl_col_append_f64(c, v); break; }
-        case SL_TYPE_STRING: {
-            uint32_t len;
-            memcpy(&len, p, 4);
-            p += 4;
-            r = sl_col_append_str(c, (const char *)p, len);
-            p += len;
-            break;
-        }
-        default: { int64_t v; memcpy(&v, p, 8); p += 8; r = sl_col_append_i64(c, v); break; }
-        }
-        if (r) return -1;
-    }
-    return 0;
 }
 
 /* Emits the given rows (row numbers) as output batches. */
@@ -384,7 +418,7 @@ static sl_status emit_rows(agg_op *a, const uint32_t *sel, size_t n, sl_exec_ctx
         int apos = p->n_keys + (wpos >= 0 ? 2 : 0);
         for (size_t i = start; i < end; i++) {
             const group_hdr *g = row_at(a, sel[i]);
-            int fail = decode_key(g, out->cols, p->n_keys);
+            int fail = sl_exec_key_decode(key_of(g), out->cols, p->n_keys);
             if (!fail && wpos >= 0)
                 fail = sl_col_append_i64(out->cols[wpos], g->win_start) ||
                        sl_col_append_i64(out->cols[wpos + 1], g->win_end);
@@ -456,6 +490,10 @@ static void agg_free(sl_op *op)
     sl_free(a->arg_type);
     sl_buf_fini(&a->keybuf);
     sl_buf_fini(&a->blockkeys);
+    sl_free(a->src);
+    sl_free(a->late_sel);
+    sl_free(a->wstart);
+    sl_free(a->rows);
     sl_free(a);
 }
 

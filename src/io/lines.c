@@ -42,8 +42,10 @@ void sl_lines_fini(sl_lines *ln)
 {
     sl_format_free(ln->fmt);
     sl_batch_unref(ln->cur);
+    sl_batch_unref(ln->spare);
     ln->fmt = NULL;
     ln->cur = NULL;
+    ln->spare = NULL;
 }
 
 void sl_lines_start(sl_lines *ln, sl_emit_fn emit, void *ctx)
@@ -63,12 +65,19 @@ static sl_status flush_batch(sl_lines *ln, sl_error *err)
         ln->src->stats.rows += b->n_rows;
         st = ln->emit(ln->ctx, b, err);
     }
-    sl_batch_unref(b);
+    /* When the plan kept nothing of it, the batch's buffers take the next
+     * rows: no allocation, and no fresh pages to fault in, per batch. */
+    if (!ln->spare && sl_batch_recycle(b)) ln->spare = b;
+    else sl_batch_unref(b);
     return st;
 }
 
 sl_status sl_lines_add(sl_lines *ln, const char *rec, size_t len, sl_error *err)
 {
+    if (!ln->cur) {
+        ln->cur = ln->spare;
+        ln->spare = NULL;
+    }
     if (!ln->cur && !(ln->cur = sl_batch_new_builder(ln->src->schema))) return sl_err_oom(err);
     ln->src->stats.bytes += (int64_t)len + 1;
     if (ln->fmt) {

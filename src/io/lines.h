@@ -13,6 +13,7 @@ typedef struct sl_lines {
     sl_format *fmt;         /* NULL: raw */
     int value_col;          /* raw mode: index of `value` */
     sl_batch *cur;
+    sl_batch *spare;        /* an emitted batch nobody kept, to fill again */
     sl_emit_fn emit;
     void *ctx;
     /* Raw mode's limit (formats apply their own): a record over

@@ -8,7 +8,8 @@
  * manifest, so only committed files are seen (Spark's _spark_metadata).
  *
  * Text formats (json lines or csv; a CSV file starts with its header): each
- * file is read whole and split into lines for the format (io/lines.h).
+ * file is read in large blocks and split into lines for the format
+ * (io/lines.h).
  *
  * format = 'parquet': each file is read with the flat Parquet reader into
  * the declared columns, bound by name (case-insensitively, as Spark
@@ -43,7 +44,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct fentry { char *path; int64_t mtime_ns; } fentry;
 
@@ -65,6 +68,8 @@ typedef struct file_src {
     int n_seen;
     int64_t seen_batch;
     sl_lines ln;
+    char *text;              /* text formats: the read buffer (read_text_file) */
+    size_t text_cap;
 } file_src;
 
 static sl_status fsrc_open(sl_source *src, sl_error *err)
@@ -314,24 +319,53 @@ static sl_status fsrc_plan(sl_source *src, const char *start, char **out_end, sl
     return *out_end ? SL_OK : sl_err_oom(err);
 }
 
+/* Text files are read in large blocks with read(2) into one buffer the
+ * source keeps (TEXT_BLOCK bytes, grown only for a line longer than that)
+ * and split at '\n' with memchr: a record is handed to the format straight
+ * from the buffer, with no copy and no stdio per line.  A trailing '\r'
+ * (CRLF files) is not part of the record; blank lines are not records; a
+ * last line without its newline is one. */
+#define TEXT_BLOCK ((size_t)1 << 20)
+
+static sl_status text_lines(file_src *f, const char *p, size_t n, sl_error *err)
+{
+    if (n && p[n - 1] == '\r') n--;
+    if (n == 0) return SL_OK;
+    return sl_lines_add(&f->ln, p, n, err);
+}
+
 static sl_status read_text_file(file_src *f, const char *path, sl_error *err)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return sl_err(err, SL_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return sl_err(err, SL_ERR_IO, "cannot open %s: %s", path, strerror(errno));
     if (f->ln.fmt) sl_format_begin_file(f->ln.fmt);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
     sl_status st = SL_OK;
-    while (!st && (n = getline(&line, &cap, fp)) >= 0) {
-        if (n && line[n - 1] == '\n') n--;
-        if (n && line[n - 1] == '\r') n--;
-        if (n == 0) continue; /* blank lines are not records */
-        st = sl_lines_add(&f->ln, line, (size_t)n, err);
+    if (!f->text && !(f->text = sl_malloc(TEXT_BLOCK))) st = sl_err_oom(err);
+    if (!st) f->text_cap = f->text_cap ? f->text_cap : TEXT_BLOCK;
+    size_t have = 0; /* bytes of an unfinished line at the start of f->text */
+    while (!st) {
+        if (have == f->text_cap) { /* one line fills the buffer: grow it */
+            char *nb = sl_realloc(f->text, f->text_cap * 2);
+            if (!nb) { st = sl_err_oom(err); break; }
+            f->text = nb;
+            f->text_cap *= 2;
+        }
+        ssize_t got = read(fd, f->text + have, f->text_cap - have);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) { st = sl_err(err, SL_ERR_IO, "cannot read %s: %s", path, strerror(errno)); break; }
+        if (got == 0) { /* end of file: the last line may lack its newline */
+            if (have) st = text_lines(f, f->text, have, err);
+            break;
+        }
+        char *p = f->text, *end = f->text + have + (size_t)got, *nl;
+        while (!st && (nl = memchr(p, '\n', (size_t)(end - p)))) {
+            st = text_lines(f, p, (size_t)(nl - p), err);
+            p = nl + 1;
+        }
+        have = (size_t)(end - p);
+        if (have && p != f->text) memmove(f->text, p, have);
     }
-    if (!st && ferror(fp)) st = sl_err(err, SL_ERR_IO, "cannot read %s: %s", path, strerror(errno));
-    free(line); /* getline's buffer comes from libc */
-    fclose(fp);
+    close(fd);
     if (st) sl_err_prefix(err, "%s", path);
     return st;
 }
@@ -690,6 +724,7 @@ static void fsrc_close(sl_source *src)
     file_src *f = src->impl;
     if (!f) return;
     sl_lines_fini(&f->ln);
+    sl_free(f->text);
     sl_pq_committed_free(f->seen, f->n_seen);
     for (size_t i = 0; i < f->n_files; i++) sl_free(f->files[i].path);
     sl_free(f->files);

@@ -35,22 +35,50 @@ static int scmp(const char *a, size_t la, const char *b, size_t lb)
     return c ? c : (la > lb) - (la < lb);
 }
 
+/* The fixed-width cases, one loop per type and direction (the per-row
+ * test of the type and the sign cost more than the update itself). */
+#define MM_LOOP(T, field, load, better)                                    \
+    for (int64_t i = 0; i < n; i++) {                                      \
+        if (valid && !sl_bit_get(valid, i)) continue;                      \
+        mm_state *s = (mm_state *)(rows[i] + off);                         \
+        T v = load;                                                        \
+        if (!s->has || (better)) s->v.field = v;                           \
+        s->has = 1;                                                        \
+    }
+
 /* sign: -1 for min (replace when smaller), +1 for max */
 static int update_sign(uint8_t *const *rows, size_t off, const sl_col *arg, int64_t n, int sign)
 {
+    const uint8_t *valid = arg->validity;
+    switch (arg->type) {
+    case SL_TYPE_BIGINT: case SL_TYPE_TIMESTAMP: {
+        const int64_t *x = sl_col_i64(arg);
+        if (sign < 0) MM_LOOP(int64_t, i, x[i], v < s->v.i)
+        else MM_LOOP(int64_t, i, x[i], v > s->v.i)
+        return 0;
+    }
+    case SL_TYPE_INT: case SL_TYPE_DATE: {
+        const int32_t *x = sl_col_i32(arg);
+        if (sign < 0) MM_LOOP(int64_t, i, x[i], v < s->v.i)
+        else MM_LOOP(int64_t, i, x[i], v > s->v.i)
+        return 0;
+    }
+    case SL_TYPE_DOUBLE: {
+        const double *x = sl_col_f64(arg);
+        if (sign < 0) MM_LOOP(double, d, x[i], dcmp(v, s->v.d) < 0)
+        else MM_LOOP(double, d, x[i], dcmp(v, s->v.d) > 0)
+        return 0;
+    }
+    default:
+        break;
+    }
     for (int64_t i = 0; i < n; i++) {
         if (sl_col_is_null(arg, i)) continue;
         mm_state *s = (mm_state *)(rows[i] + off);
         switch (arg->type) {
-        case SL_TYPE_BOOLEAN: case SL_TYPE_INT: case SL_TYPE_DATE: case SL_TYPE_BIGINT: case SL_TYPE_TIMESTAMP: {
-            int64_t v = arg->type == SL_TYPE_BOOLEAN ? sl_col_bool(arg, i) :
-                        (arg->type == SL_TYPE_INT || arg->type == SL_TYPE_DATE) ? sl_col_i32(arg)[i] : sl_col_i64(arg)[i];
+        case SL_TYPE_BOOLEAN: {
+            int64_t v = sl_col_bool(arg, i);
             if (!s->has || (sign < 0 ? v < s->v.i : v > s->v.i)) s->v.i = v;
-            break;
-        }
-        case SL_TYPE_DOUBLE: {
-            double v = sl_col_f64(arg)[i];
-            if (!s->has || dcmp(v, s->v.d) * sign > 0) s->v.d = v;
             break;
         }
         case SL_TYPE_STRING: {
@@ -73,6 +101,7 @@ static int update_sign(uint8_t *const *rows, size_t off, const sl_col *arg, int6
     }
     return 0;
 }
+#undef MM_LOOP
 
 static int update_min(uint8_t *const *rows, size_t off, const sl_col *arg, int64_t n) { return update_sign(rows, off, arg, n, -1); }
 static int update_max(uint8_t *const *rows, size_t off, const sl_col *arg, int64_t n) { return update_sign(rows, off, arg, n, 1); }

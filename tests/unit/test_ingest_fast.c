@@ -1,0 +1,174 @@
+/* The ingest fast paths against the general code they shortcut:
+ *  - sl_text_to_timestamp's fixed-shape path ("yyyy-MM-dd HH:mm:ss[.f]",
+ *    'T', 'Z') must accept, refuse and convert exactly as the general
+ *    parser does for the same instant written with a "+00:00" offset
+ *    (which the fast path never takes);
+ *  - the file source's block reader must split lines as getline did: a
+ *    line longer than the read block, CRLF endings, blank lines, a last
+ *    line without its newline;
+ *  - a builder batch is refilled only when the plan kept no reference to
+ *    it (a kept batch's rows must not change under it). */
+#include "test.h"
+#include "core/buf.h"
+#include "core/column.h"
+#include "core/mem.h"
+#include "core/status.h"
+#include "core/textconv.h"
+#include "io/connector.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+static uint64_t rnd(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+TEST(ingest_timestamp_fast_path_matches_general)
+{
+    uint64_t seed = 7;
+    int fast_ok = 0, refused = 0;
+    for (int t = 0; t < 200000; t++) {
+        char s[64], g[80];
+        /* fields mostly in range, sometimes out of it (month 0/13, day 31
+         * of a short month, 29 Feb of non-leap years, hour 24, second 60) */
+        int y = (int)(rnd(&seed) % 10000), mo = (int)(rnd(&seed) % 14), d = (int)(rnd(&seed) % 33);
+        int hh = (int)(rnd(&seed) % 26), mi = (int)(rnd(&seed) % 61), ss = (int)(rnd(&seed) % 61);
+        if (rnd(&seed) % 4) { mo = 1 + mo % 12; d = 1 + d % 28; hh %= 24; mi %= 60; ss %= 60; }
+        if (rnd(&seed) % 8 == 0) { mo = 2; d = 29; }
+        int n = snprintf(s, sizeof s, "%04d-%02d-%02d%c%02d:%02d:%02d", y, mo, d,
+                         rnd(&seed) % 2 ? ' ' : 'T', hh, mi, ss);
+        int fd = (int)(rnd(&seed) % 11) - 1; /* fraction digits: none, ".", 1-9 */
+        if (fd >= 0) {
+            s[n++] = '.';
+            for (int k = 0; k < fd; k++) s[n++] = (char)('0' + rnd(&seed) % 10);
+        }
+        s[n] = 0;
+        snprintf(g, sizeof g, "%s+00:00", s);
+        if (rnd(&seed) % 3 == 0) { s[n++] = 'Z'; s[n] = 0; }
+        int64_t a = 0, b = 0;
+        bool ra = sl_text_to_timestamp(s, strlen(s), &a), rb = sl_text_to_timestamp(g, strlen(g), &b);
+        if (ra != rb || (ra && a != b)) {
+            fprintf(stderr, "  '%s' -> %d %lld, '%s' -> %d %lld\n", s, ra, (long long)a, g, rb, (long long)b);
+            CHECK(0);
+            return;
+        }
+        fast_ok += ra;
+        refused += !ra;
+    }
+    /* both outcomes were exercised */
+    CHECK(fast_ok > 100000);
+    CHECK(refused > 10000);
+    int64_t us;
+    CHECK(sl_text_to_timestamp("2024-02-29 23:59:59.999999", 26, &us) && us == 1709251199999999LL);
+    CHECK(!sl_text_to_timestamp("2023-02-29 00:00:00", 19, &us));
+    CHECK(sl_text_to_timestamp(" 2024-01-01T00:00:00.5Z ", 24, &us) && us == 1704067200500000LL);
+}
+
+/* ---- the file source's line splitting ----------------------------------- */
+
+typedef struct collected {
+    sl_buf text;     /* every value, '|'-terminated */
+    int64_t rows;
+    sl_batch *kept;  /* the first batch, kept past its emit */
+    sl_buf kept_text;
+} collected;
+
+static void values(const sl_batch *b, sl_buf *out)
+{
+    for (int64_t i = 0; i < b->n_rows; i++) {
+        size_t n;
+        const char *s = sl_col_str(b->cols[0], i, &n);
+        sl_buf_append(out, s, n);
+        sl_buf_putc(out, '|');
+    }
+}
+
+static sl_status collect(void *ctx, sl_batch *b, sl_error *err)
+{
+    collected *c = ctx;
+    values(b, &c->text);
+    c->rows += b->n_rows;
+    if (!c->kept) {
+        c->kept = sl_batch_ref(b);
+        values(b, &c->kept_text);
+    }
+    return SL_OK;
+}
+
+static void read_dir(int *sl_test_failed, const char *dir, collected *c)
+{
+    sl_error err = {0};
+    sl_schema *sch = sl_schema_new(1);
+    sl_options o;
+    sl_options_init(&o);
+    sl_source *src = NULL;
+    char *end = NULL;
+    if (!sch || sl_schema_set(sch, 0, "value", SL_TYPE_STRING) || sl_options_set(&o, "connector", "file") ||
+        sl_options_set(&o, "path", dir)) {
+        CHECK(0);
+    } else if (sl_source_new("s", sch, &o, true, &src, &err) || src->ops->plan(src, NULL, &end, &err) ||
+               src->ops->read(src, NULL, end, collect, c, &err)) {
+        fprintf(stderr, "  %s\n", err.msg);
+        CHECK(0);
+    }
+    sl_free(end);
+    sl_source_free(src);
+    sl_options_fini(&o);
+    sl_schema_free(sch);
+}
+
+TEST(ingest_file_lines_split_like_getline)
+{
+    char dir[] = "/tmp/sluice-ingest-XXXXXX";
+    REQUIRE(mkdtemp(dir));
+    char path[512];
+    snprintf(path, sizeof path, "%s/a.txt", dir);
+    FILE *f = fopen(path, "wb");
+    REQUIRE(f);
+    /* 40,000 short lines (over two batches), a 3 MB line (over the 1 MB
+     * read block), CRLF, blank lines, and a last line without '\n' */
+    sl_buf want;
+    sl_buf_init(&want);
+    for (int i = 0; i < 40000; i++) {
+        fprintf(f, "line %d%s\n", i, i % 7 == 0 ? "\r" : "");
+        if (i % 1000 == 0) fputs("\n\r\n", f);
+        sl_buf_printf(&want, "line %d|", i);
+    }
+    size_t big = 3u << 20;
+    char *long_line = malloc(big);
+    REQUIRE(long_line);
+    for (size_t i = 0; i < big; i++) long_line[i] = (char)('a' + i % 26);
+    fwrite(long_line, 1, big, f);
+    fputs("\r\n\n", f);
+    sl_buf_append(&want, long_line, big);
+    sl_buf_putc(&want, '|');
+    fputs("last", f);
+    sl_buf_append(&want, "last|", 5);
+    fclose(f);
+
+    collected c = {0};
+    sl_buf_init(&c.text);
+    sl_buf_init(&c.kept_text);
+    read_dir(sl_test_failed, dir, &c);
+    CHECK_INT(c.rows, 40002);
+    CHECK(c.text.len == want.len && !memcmp(c.text.data, want.data, want.len));
+    /* the batch kept by the consumer still holds its own rows */
+    REQUIRE(c.kept);
+    sl_buf again;
+    sl_buf_init(&again);
+    values(c.kept, &again);
+    CHECK(again.len == c.kept_text.len && !memcmp(again.data, c.kept_text.data, again.len));
+    CHECK_INT(c.kept->n_rows, SL_BATCH_ROWS);
+    sl_buf_fini(&again);
+    sl_batch_unref(c.kept);
+    sl_buf_fini(&c.text);
+    sl_buf_fini(&c.kept_text);
+    sl_buf_fini(&want);
+    free(long_line);
+    unlink(path);
+    rmdir(dir);
+}
