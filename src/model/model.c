@@ -49,6 +49,28 @@ static uint64_t str_hash(const char *s, size_t n)
     return h;
 }
 
+/* memcmp(a, b, n) == 0 for the short strings labels are, inline: 8-byte
+ * words, then the tail as two overlapping 4-byte loads or three bytes. */
+static inline bool bytes_eq(const char *a, const char *b, size_t n)
+{
+    for (; n >= 8; a += 8, b += 8, n -= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y) return false;
+    }
+    if (n >= 4) {
+        uint32_t x0, y0, x1, y1;
+        memcpy(&x0, a, 4);
+        memcpy(&y0, b, 4);
+        memcpy(&x1, a + n - 4, 4);
+        memcpy(&y1, b + n - 4, 4);
+        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    if (n == 0) return true;
+    return a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1];
+}
+
 int sl_mdl_strindex_build(sl_mdl_strindex *ix, const char *const *labels, int n)
 {
     memset(ix, 0, sizeof *ix);
@@ -100,7 +122,7 @@ int sl_mdl_strindex_find(const sl_mdl_strindex *ix, const char *s, size_t n)
         if (!e) return -1;
         if ((e & 0xFFFFFFFF00000000ull) == tag) {
             uint32_t i = (uint32_t)e - 1;
-            if (ix->lens[i] == n && memcmp(ix->labels[i], s, n) == 0) return (int)i;
+            if (ix->lens[i] == n && bytes_eq(ix->labels[i], s, n)) return (int)i;
         }
         pos = (pos + 1) & ix->mask;
     }
@@ -297,6 +319,27 @@ static double num_at(const sl_col *col, int64_t r)
     }
 }
 
+/* The code of a NULL or a label the index lacks, as handleInvalid (or a
+ * bundle's NULL-is-missing) says. */
+static sl_status unresolved(const sl_model *m, const sl_mdl_source *s, bool null,
+                            const char *str, size_t len, double *v, uint8_t *skip,
+                            sl_error *err)
+{
+    if (null && s->null_is_nan) { *v = NAN; return SL_OK; }
+    switch (s->invalid) {
+    case SL_MDL_INVALID_KEEP: *v = s->unseen_index; return SL_OK;
+    case SL_MDL_INVALID_SKIP: *v = NAN; *skip = 1; return SL_OK;
+    default:
+        if (null)
+            return sl_err(err, SL_ERR_MODEL,
+                          "StringIndexer encountered NULL value in input %s; "
+                          "set handleInvalid to 'keep' or 'skip'", m->inputs[s->input].name);
+        return sl_err(err, SL_ERR_MODEL,
+                      "unseen label '%.*s' in input %s (StringIndexer handleInvalid='error')",
+                      (int)(len > 200 ? 200 : len), str, m->inputs[s->input].name);
+    }
+}
+
 /* Fills v[0..n) for one source over rows [r0, r0+n); marks rows a
  * handleInvalid='skip' indexer drops. */
 static sl_status eval_source(const sl_model *m, const sl_mdl_source *s, const sl_col *col,
@@ -310,12 +353,37 @@ static sl_status eval_source(const sl_model *m, const sl_mdl_source *s, const sl
         }
         return SL_OK;
     }
-    char buf[64];
     /* Streams often repeat a value in consecutive rows (one branch, one
      * state): remember the last string looked up. */
     const char *last = NULL;
     size_t last_len = 0;
     int last_k = -1;
+    if (col->type == SL_TYPE_STRING) {   /* the usual case, without the type switch */
+        const int32_t *o = sl_col_offsets(col);
+        const char *chars = col->chars ? col->chars : "";   /* no bytes behind empty strings */
+        for (int i = 0; i < n; i++) {
+            int64_t r = r0 + i;
+            const char *str = chars + o[r];
+            size_t len = (size_t)(o[r + 1] - o[r]);
+            bool null = sl_col_is_null(col, r);
+            int k;
+            if (null) {
+                k = -1;
+            } else if (last && len == last_len && bytes_eq(str, last, len)) {
+                k = last_k;
+            } else {
+                k = sl_mdl_strindex_find(&s->ix, str, len);
+                last = str;
+                last_len = len;
+                last_k = k;
+            }
+            if (k >= 0) { v[i] = k; continue; }
+            sl_status st = unresolved(m, s, null, str, len, &v[i], &skip[i], err);
+            if (st != SL_OK) return st;
+        }
+        return SL_OK;
+    }
+    char buf[64];
     for (int i = 0; i < n; i++) {
         int64_t r = r0 + i;
         const char *str = NULL;
@@ -323,10 +391,6 @@ static sl_status eval_source(const sl_model *m, const sl_mdl_source *s, const sl
         bool null = col->type == SL_TYPE_NULL || sl_col_is_null(col, r);
         if (!null) {
             switch (col->type) {
-            case SL_TYPE_STRING:
-                str = sl_col_str(col, r, &len);
-                if (!str) str = "";   /* an empty string may have no bytes behind it */
-                break;
             case SL_TYPE_DOUBLE: len = sl_f64_to_text(sl_col_f64(col)[r], buf); str = buf; break;
             case SL_TYPE_INT: len = (size_t)snprintf(buf, sizeof buf, "%d", sl_col_i32(col)[r]); str = buf; break;
             case SL_TYPE_BIGINT:
@@ -337,29 +401,10 @@ static sl_status eval_source(const sl_model *m, const sl_mdl_source *s, const sl
             default: null = true; break;
             }
         }
-        if (null && s->null_is_nan) { v[i] = NAN; continue; }
-        int k;
-        if (null) {
-            k = -1;
-        } else if (last && len == last_len && memcmp(str, last, len) == 0) {
-            k = last_k;
-        } else {
-            k = sl_mdl_strindex_find(&s->ix, str, len);
-            if (str != buf) { last = str; last_len = len; last_k = k; }
-        }
+        int k = null ? -1 : sl_mdl_strindex_find(&s->ix, str, len);
         if (k >= 0) { v[i] = k; continue; }
-        switch (s->invalid) {
-        case SL_MDL_INVALID_KEEP: v[i] = s->unseen_index; break;
-        case SL_MDL_INVALID_SKIP: v[i] = NAN; skip[i] = 1; break;
-        default:
-            if (null)
-                return sl_err(err, SL_ERR_MODEL,
-                              "StringIndexer encountered NULL value in input %s; "
-                              "set handleInvalid to 'keep' or 'skip'", m->inputs[s->input].name);
-            return sl_err(err, SL_ERR_MODEL,
-                          "unseen label '%.*s' in input %s (StringIndexer handleInvalid='error')",
-                          (int)(len > 200 ? 200 : len), str, m->inputs[s->input].name);
-        }
+        sl_status st = unresolved(m, s, null, str, len, &v[i], &skip[i], err);
+        if (st != SL_OK) return st;
     }
     return SL_OK;
 }

@@ -498,7 +498,10 @@ void sl_mdl_ens_predict(const sl_model *m, const void *xv, int n, double *out)
         case SL_MDL_GBT_CLS:
         case SL_MDL_GBT_REG: {
             double w = e->weights[t];
-            for (int i = 0; i < n; i++) acc[i] += w * leaf_value(tr, leaf[i]);
+            if (tr->complete)
+                for (int i = 0; i < n; i++) acc[i] += w * tr->cval[leaf[i]];
+            else
+                for (int i = 0; i < n; i++) acc[i] += w * tr->wnodes[leaf[i]].a;
             break;
         }
         case SL_MDL_RF_REG:
