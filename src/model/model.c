@@ -515,6 +515,22 @@ sl_status sl_model_score(const sl_model *m, sl_col *const *inputs, int64_t n_row
     for (int64_t r0 = 0; r0 < n_rows; r0 += BLOCK) {
         int n = n_rows - r0 < BLOCK ? (int)(n_rows - r0) : BLOCK;
         if ((st = score_block(m, inputs, r0, n, &sc, raw, err)) != SL_OK) goto fail;
+        /* Without NULL rows (a NaN first output), the usual shapes in a
+         * straight loop: binary classifiers and regressors. */
+        bool any_nan = false;
+        for (int j = 0; j < n; j++) any_nan |= raw[(size_t)j * n_out] != raw[(size_t)j * n_out];
+        if (!any_nan && n_out == 2 && m->kind != SL_MDL_LOGREG) {
+            for (int j = 0; j < n; j++) {
+                /* argmax of two, the first of equal maxima */
+                if (pv) pv[r0 + j] = raw[2 * j + 1] > raw[2 * j] ? 1.0 : 0.0;
+                if (qv) qv[r0 + j] = raw[2 * j + 1];
+            }
+            continue;
+        }
+        if (!any_nan && n_out == 1 && m->n_classes == 0 && pv && !qv) {
+            memcpy(pv + r0, raw, sizeof *raw * (size_t)n);
+            continue;
+        }
         for (int j = 0; j < n; j++) {
             int64_t i = r0 + j;
             const double *o = raw + (size_t)j * n_out;
