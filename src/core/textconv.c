@@ -377,9 +377,74 @@ bool sl_text_to_timestamp(const char *s, size_t n, int64_t *out_us)
  * within half an ulp of v), so one try at 15 digits with trailing zeros
  * dropped finds it; otherwise 16, then 17 digits (17 always reads back).
  * At most three printf/strtod rounds per (normal) value: the file sinks
- * print every DOUBLE they write through here. */
+ * print every DOUBLE they write through here, so the usual magnitudes take
+ * shortest_digits_exact, the same rounds in integer arithmetic. */
+static const uint64_t pow10_u64[20] = {
+    1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull, 100000000ull,
+    1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull, 10000000000000ull,
+    100000000000000ull, 1000000000000000ull, 10000000000000000ull, 100000000000000000ull,
+    1000000000000000000ull, 10000000000000000000ull};
+
+static unsigned __int128 pow10_u128(int s)
+{
+    return s < 20 ? pow10_u64[s] : (unsigned __int128)pow10_u64[s - 19] * pow10_u64[19];
+}
+
+/* What the printf/strtod rounds below compute, in exact integer arithmetic,
+ * for v in [1e-5, 1e15) whose significand is not a power of two (there the
+ * gap below v is half the gap above).  v = f / 2^E with f < 2^53, E <= 69;
+ * for prec = 15, 16, 17 the digits D = f * 10^s / 2^E rounded half-even
+ * (what %.*e prints), s chosen so D has prec digits, and D * 10^-s reads
+ * back to v iff it lies within half an ulp of v (at exactly half, iff f is
+ * even: strtod rounds half-even).  f * 10^s < 2^53 * 10^21 < 2^123.
+ * Returns the digit count, or 0 when v is outside this path. */
+static int shortest_digits_exact(double v, char *digits, int *exp10)
+{
+    if (!(v >= 1e-5 && v < 1e15)) return 0;
+    int bexp;
+    double m = frexp(v, &bexp);                 /* v = m * 2^bexp, m in [0.5, 1) */
+    uint64_t f = (uint64_t)ldexp(m, 53);        /* exact: 53 bits */
+    int E = 53 - bexp;                          /* v = f / 2^E */
+    if (f == (1ull << 52) || E < 0 || E > 69) return 0;
+    int e10 = (int)floor(log10(v));             /* may be off by one: fixed below */
+    unsigned __int128 half = (unsigned __int128)1 << (E > 0 ? E - 1 : 0);
+    unsigned __int128 mask = E > 0 ? ((unsigned __int128)1 << E) - 1 : 0;
+    for (int prec = 15; prec <= 17; prec++) {
+        uint64_t D = 0;
+        unsigned __int128 dev = 0;             /* |D * 2^E - f * 10^s| */
+        int s = 0, tries = 0;
+        for (;;) {
+            s = prec - 1 - e10;
+            if (s < 0 || s > 21 || ++tries > 3) return 0;
+            unsigned __int128 x = (unsigned __int128)f * pow10_u128(s);
+            unsigned __int128 q = E > 0 ? x >> E : x, r = E > 0 ? (x & mask) : 0;
+            bool up = E > 0 && (r > half || (r == half && (q & 1)));
+            D = (uint64_t)q + up;
+            dev = up ? ((unsigned __int128)1 << E) - r : r;
+            if (q < pow10_u64[prec - 1]) { e10--; continue; }   /* e10 was one too high */
+            if (q >= pow10_u64[prec]) { e10++; continue; }      /* one too low */
+            break;
+        }
+        bool reads_back = prec == 17 || 2 * dev < pow10_u128(s) || (2 * dev == pow10_u128(s) && !(f & 1));
+        if (!reads_back) continue;
+        int e = e10;
+        if (D == pow10_u64[prec]) { D /= 10; e++; } /* rounding carried into a new digit */
+        char tmp[24];
+        int nd = 0;
+        for (uint64_t d = D; d; d /= 10) tmp[nd++] = (char)('0' + d % 10);
+        for (int k = 0; k < nd; k++) digits[k] = tmp[nd - 1 - k];
+        while (nd > 1 && digits[nd - 1] == '0') nd--;
+        digits[nd] = 0;
+        *exp10 = e;
+        return nd;
+    }
+    return 0;
+}
+
 static int shortest_digits(double v, char *digits, int *exp10)
 {
+    int fast = shortest_digits_exact(v, digits, exp10);
+    if (fast) return fast;
     char tmp[40];
     /* subnormals have fewer significant bits: there the argument fails, so
      * every length is tried */

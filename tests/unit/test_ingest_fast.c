@@ -7,7 +7,10 @@
  *    line longer than the read block, CRLF endings, blank lines, a last
  *    line without its newline;
  *  - a builder batch is refilled only when the plan kept no reference to
- *    it (a kept batch's rows must not change under it). */
+ *    it (a kept batch's rows must not change under it);
+ *  - sl_f64_to_text's integer-arithmetic digits must be those of the
+ *    printf/strtod search it replaces for common magnitudes (kept here as
+ *    the reference). */
 #include "test.h"
 #include "core/buf.h"
 #include "core/column.h"
@@ -16,6 +19,7 @@
 #include "core/textconv.h"
 #include "io/connector.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -171,4 +175,97 @@ TEST(ingest_file_lines_split_like_getline)
     free(long_line);
     unlink(path);
     rmdir(dir);
+}
+
+/* ---- doubles to text ------------------------------------------------------ */
+
+/* The printf/strtod search (15, 16, then 17 digits; every length for a
+ * subnormal), as textconv.c does it outside the fast path, rendered as
+ * Java's Double.toString. */
+static void ref_f64_text(double v, char *buf)
+{
+    if (v == 0 || isnan(v) || isinf(v)) { sl_f64_to_text(v, buf); return; }
+    char *p = buf;
+    if (signbit(v)) { *p++ = '-'; v = -v; }
+    char tmp[40], dg[24];
+    int nd = 0, e = 0;
+    for (int prec = v < 2.2250738585072014e-308 ? 1 : 15; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*e", prec - 1, v);
+        if (prec == 17 || strtod(tmp, NULL) == v) {
+            char *q = tmp;
+            for (; *q && *q != 'e'; q++)
+                if (*q >= '0' && *q <= '9') dg[nd++] = *q;
+            e = atoi(q + 1);
+            while (nd > 1 && dg[nd - 1] == '0') nd--;
+            break;
+        }
+    }
+    if (v >= 1e-3 && v < 1e7) {
+        if (e >= 0) {
+            for (int k = 0; k <= e; k++) *p++ = k < nd ? dg[k] : '0';
+            *p++ = '.';
+            if (nd > e + 1) for (int k = e + 1; k < nd; k++) *p++ = dg[k];
+            else *p++ = '0';
+        } else {
+            *p++ = '0';
+            *p++ = '.';
+            for (int k = 0; k < -e - 1; k++) *p++ = '0';
+            for (int k = 0; k < nd; k++) *p++ = dg[k];
+        }
+        *p = 0;
+        return;
+    }
+    *p++ = dg[0];
+    *p++ = '.';
+    if (nd > 1) for (int k = 1; k < nd; k++) *p++ = dg[k];
+    else *p++ = '0';
+    sprintf(p, "E%d", e);
+}
+
+static int f64_case(int *sl_test_failed, double v)
+{
+    char got[SL_TEXT_MAX], want[SL_TEXT_MAX];
+    sl_f64_to_text(v, got);
+    ref_f64_text(v, want);
+    if (strcmp(got, want)) {
+        fprintf(stderr, "  %a: got %s, want %s\n", v, got, want);
+        CHECK(0);
+        return 1;
+    }
+    return 0;
+}
+
+TEST(ingest_f64_to_text_matches_printf_search)
+{
+    uint64_t seed = 11;
+    int bad = 0;
+    static const double fixed[] = {1e-5, 9.999999999999999e-6, 1e-3, 0.1, 0.2, 0.30000000000000004, 1.0, 2.0,
+                                   3.0, 0.5, 100.0, 969.02, 1e7, 9999999.999999998, 1e15, 999999999999999.9,
+                                   123456789012345.6, 4.35, 2.675, 1.0000000000000002, 0.9999999999999999,
+                                   5e-324, 1.7976931348623157e308, 2.2250738585072014e-308, 1e22, 1e23};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0] && bad < 10; i++) {
+        bad += f64_case(sl_test_failed, fixed[i]);
+        bad += f64_case(sl_test_failed, -fixed[i]);
+    }
+    for (int t = 0; t < 300000 && bad < 10; t++) {
+        uint64_t r = rnd(&seed);
+        double v;
+        switch (t % 4) {
+        case 0: /* any bit pattern of the fast path's range and around it */
+            v = ldexp(1.0 + (double)(r >> 12) / 4503599627370496.0, (int)(r % 70) - 20);
+            break;
+        case 1: /* short decimals, as a CSV holds them */
+            v = (double)(int64_t)(r % 100000000) / pow(10, (double)((r >> 40) % 9));
+            break;
+        case 2: /* means of such values */
+            v = (double)(int64_t)(r % 1000000007) / (double)(1 + (r >> 35) % 9999);
+            break;
+        default: /* any finite double */
+            memcpy(&v, &r, sizeof v);
+            if (isnan(v) || isinf(v)) v = 1.5;
+            break;
+        }
+        bad += f64_case(sl_test_failed, v);
+    }
+    CHECK(bad == 0);
 }
