@@ -45,6 +45,7 @@ typedef struct ksrc {
     sl_kafka_offsets initial;   /* startingOffsets resolved at the first plan */
     bool have_initial;
     int64_t max_per_trigger;    /* 0: no cap */
+    bool split_even;            /* maxOffsetsPerTrigger.split = 'even' */
     bool fail_on_data_loss;
     int64_t outage_ms;
     sl_format *fmt;             /* NULL: raw */
@@ -163,6 +164,12 @@ static sl_status ksrc_open(sl_source *src, sl_error *err)
         return st;
     if (ks->max_per_trigger < 0)
         return sl_err(err, SL_ERR_CONFIG, "option 'maxOffsetsPerTrigger' must be positive");
+    const char *split = sl_options_get_or(o, "maxOffsetsPerTrigger.split", "proportional");
+    if (!strcasecmp(split, "even")) ks->split_even = true;
+    else if (strcasecmp(split, "proportional"))
+        return sl_err(err, SL_ERR_CONFIG,
+                      "option 'maxOffsetsPerTrigger.split': '%s' is neither 'proportional' "
+                      "(Spark's split, the default) nor 'even'", split);
     if ((st = sl_options_get_bool(o, "failOnDataLoss", true, &ks->fail_on_data_loss, err)))
         return st;
     int64_t us;
@@ -239,6 +246,9 @@ static sl_status ksrc_open(sl_source *src, sl_error *err)
         /* read() only fetches ranges known to exist: a short broker-side
          * wait costs nothing and keeps small batches fast. */
         "fetch.wait.max.ms", "10",
+        /* Per partition queue (read_ranges fetches READ_GROUP at a time):
+         * enough for a fetch or two in flight, not the whole log. */
+        "queued.max.messages.kbytes", "4096",
         /* Offsets below the log start are data loss: see failOnDataLoss. */
         "auto.offset.reset", ks->fail_on_data_loss ? "error" : "earliest",
         NULL};
@@ -341,6 +351,56 @@ static sl_status resolve_initial(ksrc *ks, const sl_kafka_offsets *lo, const sl_
     return SL_OK;
 }
 
+/* maxOffsetsPerTrigger.split = 'even': the cap is poured over the
+ * partitions like water, lowest offset first, so that after the batch every
+ * partition that still has a backlog ends at the same offset L or L + 1.
+ * L is the highest level with sum(clamp(L, begin, end) - begin) <= cap; the
+ * rest of the cap takes one more offset from the partitions that can grow
+ * past L, in (topic, partition) order.  When a producer writes round-robin
+ * over the partitions from partition 0 (as `sluice produce` does with
+ * keyless messages), each batch is then exactly the next `cap` messages in
+ * send order, so event time advances evenly and a watermark drops nothing
+ * as late.  Spark's proportional split rounds each partition down on its
+ * own and leaves up to a message per partition out of order, which a short
+ * watermark delay over many partitions cannot absorb.  Returns -1 when out
+ * of memory. */
+static int64_t clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+static int split_even(const sl_kafka_offsets *from, sl_kafka_offsets *end, int64_t cap)
+{
+    int n = end->n;
+    int64_t *b = sl_calloc((size_t)n + 1, sizeof *b);
+    if (!b) return -1;
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    for (int i = 0; i < n; i++) {
+        const sl_kafka_tp *f = sl_kafka_offsets_find(from, end->items[i].topic,
+                                                     end->items[i].partition);
+        b[i] = f && f->offset < end->items[i].offset ? f->offset : end->items[i].offset;
+        if (b[i] < lo) lo = b[i];
+        if (end->items[i].offset > hi) hi = end->items[i].offset;
+    }
+    /* poured(lo) = 0 <= cap < poured(hi) = the whole backlog. */
+    while (hi - lo > 1) {
+        int64_t mid = lo + (hi - lo) / 2, poured = 0;
+        for (int i = 0; i < n && poured <= cap; i++)
+            poured += clamp64(mid, b[i], end->items[i].offset) - b[i];
+        if (poured <= cap) lo = mid;
+        else hi = mid;
+    }
+    int64_t left = cap;
+    for (int i = 0; i < n; i++) left -= clamp64(lo, b[i], end->items[i].offset) - b[i];
+    for (int i = 0; i < n; i++) {
+        int64_t e = end->items[i].offset, to = clamp64(lo, b[i], e);
+        if (left > 0 && b[i] <= lo && lo < e) {
+            to++;
+            left--;
+        }
+        end->items[i].offset = to;
+    }
+    sl_free(b);
+    return 0;
+}
+
 static sl_status ksrc_plan(sl_source *src, const char *start, char **out_end, sl_error *err)
 {
     ksrc *ks = src->impl;
@@ -421,7 +481,12 @@ static sl_status ksrc_plan(sl_source *src, const char *start, char **out_end, sl
         if (src->bounded) ks->done = true;
         goto out;
     }
-    if (ks->max_per_trigger > 0 && total > ks->max_per_trigger) {
+    if (ks->max_per_trigger > 0 && total > ks->max_per_trigger && ks->split_even) {
+        if (split_even(&from, &end, ks->max_per_trigger)) {
+            st = sl_err_oom(err);
+            goto out;
+        }
+    } else if (ks->max_per_trigger > 0 && total > ks->max_per_trigger) {
         /* Spark's rateLimit: each partition gets limit * size / total,
          * rounded down, but at least 1 when its share is below one. */
         for (int i = 0; i < end.n; i++) {
@@ -599,11 +664,11 @@ static sl_status on_event(reader *r, prange *pr, rd_kafka_message_t *msg, int64_
     return SL_OK;
 }
 
-/* Consumes [begin, until) of every range.  All partitions are assigned (and
- * fetched) at once, each into its own queue; the queues are then drained
- * one after the other, so rows come in (topic, partition, offset) order
- * whatever the timing. */
-static sl_status read_ranges(reader *r, prange *pr, int n, sl_error *err)
+/* Consumes [begin, until) of every range of one group of partitions.  They
+ * are assigned (and fetched) at once, each into its own queue; the queues
+ * are then drained one after the other, so rows come in (topic, partition,
+ * offset) order whatever the timing. */
+static sl_status read_group(reader *r, prange *pr, int n, sl_error *err)
 {
     ksrc *ks = r->ks;
     sl_status st = SL_OK;
@@ -664,6 +729,21 @@ static sl_status read_ranges(reader *r, prange *pr, int n, sl_error *err)
     rd_kafka_assign(ks->rk, NULL);
     for (int i = 0; i < n; i++)
         if (pr[i].q) rd_kafka_queue_destroy(pr[i].q);
+    return st;
+}
+
+/* Partitions fetched at a time.  librdkafka prefetches every assigned
+ * partition up to queued.max.messages.kbytes (per partition queue) and past
+ * the range wanted: assigning hundreds at once held the whole log in
+ * memory (the top-up benchmark's 512 partitions of ~5 MB).  A group of 32
+ * keeps the fetches parallel and the prefetch bounded. */
+enum { READ_GROUP = 32 };
+
+static sl_status read_ranges(reader *r, prange *pr, int n, sl_error *err)
+{
+    sl_status st = SL_OK;
+    for (int i = 0; i < n && !st; i += READ_GROUP)
+        st = read_group(r, pr + i, n - i < READ_GROUP ? n - i : READ_GROUP, err);
     return st;
 }
 

@@ -279,6 +279,8 @@ typedef struct prow {
 
 typedef struct pinput {
     const char *topic;
+    int n_parts;     /* the topic's partitions, written round-robin */
+    int next_part;
     prow *rows;
     size_t n, cap;
     size_t next;     /* the next row to send */
@@ -552,12 +554,24 @@ static bool id_in(const char *id, char **ids, int n)
     return false;
 }
 
-static sl_status send_msg(rd_kafka_t *rk, pstate *ps, const char *topic, const char *val,
+/* Keyless messages go round-robin over the topic's partitions, starting at
+ * partition 0: message k of a run lands in partition k mod n, so a
+ * consumer that takes the same number of messages from every partition
+ * (the Kafka source's maxOffsetsPerTrigger.split = 'even') reads them in
+ * send order. */
+static sl_status send_msg(rd_kafka_t *rk, pstate *ps, pinput *in, const char *val,
                           size_t len, sl_error *err)
 {
+    const char *topic = in->topic;
+    int32_t part = RD_KAFKA_PARTITION_UA;
+    if (in->n_parts > 0) {
+        part = in->next_part;
+        in->next_part = (in->next_part + 1) % in->n_parts;
+    }
     for (;;) {
         rd_kafka_resp_err_t kerr = rd_kafka_producev(
-            rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(part),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
             RD_KAFKA_V_VALUE((void *)val, len), RD_KAFKA_V_END);
         if (!kerr) break;
         if (kerr != RD_KAFKA_RESP_ERR__QUEUE_FULL) return sl_kafka_err(err, kerr, topic);
@@ -597,7 +611,7 @@ SL_EXPORT sl_status sl_kafka_produce(const sl_kafka_produce_opts *po, const vola
     }
     if (st) goto out;
 
-    /* Keyless rows spread evenly over the partitions, not in sticky runs. */
+    /* Keyless rows spread over the partitions round-robin (send_msg). */
     const char *extra[] = {"enable.idempotence", "true", "linger.ms", "5",
                            "sticky.partitioning.linger.ms", "0", NULL};
     rd_kafka_conf_t *conf;
@@ -611,6 +625,11 @@ SL_EXPORT sl_status sl_kafka_produce(const sl_kafka_produce_opts *po, const vola
         goto out;
     }
     if ((st = sl_kafka_wait_broker(rk, po->bootstrap, po->connect_timeout_ms, err))) goto out;
+    /* 0 (unknown, e.g. a topic the broker creates on first use): librdkafka
+     * picks the partition. */
+    for (int i = 0; i < po->n_inputs && !st; i++)
+        st = sl_kafka_partition_count(rk, ins[i].topic, 10000, &ins[i].n_parts, err);
+    if (st) goto out;
 
     uint64_t rng = po->seed;
     int64_t batches = 0, messages = 0, rows = 0;
@@ -667,7 +686,7 @@ SL_EXPORT sl_status sl_kafka_produce(const sl_kafka_produce_opts *po, const vola
                 sl_buf_putc(&msg, '}');
                 if (msg.oom) st = sl_err_oom(err);
                 else if (!array) {
-                    st = send_msg(rk, &ps, in->topic, msg.data, msg.len, err);
+                    st = send_msg(rk, &ps, in, msg.data, msg.len, err);
                     messages++;
                     if (po->rate > 0) {
                         int64_t due = t0 + (int64_t)((double)messages * 1000.0 / po->rate);
@@ -679,7 +698,7 @@ SL_EXPORT sl_status sl_kafka_produce(const sl_kafka_produce_opts *po, const vola
             if (!st && array && to > from) {
                 sl_buf_putc(&msg, ']');
                 if (msg.oom) st = sl_err_oom(err);
-                else st = send_msg(rk, &ps, in->topic, msg.data, msg.len, err);
+                else st = send_msg(rk, &ps, in, msg.data, msg.len, err);
                 messages++;
                 if (po->rate > 0) {
                     int64_t due = t0 + (int64_t)((double)messages * 1000.0 / po->rate);

@@ -261,6 +261,79 @@ TEST(kafka_source_partitions_and_restart)
     sl_error_free(err);
 }
 
+/* maxOffsetsPerTrigger.split = 'even': the cap is poured over the
+ * partitions lowest offset first, and a round-robin producer's messages
+ * come back in send order, batch after batch. */
+TEST(kafka_source_split_even)
+{
+    sl_error *err = sl_error_new();
+    sl_kafka_broker *kb;
+    REQUIRE(sl_kafka_broker_new(1, &kb, err) == SL_OK);
+    const char *bs = sl_kafka_broker_bootstraps(kb);
+    REQUIRE(sl_kafka_broker_create_topics(kb, "ev:3,rr:4", err) == SL_OK);
+    REQUIRE(produce_n(bs, "ev", 0, 0, 30) == 0);
+    REQUIRE(produce_n(bs, "ev", 1, 0, 10) == 0);
+    REQUIRE(produce_n(bs, "ev", 2, 0, 1) == 0);
+    const char *kv[] = {"connector", "kafka", "bootstrap.servers", bs, "subscribe", "ev",
+                        "startingOffsets", "earliest", "maxOffsetsPerTrigger", "8",
+                        "maxOffsetsPerTrigger.split", "even", NULL};
+    sl_source *src;
+    REQUIRE(source_open(SCHEMA, kv, &src, err) == SL_OK);
+    char *e1 = NULL, *e2 = NULL;
+    REQUIRE(src->ops->plan(src, NULL, &e1, err) == SL_OK);
+    /* backlog 30/10/1, cap 8: level 3 pours 3+3+1 = 7, the eighth offset
+     * goes to the first partition that can grow (Spark's split: 5/1/1) */
+    CHECK_STR(e1, "{\"ev\":{\"0\":4,\"1\":3,\"2\":1}}");
+    REQUIRE(src->ops->plan(src, e1, &e2, err) == SL_OK);
+    /* from 4/3/1: level 7 pours 3+4 = 7, then partition 0 once more */
+    CHECK_STR(e2, "{\"ev\":{\"0\":8,\"1\":7,\"2\":1}}");
+    source_close(src);
+    sl_free(e1);
+    sl_free(e2);
+
+    /* 22 messages written round-robin (message g in partition g % 4 at
+     * offset g / 4), read 5 at a time: each batch is exactly the next 5. */
+    for (int p = 0; p < 4; p++) REQUIRE(produce_n(bs, "rr", p, 0, p < 2 ? 6 : 5) == 0);
+    const char *kv2[] = {"connector", "kafka", "bootstrap.servers", bs, "subscribe", "rr",
+                         "startingOffsets", "earliest", "maxOffsetsPerTrigger", "5",
+                         "maxOffsetsPerTrigger.split", "even", NULL};
+    REQUIRE(source_open(SCHEMA, kv2, &src, err) == SL_OK);
+    static rows rb;
+    char *start = NULL;
+    int batches = 0, bad = 0, seen[22] = {0};
+    for (;;) {
+        char *e = NULL;
+        REQUIRE(src->ops->plan(src, start, &e, err) == SL_OK);
+        if (!e) break;
+        memset(&rb, 0, sizeof rb);
+        REQUIRE(src->ops->read(src, start, e, collect, &rb, err) == SL_OK);
+        int want = 22 - batches * 5 < 5 ? 22 - batches * 5 : 5;
+        CHECK_INT(rb.n, want);
+        for (int i = 0; i < rb.n; i++) {
+            long long g = rb.off[i] * 4 + rb.part[i];
+            bad += g < batches * 5 || g >= batches * 5 + want;
+            if (g >= 0 && g < 22) seen[g]++;
+        }
+        sl_free(start);
+        start = e;
+        REQUIRE(++batches < 20);
+    }
+    CHECK_INT(batches, 5);
+    CHECK_INT(bad, 0);
+    for (int g = 0; g < 22; g++) bad += seen[g] != 1;
+    CHECK_INT(bad, 0);
+    sl_free(start);
+    source_close(src);
+
+    const char *kv3[] = {"connector", "kafka", "bootstrap.servers", bs, "subscribe", "rr",
+                         "maxOffsetsPerTrigger.split", "evenly", NULL};
+    CHECK(source_open(SCHEMA, kv3, &src, err) == SL_ERR_CONFIG);
+    CHECK(strstr(sl_error_message(err), "maxOffsetsPerTrigger.split") != NULL);
+    source_close(src);
+    sl_kafka_broker_free(kb);
+    sl_error_free(err);
+}
+
 TEST(kafka_source_latest_and_json_offsets)
 {
     sl_error *err = sl_error_new();
