@@ -518,10 +518,55 @@ static void split_us(int64_t us, tm_parts *t)
     t->wday = (int)(((days % 7) + 7 + 3) % 7);
 }
 
+static inline void put2(char *p, unsigned v) { p[0] = (char)('0' + v / 10); p[1] = (char)('0' + v % 10); }
+
+/* "yyyy-MM-dd?HH:mm:ss" for years 0..9999 without printf; 0 otherwise. */
+static size_t put_datetime(const tm_parts *t, char sep, char *buf)
+{
+    if (t->y < 0 || t->y > 9999) return 0;
+    put2(buf, (unsigned)(t->y / 100));
+    put2(buf + 2, (unsigned)(t->y % 100));
+    buf[4] = '-';
+    put2(buf + 5, t->mo);
+    buf[7] = '-';
+    put2(buf + 8, t->d);
+    buf[10] = sep;
+    put2(buf + 11, t->h);
+    buf[13] = ':';
+    put2(buf + 14, t->mi);
+    buf[16] = ':';
+    put2(buf + 17, t->s);
+    buf[19] = 0;
+    return 19;
+}
+
+size_t sl_i64_to_text(int64_t v, char *buf)
+{
+    char tmp[24];
+    int n = 0;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do { tmp[n++] = (char)('0' + u % 10); u /= 10; } while (u);
+    char *p = buf;
+    if (v < 0) *p++ = '-';
+    while (n) *p++ = tmp[--n];
+    *p = 0;
+    return (size_t)(p - buf);
+}
+
 size_t sl_timestamp_to_text(int64_t us, char *buf)
 {
     tm_parts t;
     split_us(us, &t);
+    size_t fast = put_datetime(&t, ' ', buf);
+    if (fast) {
+        if (!t.us) return fast;
+        char *p = buf + fast;
+        *p++ = '.';
+        unsigned f = (unsigned)t.us, div = 100000;
+        while (f) { *p++ = (char)('0' + f / div); f %= div; div /= 10; }
+        *p = 0;
+        return (size_t)(p - buf);
+    }
     int n = snprintf(buf, SL_TEXT_MAX, "%04lld-%02u-%02u %02u:%02u:%02u", (long long)t.y,
                      t.mo, t.d, t.h, t.mi, t.s);
     if (t.us) {
@@ -539,6 +584,18 @@ size_t sl_timestamp_to_iso(int64_t us, char *buf)
 {
     tm_parts t;
     split_us(us, &t);
+    size_t fast = put_datetime(&t, 'T', buf);
+    if (fast) {
+        unsigned ms = (unsigned)(t.us / 1000);
+        char *p = buf + fast;
+        *p++ = '.';
+        *p++ = (char)('0' + ms / 100);
+        put2(p, ms % 100);
+        p += 2;
+        *p++ = 'Z';
+        *p = 0;
+        return (size_t)(p - buf);
+    }
     return (size_t)snprintf(buf, SL_TEXT_MAX, "%04lld-%02u-%02uT%02u:%02u:%02u.%03lldZ",
                             (long long)t.y, t.mo, t.d, t.h, t.mi, t.s,
                             (long long)(t.us / 1000));

@@ -32,6 +32,8 @@ bool sl_text_to_date(const char *s, size_t n, int32_t *out_days);
 /* As Java's Double.toString (what Spark prints): "975.38", "1.0", "1.0E10",
  * "1.0E-4", "NaN", "Infinity". */
 size_t sl_f64_to_text(double v, char *buf);
+/* Decimal, as printf's %lld. */
+size_t sl_i64_to_text(int64_t v, char *buf);
 /* "2022-10-13 21:58:18", with ".123" / ".123456" when there are fractional
  * seconds (trailing zeros dropped), as Spark's console shows timestamps. */
 size_t sl_timestamp_to_text(int64_t us, char *buf);

@@ -322,8 +322,8 @@ void sl_format_csv_row(const sl_batch *b, const sl_schema *schema, int64_t row,
         size_t n = 0;
         switch (col->type) {
         case SL_TYPE_BOOLEAN: sl_buf_puts(out, sl_col_bool(col, row) ? "true" : "false"); break;
-        case SL_TYPE_INT: sl_buf_printf(out, "%d", sl_col_i32(col)[row]); break;
-        case SL_TYPE_BIGINT: sl_buf_printf(out, "%lld", (long long)sl_col_i64(col)[row]); break;
+        case SL_TYPE_INT: sl_buf_append(out, tmp, sl_i64_to_text(sl_col_i32(col)[row], tmp)); break;
+        case SL_TYPE_BIGINT: sl_buf_append(out, tmp, sl_i64_to_text(sl_col_i64(col)[row], tmp)); break;
         case SL_TYPE_DOUBLE:
             n = sl_f64_to_text(sl_col_f64(col)[row], tmp);
             sl_buf_append(out, tmp, n);

@@ -673,10 +673,10 @@ void sl_format_json_row(const sl_batch *b, const sl_schema *schema, int64_t row,
             sl_buf_puts(out, sl_col_bool(col, row) ? "true" : "false");
             break;
         case SL_TYPE_INT:
-            sl_buf_printf(out, "%d", sl_col_i32(col)[row]);
+            sl_buf_append(out, tmp, sl_i64_to_text(sl_col_i32(col)[row], tmp));
             break;
         case SL_TYPE_BIGINT:
-            sl_buf_printf(out, "%lld", (long long)sl_col_i64(col)[row]);
+            sl_buf_append(out, tmp, sl_i64_to_text(sl_col_i64(col)[row], tmp));
             break;
         case SL_TYPE_DOUBLE: {
             double v = sl_col_f64(col)[row];

@@ -269,3 +269,51 @@ TEST(ingest_f64_to_text_matches_printf_search)
     }
     CHECK(bad == 0);
 }
+
+/* ---- integers and timestamps to text ----------------------------------- */
+
+TEST(ingest_int_and_timestamp_text_match_printf)
+{
+    uint64_t seed = 13;
+    char got[SL_TEXT_MAX], want[SL_TEXT_MAX];
+    static const int64_t ints[] = {0, 1, -1, 9, 10, -10, INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        CHECK_INT(sl_i64_to_text(ints[i], got), snprintf(want, sizeof want, "%lld", (long long)ints[i]));
+        CHECK_STR(got, want);
+    }
+    int bad = 0;
+    for (int t = 0; t < 200000 && bad < 5; t++) {
+        int64_t v = (int64_t)rnd(&seed) >> (rnd(&seed) % 64);
+        sl_i64_to_text(v, got);
+        snprintf(want, sizeof want, "%lld", (long long)v);
+        if (strcmp(got, want)) { fprintf(stderr, "  %s != %s\n", got, want); bad++; }
+        /* timestamps from year -300 to 12000, whole seconds, ms and us */
+        int64_t us = (int64_t)(rnd(&seed) % 385000000000ULL) * 1000000 - 71000000000LL * 1000000;
+        int kind = (int)(rnd(&seed) % 3);
+        if (kind == 1) us += (int64_t)(rnd(&seed) % 1000) * 1000;
+        if (kind == 2) us += (int64_t)(rnd(&seed) % 1000000);
+        /* the reference: the civil fields printed with snprintf */
+        int64_t secs = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000), frac = us - secs * 1000000;
+        int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400), sod = secs - days * 86400;
+        int64_t y;
+        unsigned mo, d;
+        sl_civil_from_days(days, &y, &mo, &d);
+        char base[48], fr[24] = "", want2[SL_TEXT_MAX + 48];
+        snprintf(base, sizeof base, "%04lld-%02u-%02u %02u:%02u:%02u", (long long)y, mo, d, (unsigned)(sod / 3600),
+                 (unsigned)(sod / 60 % 60), (unsigned)(sod % 60));
+        if (frac) {
+            snprintf(fr, sizeof fr, ".%06lld", (long long)frac);
+            size_t k = strlen(fr);
+            while (fr[k - 1] == '0') fr[--k] = 0;
+        }
+        snprintf(want2, sizeof want2, "%s%s", base, fr);
+        sl_timestamp_to_text(us, got);
+        if (strcmp(got, want2)) { fprintf(stderr, "  %lld: %s != %s\n", (long long)us, got, want2); bad++; }
+        snprintf(base, sizeof base, "%04lld-%02u-%02uT%02u:%02u:%02u", (long long)y, mo, d, (unsigned)(sod / 3600),
+                 (unsigned)(sod / 60 % 60), (unsigned)(sod % 60));
+        snprintf(want2, sizeof want2, "%s.%03lldZ", base, (long long)(frac / 1000));
+        sl_timestamp_to_iso(us, got);
+        if (strcmp(got, want2)) { fprintf(stderr, "  %lld: %s != %s\n", (long long)us, got, want2); bad++; }
+    }
+    CHECK(bad == 0);
+}
