@@ -48,10 +48,10 @@ int cmd_gen(int argc, char **argv)
 /* Every micro-batch allocates its columns (a few MB) and frees them at the
  * end.  glibc's default gives the freed top of the heap back to the kernel
  * (its trim threshold adapts only up to twice the largest freed mmap'd
- * block), so the next batch page-faults the same memory back in: 20-30 % of
- * the CPU time of Nexmark q1/q2 on a VM (docs/BENCHMARKS.md, Nexmark).  The
- * process keeps up to 64 MB of free heap for reuse instead and serves blocks
- * under 32 MB from the heap. */
+ * block), so the next batch page-faults the same memory back in: about a
+ * third of the CPU time of Nexmark q1/q2 on this project's VMs
+ * (docs/BENCHMARKS.md, Nexmark).  The process keeps up to 64 MB of free heap
+ * for reuse instead and serves blocks under 32 MB from the heap. */
 static void tune_malloc(void)
 {
 #ifdef __GLIBC__
