@@ -107,8 +107,22 @@ static inline int64_t next_long(jrand *r, int64_t n)
 /* Java's Math.round for the values used here (non-negative). */
 static inline int64_t jround(double v) { return (int64_t)floor(v + 0.5); }
 
-/* PriceGenerator: log-uniform over [1, 10^6) dollars, in cents. */
-static inline int64_t next_price(jrand *r) { return jround(pow(10.0, jr_double(r) * 6.0) * 100.0); }
+/* PriceGenerator: log-uniform over [1, 10^6) dollars, in cents:
+ * Math.round(Math.pow(10.0, x) * 100.0) with x = 6 * nextDouble().
+ * exp2(x * log2 10) is four times cheaper than pow and within 1e-14
+ * (relative) of it: the argument's rounding is at most 2^-52 * 20 absolute,
+ * i.e. 1e-14 relative after exp2, plus an ulp each for exp2 and pow.  At
+ * most 1e8 cents that is 1e-6 absolute, so unless the value lies within
+ * 1e-4 of a rounding boundary (about 2 draws in 10^4) both round to the
+ * same integer; near a boundary pow itself decides. */
+static inline int64_t next_price(jrand *r)
+{
+    double x = jr_double(r) * 6.0;
+    double v = exp2(x * 3.32192809488736234787031942948939018) * 100.0 + 0.5;
+    double f = floor(v);
+    if (v - f < 1e-4 || v - f > 1.0 - 1e-4) return jround(pow(10.0, x) * 100.0);
+    return (int64_t)f;
+}
 
 /* ---- tables built once ----------------------------------------------------- */
 
@@ -239,6 +253,19 @@ static inline sl_nexmark_str next_string(jrand *r, sbuf *sb, int max_len, char s
     return (sl_nexmark_str){d, hi - lo};
 }
 
+/* Two LCG steps at once: seed * M^2 + (M * 11 + 11), mod 2^48. */
+#define JR_MULT2 ((JR_MULT * JR_MULT) & JR_MASK)
+#define JR_ADD2 ((JR_MULT * 0xBULL + 0xBULL) & JR_MASK)
+
+/* The six characters of one draw of nextExactString. */
+static inline void put_draw(char *d, int32_t rnd)
+{
+    int32_t q1 = rnd / 676, q2 = rnd / (676 * 676);
+    memcpy(d, pair_tab[rnd - q1 * 676 + 675], 2);
+    memcpy(d + 2, pair_tab[q1 - q2 * 676 + 675], 2);
+    memcpy(d + 4, pair_tab[q2 % 676 + 675], 2);
+}
+
 /* StringsGenerator.nextExactString: a draw every six characters, character
  * k of a draw being 'a' + (rnd / 26^k) % 26.  Java's % keeps the dividend's
  * sign, so a negative draw yields characters below 'a' ('H'..'`'), as the
@@ -252,14 +279,23 @@ static inline sl_nexmark_str next_exact_string(jrand *r, sbuf *sb, int length, b
         return sb_none(sb);
     }
     char *d = sb->p + sb->used;
-    for (int i = 0; i < length; i += 6) {
-        int32_t rnd = jr_int(r);
-        memcpy(d + i, pair_tab[rnd % 676 + 675], 2);
-        rnd /= 676;
-        memcpy(d + i + 2, pair_tab[rnd % 676 + 675], 2);
-        rnd /= 676;
-        memcpy(d + i + 4, pair_tab[rnd % 676 + 675], 2);
+    /* Two draws per step from two independent products (seed * M and seed
+     * * M^2 + (M + 1) * 11), so the multiplications overlap; and each
+     * draw's three pairs from rnd, rnd / 676 and rnd / 676^2 directly. */
+    uint64_t seed = r->seed;
+    int i = 0;
+    for (; i + 6 < length; i += 12) {
+        uint64_t s1 = (seed * JR_MULT + 0xBULL) & JR_MASK;
+        uint64_t s2 = (seed * JR_MULT2 + JR_ADD2) & JR_MASK;
+        put_draw(d + i, (int32_t)(uint32_t)(s1 >> 16));
+        put_draw(d + i + 6, (int32_t)(uint32_t)(s2 >> 16));
+        seed = s2;
     }
+    if (i < length) {
+        seed = (seed * JR_MULT + 0xBULL) & JR_MASK;
+        put_draw(d + i, (int32_t)(uint32_t)(seed >> 16));
+    }
+    r->seed = seed;
     sb->used += length;
     return (sl_nexmark_str){d, length};
 }
