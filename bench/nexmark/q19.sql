@@ -3,6 +3,14 @@
 -- NOT RUNNABLE YET: needs ROW_NUMBER() OVER (PARTITION BY … ORDER BY …), which
 -- sluice's SQL does not have. Kept as the definition to implement against.
 --
+-- What would run it: a top-N operator for ROW_NUMBER() OVER (PARTITION BY
+-- auction ORDER BY price DESC) <= 10 that keeps the 10 highest bids per
+-- auction and, in update mode, emits the changed ranks of an auction as
+-- upserts keyed by (auction, rank_number) (Flink emits retractions; Spark's
+-- update mode has none). It needs the window-function syntax in the parser
+-- (src/sql), the binder, and the operator; its state is 10 rows per auction,
+-- unbounded in the number of auctions as in Flink.
+--
 -- Common deviations: see README.md in this directory.
 
 SET 'trigger' = 'availableNow';
