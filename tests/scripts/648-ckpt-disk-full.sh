@@ -16,6 +16,7 @@ MNT="$T/mnt"
 mkdir "$MNT"
 cleanup() { mountpoint -q "$MNT" && umount "$MNT"; rm -rf "$T"; }
 trap cleanup EXIT
+trap 'exit 143' TERM INT   # so that the EXIT trap unmounts the tmpfs
 fail() { echo "FAIL: $*"; exit 1; }
 can_mount=0
 if mount -t tmpfs -o size=64k tmpfs "$MNT" 2>/dev/null; then can_mount=1; umount "$MNT"; fi

@@ -13,6 +13,7 @@ set -eu
 MNT="$T/mnt"
 mkdir "$MNT"
 trap 'rc=$?; mountpoint -q "$MNT" && umount "$MNT"; kafka_cleanup $rc' EXIT
+trap 'exit 143' TERM INT   # so that the EXIT trap unmounts the tmpfs
 can_mount=0
 if mount -t tmpfs -o size=64k tmpfs "$MNT" 2>/dev/null; then can_mount=1; umount "$MNT"; fi
 fail() { echo "FAIL: $*"; exit 1; }
