@@ -253,20 +253,20 @@ int sl_format_append_text(sl_format *f, int c, sl_col *col, const char *s, size_
 {
     switch (col->type) {
     case SL_TYPE_STRING:
-        return sl_col_append_str(col, s, n);
+        return sl_fmt_app_str(col, s, n);
     case SL_TYPE_INT: {
         int32_t v;
-        if (sl_text_to_i32(s, n, &v)) return sl_col_append_i32(col, v);
+        if (sl_text_to_i32(s, n, &v)) return sl_fmt_app_i32(col, v);
         break;
     }
     case SL_TYPE_BIGINT: {
         int64_t v;
-        if (sl_text_to_i64(s, n, &v)) return sl_col_append_i64(col, v);
+        if (sl_text_to_i64(s, n, &v)) return sl_fmt_app_i64(col, v);
         break;
     }
     case SL_TYPE_DOUBLE: {
         double v;
-        if (sl_text_to_f64(s, n, &v)) return sl_col_append_f64(col, v);
+        if (sl_text_to_f64(s, n, &v)) return sl_fmt_app_f64(col, v);
         break;
     }
     case SL_TYPE_BOOLEAN: {
@@ -288,7 +288,7 @@ int sl_format_append_text(sl_format *f, int c, sl_col *col, const char *s, size_
         } else {
             ok = sl_text_to_timestamp(s, n, &v);
         }
-        if (ok) return sl_col_append_i64(col, v);
+        if (ok) return sl_fmt_app_i64(col, v);
         break;
     }
     case SL_TYPE_DATE: {

@@ -7,6 +7,7 @@
 #include "format/format.h"
 
 #include <stdint.h>
+#include <string.h>
 
 /* What the JSON scanner found for one schema column in the current object:
  * a span of the record, not yet converted. */
@@ -74,6 +75,50 @@ struct sl_format {
     uint8_t *fld_quoted; /* 1: quoted, 2: quoted with escapes to undo */
     int cap_fld;
 };
+
+/* Appends without the call when the column has room: the per-field cost
+ * of the readers' hot loops (json.c, csv.c, format.c).  Same effect as
+ * sl_col_append_*, which they fall back to when the buffers must grow. */
+static inline int sl_fmt_app_f64(sl_col *col, double v)
+{
+    if ((size_t)col->len >= col->cap) return sl_col_append_f64(col, v);
+    ((double *)col->data)[col->len] = v;
+    if (col->validity) sl_bit_set(col->validity, col->len);
+    col->len++;
+    return 0;
+}
+
+static inline int sl_fmt_app_i32(sl_col *col, int32_t v)
+{
+    if ((size_t)col->len >= col->cap) return sl_col_append_i32(col, v);
+    ((int32_t *)col->data)[col->len] = v;
+    if (col->validity) sl_bit_set(col->validity, col->len);
+    col->len++;
+    return 0;
+}
+
+static inline int sl_fmt_app_i64(sl_col *col, int64_t v)
+{
+    if ((size_t)col->len >= col->cap) return sl_col_append_i64(col, v);
+    ((int64_t *)col->data)[col->len] = v;
+    if (col->validity) sl_bit_set(col->validity, col->len);
+    col->len++;
+    return 0;
+}
+
+static inline int sl_fmt_app_str(sl_col *col, const char *p, size_t n)
+{
+    if ((size_t)col->len >= col->cap || col->chars_len + n > col->chars_cap)
+        return sl_col_append_str(col, p, n);
+    /* An empty string into a column with no character buffer yet: chars
+     * is NULL, and memcpy must not see it even for 0 bytes (UBSan). */
+    if (n) memcpy(col->chars + col->chars_len, p, n);
+    col->chars_len += n;
+    ((int32_t *)col->data)[col->len + 1] = (int32_t)col->chars_len;
+    if (col->validity) sl_bit_set(col->validity, col->len);
+    col->len++;
+    return 0;
+}
 
 /* A record over max_record bytes: malformed per mode, without copying it
  * whole into the corrupt-record column (only its first kilobyte, or

@@ -454,50 +454,6 @@ static inline bool json_f64(const char *s, size_t n, double *out)
     return true;
 }
 
-/* Appends without the call when the column has room: the per-field cost
- * of the hot loop.  Same effect as sl_col_append_*, which they fall back
- * to when the buffers must grow. */
-static inline int app_f64(sl_col *col, double v)
-{
-    if ((size_t)col->len >= col->cap) return sl_col_append_f64(col, v);
-    ((double *)col->data)[col->len] = v;
-    if (col->validity) sl_bit_set(col->validity, col->len);
-    col->len++;
-    return 0;
-}
-
-static inline int app_i32(sl_col *col, int32_t v)
-{
-    if ((size_t)col->len >= col->cap) return sl_col_append_i32(col, v);
-    ((int32_t *)col->data)[col->len] = v;
-    if (col->validity) sl_bit_set(col->validity, col->len);
-    col->len++;
-    return 0;
-}
-
-static inline int app_i64(sl_col *col, int64_t v)
-{
-    if ((size_t)col->len >= col->cap) return sl_col_append_i64(col, v);
-    ((int64_t *)col->data)[col->len] = v;
-    if (col->validity) sl_bit_set(col->validity, col->len);
-    col->len++;
-    return 0;
-}
-
-static inline int app_str(sl_col *col, const char *p, size_t n)
-{
-    if ((size_t)col->len >= col->cap || col->chars_len + n > col->chars_cap)
-        return sl_col_append_str(col, p, n);
-    /* An empty string into a column with no character buffer yet: chars
-     * is NULL, and memcpy must not see it even for 0 bytes (UBSan). */
-    if (n) memcpy(col->chars + col->chars_len, p, n);
-    col->chars_len += n;
-    ((int32_t *)col->data)[col->len + 1] = (int32_t)col->chars_len;
-    if (col->validity) sl_bit_set(col->validity, col->len);
-    col->len++;
-    return 0;
-}
-
 /* Converts and appends one slot. Returns 0, 1 (wrong type: NULL appended)
  * or -1 (OOM). */
 static inline int append_slot(sl_format *f, int c, sl_col *col, const sl_json_slot *sl)
@@ -510,7 +466,7 @@ static inline int append_slot(sl_format *f, int c, sl_col *col, const sl_json_sl
         if (col->type == SL_TYPE_STRING) {
             if (f->max_chars >= 0 && (int64_t)sl->len > f->max_chars)
                 return sl_col_append_null(col) ? -1 : 1;   /* over maxCharsPerColumn */
-            return app_str(col, sl->p, sl->len);
+            return sl_fmt_app_str(col, sl->p, sl->len);
         }
         return sl_format_append_text(f, c, col, sl->p, sl->len);
     case SL_JV_STR_ESC:
@@ -519,39 +475,39 @@ static inline int append_slot(sl_format *f, int c, sl_col *col, const sl_json_sl
         if (col->type == SL_TYPE_STRING) {
             if (f->max_chars >= 0 && (int64_t)f->scratch.len > f->max_chars)
                 return sl_col_append_null(col) ? -1 : 1;
-            return app_str(col, f->scratch.data, f->scratch.len);
+            return sl_fmt_app_str(col, f->scratch.data, f->scratch.len);
         }
         return sl_format_append_text(f, c, col, f->scratch.data, f->scratch.len);
     case SL_JV_NUM_D:
-        return app_f64(col, sl->d);
+        return sl_fmt_app_f64(col, sl->d);
     case SL_JV_NUM:
         switch (col->type) {
         case SL_TYPE_DOUBLE: {
             double v;
-            if (json_f64(sl->p, sl->len, &v)) return app_f64(col, v);
+            if (json_f64(sl->p, sl->len, &v)) return sl_fmt_app_f64(col, v);
             break;
         }
         case SL_TYPE_BIGINT: {
             int64_t v;
-            if (json_int(sl->p, sl->len, &v)) return app_i64(col, v);
+            if (json_int(sl->p, sl->len, &v)) return sl_fmt_app_i64(col, v);
             break;
         }
         case SL_TYPE_INT: {
             int64_t v;
             if (json_int(sl->p, sl->len, &v) && v >= INT32_MIN && v <= INT32_MAX)
-                return app_i32(col, (int32_t)v);
+                return sl_fmt_app_i32(col, (int32_t)v);
             break;
         }
         case SL_TYPE_STRING:
-            return app_str(col, sl->p, sl->len);
+            return sl_fmt_app_str(col, sl->p, sl->len);
         case SL_TYPE_TIMESTAMP: {
             /* Spark reads a number for a timestamp as epoch seconds. */
             int64_t v;
             double d;
             if (json_int(sl->p, sl->len, &v) && v < INT64_MAX / 1000000 && v > INT64_MIN / 1000000)
-                return app_i64(col, v * 1000000);
+                return sl_fmt_app_i64(col, v * 1000000);
             if (sl_text_to_f64(sl->p, sl->len, &d) && d == d && d < 9.2e12 && d > -9.2e12)
-                return app_i64(col, (int64_t)(d * 1e6));
+                return sl_fmt_app_i64(col, (int64_t)(d * 1e6));
             break;
         }
         default:
@@ -562,11 +518,11 @@ static inline int append_slot(sl_format *f, int c, sl_col *col, const sl_json_sl
     case SL_JV_FALSE:
         if (col->type == SL_TYPE_BOOLEAN) return sl_col_append_bool(col, sl->kind == SL_JV_TRUE);
         if (col->type == SL_TYPE_STRING)
-            return app_str(col, sl->p, sl->len);
+            return sl_fmt_app_str(col, sl->p, sl->len);
         break;
     case SL_JV_RAW:
         /* Spark puts a nested value's JSON text in a STRING field. */
-        if (col->type == SL_TYPE_STRING) return app_str(col, sl->p, sl->len);
+        if (col->type == SL_TYPE_STRING) return sl_fmt_app_str(col, sl->p, sl->len);
         break;
     }
     return sl_col_append_null(col) ? -1 : 1;
