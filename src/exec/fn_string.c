@@ -347,6 +347,8 @@ static sl_status k_like(sl_col *const *args, int n_args, int64_t n_rows, sl_type
     if (n_args > 2 && n_rows > 0) {
         if (sl_col_is_null(args[2], 0)) return sl_err(err, SL_ERR_TYPE, "the LIKE escape character is NULL");
         esc = sl_col_str(args[2], 0, &el);
+        if (!el || utf8_len1((unsigned char)esc[0]) != el) /* like(s, p, e) called as a function */
+            return sl_err(err, SL_ERR_TYPE, "the LIKE escape must be one character, not '%.*s'", (int)el, esc);
     }
     sl_col *o = sl_fn_new_result(SL_TYPE_BOOLEAN, n_rows, args, 2);
     if (!o) return sl_err_oom(err);
