@@ -6,6 +6,8 @@
 # during a run of a rate source end the run with exit 0 after the current
 # batch, every batch written is committed, the rate's values are each
 # delivered exactly once across the stop and a restart from the checkpoint.
+# Malformed SQL, unknown columns and functions and type errors in a later
+# statement: exit 2, line:column and a caret, nothing started.
 set -eu
 : "${ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}" "${BUILD:=$ROOT/build}" "${SLUICE:=$BUILD/sluice}"
 T=$(mktemp -d)
@@ -74,5 +76,26 @@ vals = sorted(json.loads(l)["value"] for f in parts for l in open(os.path.join(T
 assert vals == list(range(len(vals))), "values not 0..%d exactly once" % (len(vals) - 1)
 print(len(vals), "values over", len(parts), "batches")
 PY
+# 4. a bad statement after a good sink: exit 2 with line, column and caret,
+#    and nothing started (the good sink's directory is never created)
+bad_sql() { # $1 the bad SELECT, $2 the expected message, $3 its column
+    cat > "$T/b.sql" <<SQL
+CREATE SOURCE r (timestamp TIMESTAMP, value BIGINT) WITH (connector = 'rate', rowsPerSecond = '10');
+CREATE SINK good WITH (connector = 'file', path = '$T/good', format = 'json') AS SELECT value FROM r;
+CREATE SINK bad WITH (connector = 'console') AS
+  $1;
+SQL
+    rc=0; timeout 60 "$SLUICE" run "$T/b.sql" > /dev/null 2> "$T/b.err" || rc=$?
+    [ $rc -eq 2 ] || { cat "$T/b.err"; fail "'$1': exit $rc, expected 2"; }
+    grep -qF "b.sql:4:$3: $2" "$T/b.err" || { cat "$T/b.err"; fail "'$1': expected 4:$3: $2"; }
+    [ "$(grep -A2 "b.sql:4:$3" "$T/b.err" | tail -1)" = "$(printf '%*s^' $(($3 + 1)) '')" ] ||
+        { cat "$T/b.err"; fail "'$1': the caret is not under column $3"; }
+    [ ! -e "$T/good" ] || fail "'$1': the good sink was started"
+    cat "$T/b.err" >> "$T/run-bad.err"
+}
+bad_sql "SELECT nope FROM r" "unknown column nope" 10
+bad_sql "SELECT frob(value) FROM r" "unknown function frob()" 10
+bad_sql "SELECT value FROM r WHERE value + 1" "expected a BOOLEAN condition, got BIGINT" 29
+bad_sql "SELECT value FROM r WHERE" "expected an expression" 28
 ! grep -q Sanitizer "$T"/run*.err || { grep -A5 Sanitizer "$T"/run*.err | head -30; fail "sanitizer report"; }
-echo "ok: --version, --help, unknown command, explain; SIGINT and SIGTERM end a run with exit 0, every value once across the restart"
+echo "ok: --version, --help, unknown command, explain; SQL errors exit 2 with a caret, nothing started; SIGINT and SIGTERM end a run with exit 0, every value once across the restart"
