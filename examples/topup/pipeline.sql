@@ -14,6 +14,13 @@
 -- array into rows — Spark's from_json(value, ArrayType(StructType(…))) and
 -- explode(). Every field is a STRING except ts (TIMESTAMP; the producer
 -- sends epoch seconds, which Spark's JSON reader takes as seconds).
+-- Beyond the reference: a backlog is read 256 messages (about 5,000
+-- customers) a batch, so that the window and join state stay small and the
+-- watermark evicts them batch after batch; 'even' takes the same number of
+-- messages from every partition, which with a round-robin producer (as
+-- `sluice produce`) is exactly the next 256 messages in send order, so no
+-- row falls behind the 5-second watermark.  Both topics carry one message
+-- per producer batch, so both sources read the same customers.
 CREATE SOURCE customer_ingest (
   "ID" STRING, "Frequency" STRING, "InstlmentMode" STRING, "LoanStatus" STRING,
   "PaymentMode" STRING, "BranchID" STRING, "Area" STRING, "Tenure" STRING,
@@ -23,7 +30,8 @@ CREATE SOURCE customer_ingest (
   "AGE" STRING, "MonthlyIncome" STRING, "City" STRING, "State" STRING,
   "ZiPCODE" STRING, "Top-up Month" STRING, ts TIMESTAMP
 ) WITH (connector = 'kafka', 'kafka.bootstrap.servers' = '${KAFKA}',
-        subscribe = 'customer_data', startingOffsets = 'earliest', format = 'json');
+        subscribe = 'customer_data', startingOffsets = 'earliest', format = 'json',
+        maxOffsetsPerTrigger = '256', 'maxOffsetsPerTrigger.split' = 'even');
 
 CREATE SOURCE bureau_ingest (
   "ID" STRING, "SELF-INDICATOR" STRING, "MATCH-TYPE" STRING, "ACCT-TYPE" STRING,
@@ -36,7 +44,8 @@ CREATE SOURCE bureau_ingest (
   "CUR BAL - HIST" STRING, "AMT OVERDUE - HIST" STRING, "AMT PAID - HIST" STRING,
   "TENURE" STRING, ts TIMESTAMP
 ) WITH (connector = 'kafka', 'kafka.bootstrap.servers' = '${KAFKA}',
-        subscribe = 'bureau_data', startingOffsets = 'earliest', format = 'json');
+        subscribe = 'bureau_data', startingOffsets = 'earliest', format = 'json',
+        maxOffsetsPerTrigger = '256', 'maxOffsetsPerTrigger.split' = 'even');
 
 -- [11] + [21] The customer columns with the reference's casts (it names
 -- some of them in another case — MaturityDate, Sex, Age, ZipCode — which

@@ -4,7 +4,8 @@
  * plan() asks the brokers for each partition's high watermark and returns
  * Spark's offset JSON ({"topic":{"0":42}}), capped by maxOffsetsPerTrigger
  * (split across partitions in proportion to their backlog, as Spark's
- * rateLimit does).  read(start, end) assigns one partition at a time at its
+ * rateLimit does, or with 'maxOffsetsPerTrigger.split' = 'even' poured over
+ * them lowest offset first: see split_even).  read(start, end) assigns one partition at a time at its
  * start offset and consumes exactly [start, end), so a replayed batch yields
  * the same records in the same order (topic, partition, offset).  No
  * consumer-group offsets are committed: the driver's offset log is the truth.
