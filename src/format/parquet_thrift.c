@@ -105,6 +105,14 @@ void tw_struct_end(tw *t)
 
 /* ---- reading ------------------------------------------------------------ */
 
+/* Marks the input malformed, unless an earlier failure is already recorded:
+ * an allocation failure (bad = 2) must not become "malformed" when the
+ * parse goes on past it. */
+static void tr_fail(tr *t)
+{
+    if (!t->bad) t->bad = 1;
+}
+
 void tr_init(tr *t, const uint8_t *p, size_t n)
 {
     memset(t, 0, sizeof *t);
@@ -116,12 +124,12 @@ uint64_t tr_varint(tr *t)
 {
     uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
-        if (t->p >= t->end) { t->bad = 1; return 0; }
+        if (t->p >= t->end) { tr_fail(t); return 0; }
         uint8_t b = *t->p++;
         v |= (uint64_t)(b & 0x7f) << shift;
         if (!(b & 0x80)) return v;
     }
-    t->bad = 1;
+    tr_fail(t);
     return 0;
 }
 
@@ -133,7 +141,7 @@ int64_t tr_zigzag(tr *t)
 
 void tr_struct_begin(tr *t)
 {
-    if (t->depth + 1 >= (int)(sizeof t->last / sizeof t->last[0])) { t->bad = 1; return; }
+    if (t->depth + 1 >= (int)(sizeof t->last / sizeof t->last[0])) { tr_fail(t); return; }
     t->depth++;
     t->last[t->depth] = 0;
 }
@@ -145,7 +153,7 @@ void tr_struct_end(tr *t)
 
 int tr_field(tr *t, int *type, int *id)
 {
-    if (t->bad || t->p >= t->end) { t->bad = 1; return 0; }
+    if (t->bad || t->p >= t->end) { tr_fail(t); return 0; }
     uint8_t b = *t->p++;
     if (b == 0) return 0;
     *type = b & 0x0f;
@@ -158,9 +166,9 @@ int tr_field(tr *t, int *type, int *id)
 
 int32_t tr_i32(tr *t, int type)
 {
-    if (type != TC_I32 && type != TC_I16 && type != TC_BYTE) { tr_skip(t, type); t->bad = 1; return 0; }
+    if (type != TC_I32 && type != TC_I16 && type != TC_BYTE) { tr_skip(t, type); tr_fail(t); return 0; }
     if (type == TC_BYTE) {
-        if (t->p >= t->end) { t->bad = 1; return 0; }
+        if (t->p >= t->end) { tr_fail(t); return 0; }
         return (int8_t)*t->p++;
     }
     return (int32_t)tr_zigzag(t);
@@ -169,7 +177,7 @@ int32_t tr_i32(tr *t, int type)
 int64_t tr_i64(tr *t, int type)
 {
     if (type == TC_I32 || type == TC_I16 || type == TC_BYTE) return tr_i32(t, type);
-    if (type != TC_I64) { tr_skip(t, type); t->bad = 1; return 0; }
+    if (type != TC_I64) { tr_skip(t, type); tr_fail(t); return 0; }
     return tr_zigzag(t);
 }
 
@@ -178,14 +186,14 @@ bool tr_bool(tr *t, int type)
     if (type == TC_TRUE) return true;
     if (type == TC_FALSE) return false;
     tr_skip(t, type);
-    t->bad = 1;
+    tr_fail(t);
     return false;
 }
 
 const uint8_t *tr_binary(tr *t, size_t *len)
 {
     uint64_t n = tr_varint(t);
-    if (t->bad || n > (uint64_t)(t->end - t->p)) { t->bad = 1; *len = 0; return t->p; }
+    if (t->bad || n > (uint64_t)(t->end - t->p)) { tr_fail(t); *len = 0; return t->p; }
     const uint8_t *p = t->p;
     t->p += n;
     *len = (size_t)n;
@@ -194,13 +202,13 @@ const uint8_t *tr_binary(tr *t, size_t *len)
 
 size_t tr_list(tr *t, int *elem_type)
 {
-    if (t->p >= t->end) { t->bad = 1; *elem_type = 0; return 0; }
+    if (t->p >= t->end) { tr_fail(t); *elem_type = 0; return 0; }
     uint8_t b = *t->p++;
     *elem_type = b & 0x0f;
     uint64_t n = b >> 4;
     if (n == 15) n = tr_varint(t);
     /* every element takes at least one byte */
-    if (t->bad || n > (uint64_t)(t->end - t->p)) { t->bad = 1; return 0; }
+    if (t->bad || n > (uint64_t)(t->end - t->p)) { tr_fail(t); return 0; }
     return (size_t)n;
 }
 
@@ -211,11 +219,11 @@ void tr_skip(tr *t, int type)
     switch (type) {
     case TC_TRUE: case TC_FALSE: return;
     case TC_BYTE:
-        if (t->p >= t->end) t->bad = 1; else t->p++;
+        if (t->p >= t->end) tr_fail(t); else t->p++;
         return;
     case TC_I16: case TC_I32: case TC_I64: tr_varint(t); return;
     case TC_DOUBLE:
-        if (t->end - t->p < 8) t->bad = 1; else t->p += 8;
+        if (t->end - t->p < 8) tr_fail(t); else t->p += 8;
         return;
     case TC_BINARY: tr_binary(t, &len); return;
     case TC_LIST: case TC_SET: {
@@ -223,7 +231,7 @@ void tr_skip(tr *t, int type)
         size_t n = tr_list(t, &et);
         for (size_t i = 0; i < n && !t->bad; i++) {
             if (et == TC_TRUE || et == TC_FALSE) {  /* one byte per bool in lists */
-                if (t->p >= t->end) t->bad = 1; else t->p++;
+                if (t->p >= t->end) tr_fail(t); else t->p++;
             } else tr_skip(t, et);
         }
         return;
@@ -231,7 +239,7 @@ void tr_skip(tr *t, int type)
     case TC_MAP: {
         uint64_t n = tr_varint(t);
         if (n == 0 || t->bad) return;
-        if (t->p >= t->end || n > (uint64_t)(t->end - t->p)) { t->bad = 1; return; }
+        if (t->p >= t->end || n > (uint64_t)(t->end - t->p)) { tr_fail(t); return; }
         uint8_t kv = *t->p++;
         for (uint64_t i = 0; i < n && !t->bad; i++) {
             tr_skip(t, kv >> 4);
@@ -246,7 +254,7 @@ void tr_skip(tr *t, int type)
         tr_struct_end(t);
         return;
     }
-    default: t->bad = 1; return;
+    default: tr_fail(t); return;
     }
 }
 
@@ -325,7 +333,7 @@ static void parse_selem(tr *t, pq_selem *e)
         case 2: e->type_length = tr_i32(t, ft); break;
         case 3: e->repetition = tr_i32(t, ft); break;
         case 4:
-            if (ft != TC_BINARY) { t->bad = 1; break; }
+            if (ft != TC_BINARY) { tr_fail(t); break; }
             sl_free(e->name);
             e->name = dup_bin(t);
             break;
@@ -372,11 +380,11 @@ static void parse_colmeta(tr *t, pq_colmeta *c)
         switch (fid) {
         case 1: c->type = tr_i32(t, ft); break;
         case 3: {
-            if (ft != TC_LIST) { tr_skip(t, ft); t->bad = 1; break; }
+            if (ft != TC_LIST) { tr_skip(t, ft); tr_fail(t); break; }
             int et;
             size_t n = tr_list(t, &et);
             if (t->bad) break;
-            if (et != TC_BINARY || c->path) { t->bad = 1; break; }
+            if (et != TC_BINARY || c->path) { tr_fail(t); break; }
             c->path = sl_calloc(n ? n : 1, sizeof *c->path);
             if (!c->path) { t->bad = 2; break; }
             for (size_t i = 0; i < n && !t->bad; i++) {
@@ -422,7 +430,7 @@ static void parse_rowgroup(tr *t, pq_rowgroup *rg)
             int et;
             size_t n = tr_list(t, &et);
             if (t->bad) break;
-            if (et != TC_STRUCT || rg->cols) { t->bad = 1; break; }
+            if (et != TC_STRUCT || rg->cols) { tr_fail(t); break; }
             rg->cols = sl_calloc(n ? n : 1, sizeof *rg->cols);
             if (!rg->cols) { t->bad = 2; break; }
             for (size_t i = 0; i < n && !t->bad; i++) {
@@ -451,7 +459,7 @@ sl_status pq_meta_parse(const uint8_t *buf, size_t len, pq_meta *m, sl_error *er
             int et;
             size_t n = tr_list(&t, &et);
             if (t.bad) break;
-            if (et != TC_STRUCT || m->schema) { t.bad = 1; break; }
+            if (et != TC_STRUCT || m->schema) { tr_fail(&t); break; }
             m->schema = sl_calloc(n ? n : 1, sizeof *m->schema);
             if (!m->schema) { t.bad = 2; break; }
             for (size_t i = 0; i < n && !t.bad; i++) {
@@ -466,7 +474,7 @@ sl_status pq_meta_parse(const uint8_t *buf, size_t len, pq_meta *m, sl_error *er
             int et;
             size_t n = tr_list(&t, &et);
             if (t.bad) break;
-            if (et != TC_STRUCT || m->rgs) { t.bad = 1; break; }
+            if (et != TC_STRUCT || m->rgs) { tr_fail(&t); break; }
             m->rgs = sl_calloc(n ? n : 1, sizeof *m->rgs);
             if (!m->rgs) { t.bad = 2; break; }
             for (size_t i = 0; i < n && !t.bad; i++) {

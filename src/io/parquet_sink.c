@@ -254,10 +254,11 @@ void sl_pq_committed_free(sl_pq_committed *files, int n)
 
 /* ---- helpers ------------------------------------------------------------ */
 
+/* 0, -1 (errno set) or -2 when out of memory. */
 static int mkdirs(const char *path)
 {
     char *p = sl_strdup(path);
-    if (!p) return -1;
+    if (!p) return -2;
     for (char *s = p + 1; *s; s++) {
         if (*s != '/') continue;
         *s = 0;
@@ -594,8 +595,10 @@ static sl_status part_for(psink *ps, const char *dir, open_part **out, sl_error 
         sl_buf_printf(&rel, "%s%spart-%05" PRId64 ".parquet", dir, *dir ? "/" : "", ps->st.next_seq);
         sl_buf_printf(&b, "%s/%s", ps->path, dir);
         if (rel.oom || b.oom) { sl_buf_fini(&rel); sl_buf_fini(&b); return sl_err_oom(err); }
-        if (*dir && mkdirs(b.data)) {
-            st = sl_err(err, SL_ERR_IO, "parquet sink: cannot create %s: %s", b.data, strerror(errno));
+        int rc = *dir ? mkdirs(b.data) : 0;
+        if (rc) {
+            st = rc == -2 ? sl_err_oom(err)
+                          : sl_err(err, SL_ERR_IO, "parquet sink: cannot create %s: %s", b.data, strerror(errno));
             sl_buf_fini(&rel);
             sl_buf_fini(&b);
             return st;
