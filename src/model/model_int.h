@@ -91,18 +91,21 @@ typedef struct sl_mdl_wnode {
  * categorical set splits), which the walks prefer: the tree padded to a
  * complete one of its depth and stored in level order, so node j's children
  * are 2j+1 ("in") and 2j+2 ("out") and a node needs neither child indices
- * nor a leaf test. A node is an interval test on one source column:
- * in = (lo <= v && v <= hi), NaN never in. Each split is arranged so its
- * "in" side is one of its children and NaN falls on the right one:
- *   Spark:   continuous [-inf, thr] in = left; one-hot [k, k] in = the side
- *            the indicator 1 goes; a split both sides of which agree
- *            always-in on the zero column.
- *   XGBoost: (float) v < thr is v <= the float below thr, so default right
- *            is [-inf, prev(thr)] in = left; default left is
- *            [thr, +inf] in = right, out (NaN included) = left.
- * A leaf above the last level is padded with always-in nodes whose subtrees
- * all end in it. Spark blocks are double, XGBoost blocks float (its own
- * comparison type), hence two node types; 24 and 12 bytes. */
+ * nor a leaf test. Each split is arranged so its "in" side is one of its
+ * children and NaN falls on the "out" one:
+ *   Spark (double): in = lo <= v <= hi, computed as
+ *            max(lo - v, v - hi) <= 0 with C's (a > b ? a : b), which is
+ *            false for NaN and true for v = lo = -inf; exact except for
+ *            v = hi = +inf, so a tree with hi = +inf on a real column keeps
+ *            the general walk. Continuous [-inf, thr], in = left; one-hot
+ *            [k, k], in = the side the indicator 1 goes; a split both sides
+ *            of which agree: always in, on the zero column.
+ *   XGBoost (float): in = s * v <= t (s = +-1, exact, false for NaN):
+ *            default right: (float) v < thr is v <= the float below thr,
+ *            s = 1, in = left; default left: v >= thr is -v <= -thr,
+ *            s = -1, in = right, out (NaN included) = left.
+ * A leaf above the last level is padded with always-in nodes on the zero
+ * column whose subtrees all end in it. 24 and 12 bytes. */
 #define SL_MDL_CDEPTH_MAX 10
 typedef struct sl_mdl_cnode {
     double lo, hi;
@@ -110,7 +113,7 @@ typedef struct sl_mdl_cnode {
     int32_t unused;
 } sl_mdl_cnode;
 typedef struct sl_mdl_cnodef {
-    float lo, hi;
+    float s, t;
     int32_t off;
 } sl_mdl_cnodef;
 

@@ -178,18 +178,32 @@ static int build_complete(const sl_model *m, sl_mdl_tree *t)
     if (!cb.lo || !cb.hi || !cb.off || !t->cleaf || !t->cval || (!t->cnodesf && !t->cnodes)) {
         rc = -1;
     } else if (cplace(&cb, 0, 0, 0)) {
+        t->complete = true;
         for (int32_t j = 0; j < cb.n_int; j++) {
+            double lo = cb.lo[j], hi = cb.hi[j];
             if (cb.xgb) {
-                t->cnodesf[j].lo = (float)cb.lo[j];
-                t->cnodesf[j].hi = (float)cb.hi[j];
-                t->cnodesf[j].off = cb.off[j];
+                sl_mdl_cnodef *c = &t->cnodesf[j];
+                c->off = cb.off[j];
+                if (lo == -INFINITY) {          /* v <= hi */
+                    c->s = 1;
+                    c->t = (float)hi;
+                } else if (hi == INFINITY) {    /* v >= lo: -v <= -lo */
+                    c->s = -1;
+                    c->t = (float)-lo;
+                } else if (lo > hi) {           /* nothing is in */
+                    c->s = 1;
+                    c->t = NAN;
+                } else {
+                    t->complete = false;        /* not produced by cnode_test */
+                }
             } else {
-                t->cnodes[j].lo = cb.lo[j];
-                t->cnodes[j].hi = cb.hi[j];
+                /* max(lo - v, v - hi) <= 0 is wrong for v = hi = +inf */
+                if (hi == INFINITY && cb.off[j] != cb.zero_off) t->complete = false;
+                t->cnodes[j].lo = lo;
+                t->cnodes[j].hi = hi;
                 t->cnodes[j].off = cb.off[j];
             }
         }
-        t->complete = true;
     }
     sl_free(cb.lo);
     sl_free(cb.hi);
@@ -254,19 +268,26 @@ int sl_mdl_tree_compile(const sl_model *m, sl_mdl_tree *t)
 #define LANES 8
 
 /* ---- walks over the complete form ----------------------------------------
- * Level-order nodes: j -> 2j + 1 + out, where out = !(lo <= v && v <= hi).
- * No child index is loaded, so a step is one node load, one value load and
- * two compares. Eight rows go down together so their loads overlap; the
+ * Level-order nodes: j -> 2j + 1 + out, out as model_int.h's sl_mdl_cnode
+ * says. No child index is loaded, so a step is the node's loads, one value
+ * load and one compare. Eight rows go down together so their loads overlap; the
  * depth is a compile-time constant for the usual depths (the loop unrolls
  * completely) through the switch in cwalk_*. */
-#define CSTEP(nd, xr, k)                                                          \
+#define CSTEP_SPARK(nd, xr, k)                                                    \
     do {                                                                          \
-        const __typeof__(*(nd)) *q_ = &(nd)[k];                                   \
-        __typeof__(q_->lo) v_ = (xr)[q_->off];                                    \
-        k = 2 * k + 1 + !((q_->lo <= v_) & (v_ <= q_->hi));                       \
+        const sl_mdl_cnode *q_ = &(nd)[k];                                        \
+        double v_ = (xr)[q_->off], a_ = q_->lo - v_, b_ = v_ - q_->hi;            \
+        double m_ = a_ > b_ ? a_ : b_;                                            \
+        k = 2 * k + 1 + !(m_ <= 0.0);                                             \
+    } while (0)
+#define CSTEP_XGB(nd, xr, k)                                                      \
+    do {                                                                          \
+        const sl_mdl_cnodef *q_ = &(nd)[k];                                       \
+        float v_ = (xr)[q_->off];                                                 \
+        k = 2 * k + 1 + !(v_ * q_->s <= q_->t);                                   \
     } while (0)
 
-#define DEFINE_CWALK(NAME, NODE, T)                                               \
+#define DEFINE_CWALK(NAME, NODE, T, CSTEP)                                             \
     static inline __attribute__((always_inline)) void NAME##_d(                  \
         const NODE *nd, const T *x, int n, int32_t *leaf, const int depth)        \
     {                                                                             \
@@ -307,8 +328,8 @@ int sl_mdl_tree_compile(const sl_model *m, sl_mdl_tree *t)
         }                                                                         \
     }
 
-DEFINE_CWALK(cwalk_spark, sl_mdl_cnode, double)
-DEFINE_CWALK(cwalk_xgb, sl_mdl_cnodef, float)
+DEFINE_CWALK(cwalk_spark, sl_mdl_cnode, double, CSTEP_SPARK)
+DEFINE_CWALK(cwalk_xgb, sl_mdl_cnodef, float, CSTEP_XGB)
 
 /* ---- general walks (deep trees, Spark categorical set splits) -------------
  * One step. Spark: right iff !(v <= thr), so NaN goes right. XGBoost: left
