@@ -163,7 +163,9 @@ static bool cplace(cbuild *cb, int32_t k, int32_t j, int d)
 static int build_complete(const sl_model *m, sl_mdl_tree *t)
 {
     t->complete = false;
-    if (t->depth > SL_MDL_CDEPTH_MAX || t->n_cat) return 0;
+    if (t->depth > SL_MDL_CDEPTH_MAX) return 0;
+    for (int32_t k = 0; t->n_cat && k < t->n_nodes; k++)
+        if (t->n_cat[k] >= 0 && t->nodes[k].left != k) return 0;   /* a set split */
     cbuild cb = { .t = t, .xgb = m->kind == SL_MDL_XGB, .zero_off = m->n_sources * SL_MDL_BLOCK };
     cb.n_int = (1 << t->depth) - 1;
     size_t ni = (size_t)(cb.n_int ? cb.n_int : 1), nl = (size_t)cb.n_int + 1;

@@ -83,6 +83,56 @@ TEST(model_xgb_rules)
     sl_error_free(err);
 }
 
+/* Sets every tree of m to the general walk (off the complete form). */
+static void force_general_walk(sl_model *m)
+{
+    for (int t = 0; t < m->ens.n_trees; t++) m->ens.trees[t].complete = false;
+}
+
+/* Infinities and values one float step either side of a split, through
+ * the complete walk (s * v <= t) and the general walk, with XGB_MODEL
+ * (f0 < 0.1f default left, then f1 < 5 default right). */
+TEST(model_xgb_edges)
+{
+    char *path = write_tmp(XGB_MODEL);
+    REQUIRE(path);
+    sl_model *m = NULL;
+    REQUIRE(sl_model_load(path, &m, NULL) == SL_OK);
+    remove(path);
+    REQUIRE(m->ens.trees[0].complete);
+    float below = nextafterf(0.1f, 0), five_below = nextafterf(5.0f, 0);
+    double v0[] = { INFINITY, -INFINITY, 0.2, 0.2, 0.2, NAN, 0.1f, below, 0.2, 0.2 };
+    double v1[] = { 3, 3, INFINITY, -INFINITY, NAN, 7, 7, 7, five_below, 5 };
+    /* inf < 0.1 no: right, 3 < 5 left; -inf left; inf < 5 no: right;
+     * -inf < 5 left; NaN default right; NaN default left; 0.1f < 0.1f no;
+     * just below 0.1f left; just below 5 left; 5 < 5 no */
+    double margin[] = { -2, 1, 4, -2, 4, 1, 4, 1, -2, 4 };
+    int n = 10;
+    sl_col *f0 = sl_col_new(SL_TYPE_DOUBLE), *f1 = sl_col_new(SL_TYPE_DOUBLE);
+    for (int i = 0; i < n; i++) {
+        sl_col_append_f64(f0, v0[i]);   /* NaN as a value, not NULL: missing too */
+        sl_col_append_f64(f1, v1[i]);
+    }
+    sl_col *in[] = { f0, f1 };
+    for (int pass = 0; pass < 2; pass++) {
+        sl_col *prob;
+        REQUIRE(sl_model_score(m, in, n, NULL, &prob, NULL) == SL_OK);
+        for (int i = 0; i < n; i++) {
+            double p = sigmoidf_(margin[i]);
+            if (fabs(sl_col_f64(prob)[i] - p) > 1e-7) {
+                fprintf(stderr, "  %s walk, row %d: prob %.9g, expected %.9g\n",
+                        pass ? "general" : "complete", i, sl_col_f64(prob)[i], p);
+                CHECK(0);
+            }
+        }
+        sl_col_unref(prob);
+        force_general_walk(m);
+    }
+    sl_col_unref(f0);
+    sl_col_unref(f1);
+    sl_model_free(m);
+}
+
 /* A hand-built Spark-style model over one numeric input x and one string
  * input s (labels a, b, c; handleInvalid given). */
 static sl_model *spark_model(sl_mdl_kind kind, int invalid)
@@ -194,6 +244,33 @@ TEST(model_spark_gbt_rules)
     }
     sl_col_unref(pred);
     sl_col_unref(prob);
+    /* the same rows through the general walk, and -inf / +inf for x
+     * (-inf <= 1.5: left; +inf: right, leaf 2) through both */
+    REQUIRE(m->ens.trees[0].complete);
+    sl_col *xi = sl_col_new(SL_TYPE_DOUBLE), *si = sl_col_new(SL_TYPE_STRING);
+    sl_col_append_f64(xi, -INFINITY);
+    sl_col_append_str(si, "b", 1);
+    sl_col_append_f64(xi, INFINITY);
+    sl_col_append_str(si, "b", 1);
+    const int LEAF_INF[2] = { 4, 2 };
+    sl_col *in_inf[] = { xi, si };
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass) force_general_walk(m);
+        REQUIRE(sl_model_score(m, in, 7, NULL, &prob, NULL) == SL_OK);
+        for (int i = 0; i < 7; i++) {
+            double margin = lv[LEAF[i]] + 0.5 * lv2[LEAF[i]];
+            CHECK(fabs(sl_col_f64(prob)[i] - 1.0 / (1.0 + exp(-2.0 * margin))) < 1e-15);
+        }
+        sl_col_unref(prob);
+        REQUIRE(sl_model_score(m, in_inf, 2, NULL, &prob, NULL) == SL_OK);
+        for (int i = 0; i < 2; i++) {
+            double margin = lv[LEAF_INF[i]] + 0.5 * lv2[LEAF_INF[i]];
+            CHECK(fabs(sl_col_f64(prob)[i] - 1.0 / (1.0 + exp(-2.0 * margin))) < 1e-15);
+        }
+        sl_col_unref(prob);
+    }
+    sl_col_unref(xi);
+    sl_col_unref(si);
     sl_col_unref(x);
     sl_col_unref(s);
     sl_model_free(m);
