@@ -293,12 +293,27 @@ static int ts_fast(const char *s, size_t n, int64_t *out_us)
     }
     if (i < n && s[i] == 'Z') i++;
     if (i != n) return 0;
-    int64_t y = d2(s) * 100 + d2(s + 2);
-    unsigned mo = (unsigned)d2(s + 5), d = (unsigned)d2(s + 8);
     int hh = d2(s + 11), mi = d2(s + 14), ss = d2(s + 17);
-    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || hh > 23 || mi > 59 || ss > 59)
-        return -1;
-    *out_us = (sl_days_from_civil(y, mo, d) * 86400 + hh * 3600 + mi * 60 + ss) * 1000000 + frac;
+    if (hh > 23 || mi > 59 || ss > 59) return -1;
+    /* Consecutive values mostly share their date: the last date's day
+     * number is kept per thread, keyed by its 10 bytes of text. */
+    static _Thread_local uint64_t last_lo, last_hi = UINT64_MAX;
+    static _Thread_local int64_t last_days;
+    uint64_t lo, hi = (uint64_t)(unsigned char)s[8] | (uint64_t)(unsigned char)s[9] << 8;
+    memcpy(&lo, s, 8);
+    int64_t days;
+    if (lo == last_lo && hi == last_hi) {
+        days = last_days;
+    } else {
+        int64_t y = d2(s) * 100 + d2(s + 2);
+        unsigned mo = (unsigned)d2(s + 5), d = (unsigned)d2(s + 8);
+        if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo)) return -1;
+        days = sl_days_from_civil(y, mo, d);
+        last_lo = lo;
+        last_hi = hi;
+        last_days = days;
+    }
+    *out_us = (days * 86400 + hh * 3600 + mi * 60 + ss) * 1000000 + frac;
     return 1;
 }
 

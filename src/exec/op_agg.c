@@ -220,7 +220,9 @@ static int find_or_add_h(agg_op *a, int64_t ws, int64_t we, const uint8_t *key, 
     uint32_t r;
     if (alloc_row(a, &r)) return -1;
     group_hdr *g = row_at(a, r);
-    memset(g, 0, a->row_size);
+    /* every field is set below and each aggregate's init sets its state:
+     * no memset of the whole row (the bytes past the key are never read) */
+    g->touched = 0;
     if (len > KEY_INLINE) {
         uint8_t *p = sl_malloc(len);
         if (!p) { a->free_rows[a->n_free++] = r; return -1; }
@@ -314,9 +316,13 @@ static sl_status agg_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_e
     } else if (p->win == SL_WIN_TUMBLE && !tcol->validity) {
         /* one window a row: the common case without the general loop */
         const int64_t *t = sl_col_i64(tcol);
-        int64_t size = p->win_size_us;
+        int64_t size = p->win_size_us, cur = 1, cur_end = 0; /* the last row's window */
         for (int64_t i = 0; i < n; i++) {
-            int64_t s = t[i] - floor_mod(t[i], size);
+            if (!(t[i] >= cur && t[i] < cur_end)) { /* rows in time order share it: no division */
+                cur = t[i] - floor_mod(t[i], size);
+                cur_end = cur + size;
+            }
+            int64_t s = cur;
             if (wm != SL_NO_WATERMARK && s + size <= wm) {
                 op->state.rows_dropped_late++;
                 if (late_sel) late_sel[n_late++] = (int32_t)i;
@@ -348,11 +354,13 @@ static sl_status agg_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_e
     if (n_late && (st = sl_op_late_rows(op, 0, b, late_sel, n_late, x, err))) goto done;
 
     int32_t touched = (int32_t)x->ev.batch_id + 1;
-    /* Lookups go in blocks: keys and hashes first, prefetching the index
-     * slots, then the rows those slots hold, then the probes — once the
-     * groups outgrow the caches this hides most of the misses, which
-     * otherwise dominate (bench/evtime.sh: 100k keys). */
-    enum { BLOCK = 64 };
+    /* Lookups go in blocks: the block's keys and hashes first, then the
+     * probes as a software pipeline — the index slot of the row AHEAD_SLOT
+     * ahead is prefetched, and the group row its slot names AHEAD_ROW
+     * ahead (by then the slot has arrived) — so once the groups outgrow
+     * the caches most misses overlap instead of stalling one by one
+     * (bench/evtime.sh: 100k keys; bench/agg.sh's windows). */
+    enum { BLOCK = 256, AHEAD_SLOT = 16, AHEAD_ROW = 8 };
     uint64_t hs[BLOCK];
     size_t koff[BLOCK + 1];
     sl_buf *bk = &a->blockkeys;
@@ -369,14 +377,18 @@ static sl_status agg_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_e
             size_t len = sl_exec_key_encode_to(kp + off, keys, p->n_keys, src[j0 + q]);
             off += len;
             hs[q] = group_hash(kp + koff[q], len, wstart[j0 + q]);
-            if (a->index_cap) __builtin_prefetch(&a->index[(uint32_t)hs[q] & (a->index_cap - 1)]);
         }
         koff[nb] = off;
-        for (int q = 0; q < nb && a->index_cap; q++) {
-            islot e = a->index[(uint32_t)hs[q] & (a->index_cap - 1)];
-            if (e.row1) __builtin_prefetch(row_at(a, e.row1 - 1));
-        }
+        for (int q = 0; q < nb && q < AHEAD_SLOT && a->index_cap; q++)
+            __builtin_prefetch(&a->index[(uint32_t)hs[q] & (a->index_cap - 1)]);
         for (int q = 0; q < nb; q++) {
+            if (a->index_cap) {
+                if (q + AHEAD_SLOT < nb) __builtin_prefetch(&a->index[(uint32_t)hs[q + AHEAD_SLOT] & (a->index_cap - 1)]);
+                if (q + AHEAD_ROW < nb) {
+                    islot e = a->index[(uint32_t)hs[q + AHEAD_ROW] & (a->index_cap - 1)];
+                    if (e.row1) __builtin_prefetch(row_at(a, e.row1 - 1));
+                }
+            }
             int64_t j = j0 + q;
             uint32_t r;
             if (find_or_add_h(a, wstart[j], wstart[j] + p->win_size_us, kp + koff[q], koff[q + 1] - koff[q], hs[q],
