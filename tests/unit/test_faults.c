@@ -11,9 +11,19 @@
  * watermark delay, append mode): batch 1 (01 a, 02 b, 12 a) closes nothing
  * (watermark 7); batch 2 (25 a) moves the watermark to 20 and closes
  * [0,10) for a and b and [10,20) for a; batch 3 (45 b) moves it to 40 and
- * closes [20,30) for a.  SL_FAULTS_STRIDE (environment) tests every n-th k
- * only, for quick local runs (the suite tests them all); SL_FAULTS_ONLY=k
- * runs that one k in the test's own process, for a debugger. */
+ * closes [20,30) for a.
+ *
+ * A third loop reads CSV files and writes a Parquet sink with a checkpoint
+ * (CSV parsing, Parquet writing, the sink's manifest and the checkpoint's
+ * commit under every k).  Its output is read back through the Parquet file
+ * source after each run, and a run that failed is restarted once without a
+ * fault from the checkpoint it left: the restart must succeed and the sink
+ * then hold every expected row exactly once (b|20|B, c|30|C, d|40|D from the
+ * three files written below).
+ *
+ * SL_FAULTS_STRIDE (environment) tests every n-th k only, for quick local
+ * runs (the suite tests them all); SL_FAULTS_ONLY=k runs that one k in the
+ * test's own process, for a debugger. */
 #include "test.h"
 #include "sluice.h"
 #include "core/mem.h"
@@ -90,21 +100,34 @@ enum {
     FAULT_UNCLEAN_ERROR,
     FAULT_LEAK,
     FAULT_LEAK_LAST,        /* not reached, but leaked */
+    FAULT_BAD_RESTART,      /* the unfaulted restart after a failure went wrong */
 };
 
 static bool fault_check_leaks = true;
 
 static int rows_ok(fault_rows *rows);
 
-/* What a run needs: the input directory, and a directory under which each
- * run gets a fresh checkpoint (NULL: no checkpoint). */
+/* What a run needs: the input directory, a directory under which each run
+ * gets a fresh checkpoint (NULL: no checkpoint), and which workload. */
 typedef struct fault_setup {
     const char *in;
     const char *ck_root;
+    bool parquet; /* CSV files -> Parquet sink (ck_root set), else the windowed aggregation */
 } fault_setup;
 
 static void build_sql(const fault_setup *fs, long k, char *sql, size_t sql_len)
 {
+    if (fs->parquet) {
+        snprintf(sql, sql_len,
+                 "SET 'progress' = 'false';\n"
+                 "CREATE SOURCE c (k STRING, v INT)\n"
+                 "WITH (connector = 'file', path = '%s', format = 'csv', maxFilesPerTrigger = '1');\n"
+                 "CREATE SINK pq WITH (connector = 'parquet', path = '%s/pq-%ld',\n"
+                 "  checkpointLocation = '%s/ck-%ld') AS\n"
+                 "SELECT k, v * 10 AS v10, upper(k) AS u FROM c WHERE v > 1;\n",
+                 fs->in, fs->ck_root, k, fs->ck_root, k);
+        return;
+    }
     char ck[700] = "";
     if (fs->ck_root) snprintf(ck, sizeof ck, ", checkpointLocation = '%s/ck-%ld'", fs->ck_root, k);
     snprintf(sql, sql_len,
@@ -122,8 +145,39 @@ static void remove_ck(const fault_setup *fs, long k)
 {
     if (!fs->ck_root) return;
     char cmd[800];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s/ck-%ld'", fs->ck_root, k);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/ck-%ld' '%s/pq-%ld'", fs->ck_root, k, fs->ck_root, k);
     if (system(cmd) != 0) fprintf(stderr, "  could not remove %s/ck-%ld\n", fs->ck_root, k);
+}
+
+static const char *const expected_pq[] = {"b|20|B", "c|30|C", "d|40|D"};
+
+/* The Parquet sink's output read back (no fault armed): exactly the
+ * expected rows, each once. */
+static int parquet_ok(const fault_setup *fs, long k)
+{
+    char sql[1536], msg[512];
+    snprintf(sql, sizeof sql,
+             "SET 'progress' = 'false';\n"
+             "CREATE SOURCE p (k STRING, v10 INT, u STRING)\n"
+             "WITH (connector = 'file', format = 'parquet', path = '%s/pq-%ld');\n"
+             "CREATE SINK out WITH (connector = 'callback', name = 'faults', 'output.mode' = 'append') AS\n"
+             "SELECT k, v10, u FROM p;\n",
+             fs->ck_root, k);
+    fault_rows rows;
+    sl_status s = run_once(sql, &rows, msg, sizeof msg);
+    qsort(rows.text, (size_t)rows.n, sizeof rows.text[0], cmp_row);
+    int ok = s == SL_OK && rows.n == 3;
+    for (int i = 0; ok && i < 3; i++) ok = !strcmp(rows.text[i], expected_pq[i]);
+    if (!ok) {
+        fprintf(stderr, "  k=%ld: reading the Parquet output back: status %s: %s\n", k, sl_status_name(s), msg);
+        for (int i = 0; i < rows.n; i++) fprintf(stderr, "  k=%ld: got row %s\n", k, rows.text[i]);
+    }
+    return ok;
+}
+
+static int result_ok(const fault_setup *fs, long k, fault_rows *rows)
+{
+    return fs->parquet ? parquet_ok(fs, k) : rows_ok(rows);
 }
 
 /* The child's side of one k. */
@@ -140,15 +194,23 @@ static int fault_child(const fault_setup *fs, long k)
     int code;
     if (getenv("SL_FAULTS_ONLY"))
         fprintf(stderr, "  k=%ld: %ld failed allocation(s), status %s: %s\n", k, hits, sl_status_name(s), msg);
-    if (k == 0 && (s != SL_OK || !rows_ok(&rows))) {
+    if (k == 0 && (s != SL_OK || !result_ok(fs, k, &rows))) {
         fprintf(stderr, "  unfaulted run: status %s: %s\n", sl_status_name(s), msg);
         for (int i = 0; i < rows.n; i++) fprintf(stderr, "  got row %s\n", rows.text[i]);
     }
-    if (hits == 0) code = s == SL_OK && rows_ok(&rows) ? FAULT_NOT_REACHED : FAULT_WRONG_ROWS;
-    else if (s == SL_OK) code = rows_ok(&rows) ? FAULT_OK : FAULT_WRONG_ROWS;
+    if (hits == 0) code = s == SL_OK && result_ok(fs, k, &rows) ? FAULT_NOT_REACHED : FAULT_WRONG_ROWS;
+    else if (s == SL_OK) code = result_ok(fs, k, &rows) ? FAULT_OK : FAULT_WRONG_ROWS;
     /* An allocation failed, so the error must say so. */
-    else if (s == SL_ERR_NOMEM || strstr(msg, "out of memory")) code = FAULT_CLEAN_ERROR;
-    else {
+    else if (s == SL_ERR_NOMEM || strstr(msg, "out of memory")) {
+        code = FAULT_CLEAN_ERROR;
+        if (fs->parquet) {
+            /* What the failed run left (checkpoint, sink files, manifests)
+             * must let a restart finish the job, every row exactly once. */
+            sl_status s2 = run_once(sql, &rows, msg, sizeof msg);
+            if (s2 != SL_OK) fprintf(stderr, "  k=%ld: the restart failed: status %s: %s\n", k, sl_status_name(s2), msg);
+            if (s2 != SL_OK || !parquet_ok(fs, k)) code = FAULT_BAD_RESTART;
+        }
+    } else {
         fprintf(stderr, "  k=%ld: status %s: %s\n", k, sl_status_name(s), msg);
         code = FAULT_UNCLEAN_ERROR;
     }
@@ -178,20 +240,26 @@ static int rows_ok(fault_rows *rows)
 
 /* Fails allocation k = 1, 2, … of whole runs until one completes without
  * reaching k. */
-static void fault_loop(int *sl_test_failed, bool with_ckpt)
+static void fault_loop(int *sl_test_failed, bool with_ckpt, bool parquet)
 {
     char dir[] = "/tmp/sluice-faults-XXXXXX";
     REQUIRE(mkdtemp(dir));
     char in[600];
     snprintf(in, sizeof in, "%s/in", dir);
     REQUIRE(mkdir(in, 0700) == 0);
-    write_file(in, "001.json",
-               "{\"k\": \"a\", \"ts\": \"2024-01-01 00:00:01\"}\n"
-               "{\"k\": \"b\", \"ts\": \"2024-01-01 00:00:02\"}\n"
-               "{\"k\": \"a\", \"ts\": \"2024-01-01 00:00:12\"}\n");
-    write_file(in, "002.json", "{\"k\": \"a\", \"ts\": \"2024-01-01 00:00:25\"}\n");
-    write_file(in, "003.json", "{\"k\": \"b\", \"ts\": \"2024-01-01 00:00:45\"}\n");
-    fault_setup fs = {in, with_ckpt ? dir : NULL};
+    if (parquet) {
+        write_file(in, "001.csv", "k,v\na,1\nb,2\n");
+        write_file(in, "002.csv", "k,v\nc,3\n");
+        write_file(in, "003.csv", "k,v\nd,4\ne,0\n");
+    } else {
+        write_file(in, "001.json",
+                   "{\"k\": \"a\", \"ts\": \"2024-01-01 00:00:01\"}\n"
+                   "{\"k\": \"b\", \"ts\": \"2024-01-01 00:00:02\"}\n"
+                   "{\"k\": \"a\", \"ts\": \"2024-01-01 00:00:12\"}\n");
+        write_file(in, "002.json", "{\"k\": \"a\", \"ts\": \"2024-01-01 00:00:25\"}\n");
+        write_file(in, "003.json", "{\"k\": \"b\", \"ts\": \"2024-01-01 00:00:45\"}\n");
+    }
+    fault_setup fs = {in, with_ckpt || parquet ? dir : NULL, parquet};
     /* The unfaulted run goes in a child too, so this process never runs
      * the engine and the children inherit no leak from it. */
     fflush(NULL);
@@ -251,14 +319,17 @@ static void fault_loop(int *sl_test_failed, bool with_ckpt)
                              code == FAULT_WRONG_ROWS ? "succeeded with wrong rows" :
                              code == FAULT_LEAK ? "leaked (report above)" :
                              code == FAULT_UNCLEAN_ERROR ? "an error that does not say out of memory" :
+                             code == FAULT_BAD_RESTART ? "failed cleanly, but the restart from its checkpoint did not give every row once" :
                              "the child failed (sanitizer report above)");
             }
             *sl_test_failed = 1;
         }
     }
     if (!only)
-        fprintf(stderr, "  fault injection%s: allocations 1..%ld failed in turn (stride %ld): %ld clean errors, "
-                    "%ld successes, %ld failures\n", with_ckpt ? " with a checkpoint" : "", k - 1, stride, n_err, n_ok, n_bad);
+        fprintf(stderr, "  fault injection%s: allocations 1..%ld failed in turn (stride %ld): %ld clean errors%s, "
+                    "%ld successes, %ld failures\n",
+                parquet ? ", CSV to Parquet with a checkpoint" : with_ckpt ? " with a checkpoint" : "", k - 1, stride,
+                n_err, parquet ? " (each restarted to the exact output)" : "", n_ok, n_bad);
     CHECK(only || k > 100);
     char cmd[700];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
@@ -267,12 +338,19 @@ static void fault_loop(int *sl_test_failed, bool with_ckpt)
 
 TEST(faults_windowed_agg_every_allocation)
 {
-    fault_loop(sl_test_failed, false);
+    fault_loop(sl_test_failed, false, false);
 }
 
 /* The same with a checkpoint: offsets, commits, state snapshots and the
  * metadata file are written under every k too. */
 TEST(faults_windowed_agg_checkpoint_every_allocation)
 {
-    fault_loop(sl_test_failed, true);
+    fault_loop(sl_test_failed, true, false);
+}
+
+/* CSV files to a Parquet sink with a checkpoint; every failed run is
+ * restarted and the output read back (see the top of the file). */
+TEST(faults_csv_to_parquet_every_allocation)
+{
+    fault_loop(sl_test_failed, true, true);
 }
