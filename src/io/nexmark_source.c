@@ -170,28 +170,14 @@ static sl_batch *new_builder(const sl_source *src)
     return b;
 }
 
-/* Drops the emitted batch, or keeps it as the spare when the batch and
- * every column are referenced by this source alone — downstream operators
- * that keep data take a reference (or copy), so then nothing can see the
- * buffers being overwritten. */
+/* Drops the emitted batch, or keeps it emptied as the spare when the batch
+ * and every column are referenced by this source alone (sl_batch_recycle) —
+ * downstream operators that keep data take a reference (or copy), so then
+ * nothing can see the buffers being overwritten. */
 static void keep_spare(nexmark_src *nx, sl_batch *b)
 {
-    bool alone = !nx->spare && b->refs == 1;
-    for (int j = 0; alone && j < b->n_cols; j++) alone = b->cols[j]->refs == 1;
-    if (!alone) {
-        sl_batch_unref(b);
-        return;
-    }
-    for (int j = 0; j < b->n_cols; j++) {
-        sl_col *c = b->cols[j];
-        c->len = 0;
-        c->null_count = 0;
-        c->chars_len = 0;
-        sl_free(c->validity);   /* never set by this source; cleared all the same */
-        c->validity = NULL;
-    }
-    b->n_rows = 0;
-    nx->spare = b;
+    if (!nx->spare && sl_batch_recycle(b)) nx->spare = b;
+    else sl_batch_unref(b);
 }
 
 static sl_status nx_read(sl_source *src, const char *start, const char *end,
