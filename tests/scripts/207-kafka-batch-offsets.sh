@@ -47,13 +47,13 @@ RANDOM=207
 while [ $runs -lt 80 ]; do
     runs=$((runs + 1))
     rc=0
-    SLUICE_CRASH_AT_STEP=$((1 + RANDOM % 30)) "$SK" run "$T/q.sql" >> "$T/log" 2>&1 || rc=$?
+    SLUICE_CRASH_AT_STEP=$((1 + RANDOM % 35)) "$SK" run "$T/q.sql" >> "$T/log" 2>&1 || rc=$?
     snapshot
     [ $rc -eq 0 ] && break
     [ $rc -eq 137 ] || { tail -5 "$T/log"; echo "FAIL: run $runs ended with status $rc"; exit 1; }
     kills=$((kills + 1))
-    produce 1 $n1 15; n1=$((n1 + 15))
-    produce 2 $n2 25; n2=$((n2 + 25))
+    produce 1 $n1 8; n1=$((n1 + 8))
+    produce 2 $n2 12; n2=$((n2 + 12))
 done
 "$SK" run "$T/q.sql" >> "$T/log" 2>&1 || { tail -5 "$T/log"; echo "FAIL: last run"; exit 1; }
 snapshot
