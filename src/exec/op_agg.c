@@ -29,7 +29,7 @@
 #include <string.h>
 
 #define ROWS_PER_CHUNK 4096
-#define KEY_INLINE 40
+#define KEY_INLINE 24
 
 typedef struct group_hdr {
     uint64_t hash;

@@ -332,7 +332,7 @@ TEST(ingest_csv_split_matches_generated_fields)
     sl_schema *sch = sl_schema_new(NF);
     REQUIRE(sch);
     for (int c = 0; c < NF; c++) {
-        char name[8];
+        char name[16];
         snprintf(name, sizeof name, "c%d", c);
         REQUIRE(!sl_schema_set(sch, c, name, SL_TYPE_STRING));
     }

@@ -6,6 +6,7 @@
 #include "core/mem.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 typedef struct mm_state {
@@ -19,8 +20,12 @@ static int resolve(sl_type arg, sl_type *out)
     return 0;
 }
 
-static size_t state_size(sl_type arg) { return sizeof(mm_state); }
-static void init(void *st, sl_type arg) { memset(st, 0, sizeof(mm_state)); }
+/* Fixed-width values need only the flag and 8 bytes of the union. */
+static size_t state_size(sl_type arg)
+{
+    return arg == SL_TYPE_STRING ? sizeof(mm_state) : offsetof(mm_state, v) + sizeof(int64_t);
+}
+static void init(void *st, sl_type arg) { memset(st, 0, state_size(arg)); }
 
 static int dcmp(double a, double b)
 {
