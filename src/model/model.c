@@ -346,8 +346,12 @@ static sl_status eval_source(const sl_model *m, const sl_mdl_source *s, const sl
                              int64_t r0, int n, double *v, uint8_t *skip, sl_error *err)
 {
     if (!s->indexed) {
-        if (col->type == SL_TYPE_DOUBLE && !col->validity) {
+        if (col->type == SL_TYPE_DOUBLE) {
             memcpy(v, sl_col_f64(col) + r0, sizeof *v * (size_t)n);
+            if (col->validity) {   /* NULL -> NaN, without a branch per row */
+                const uint8_t *bits = col->validity;
+                for (int i = 0; i < n; i++) v[i] = sl_bit_get(bits, r0 + i) ? v[i] : NAN;
+            }
         } else {
             for (int i = 0; i < n; i++) v[i] = num_at(col, r0 + i);
         }
