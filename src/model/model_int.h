@@ -10,8 +10,9 @@
  *            vector becomes the few dozen slots the trees test), each a
  *            source's value or a one-hot indicator (source == k);
  *   predictor a tree ensemble or a linear model over the slots.
- * Scoring fills a row-major block of slots for a run of rows, column at a
- * time, then walks each tree for the whole block. */
+ * Scoring fills a column-major block of sources (not of slots: a one-hot
+ * slot is an interval test on its source's code) for a run of rows, column
+ * at a time, then walks each tree for the whole block. */
 #ifndef SL_MODEL_MODEL_INT_H
 #define SL_MODEL_MODEL_INT_H
 

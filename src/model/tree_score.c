@@ -1,15 +1,20 @@
 /* Vectorised tree-ensemble scoring: the inner loop of predict() for every
  * tree model sluice loads (Spark GBT/RF/DT, XGBoost, sluice bundles).
  *
- * The scorer gets a column-major block of feature slots (model_int.h) and walks
- * one tree for the whole block before the next, so a tree's nodes stay in
- * cache.  Leaves loop back to themselves, which lets a walk take exactly
- * `depth` steps with no leaf test; eight rows go down together so their
- * independent loads overlap instead of waiting on each other.  Comparison
- * rules are the producers' own: Spark goes left iff value <= threshold (NaN
- * compares false, so goes right) or, for categorical splits, iff the value is
- * one of the left categories; XGBoost goes left iff (float)value < split and
- * sends NaN to the node's default side. */
+ * The scorer gets a column-major block of source columns (model_int.h) and
+ * walks one tree for the whole block before the next, so a tree's nodes stay
+ * in cache; eight rows go down together so their independent loads overlap
+ * instead of waiting on each other.  Trees of depth <= SL_MDL_CDEPTH_MAX take
+ * the complete walk: the tree padded to a complete one in level order, so a
+ * step is one node, one value, one compare and j -> 2j + 1 + out, unrolled
+ * for the usual depths (sl_mdl_cnode says how each producer's rule becomes
+ * that compare exactly).  Deeper trees, and Spark categorical set splits,
+ * take the general walk, where leaves loop back to themselves so a walk
+ * takes exactly `depth` steps with no leaf test.  Comparison rules are the
+ * producers' own: Spark goes left iff value <= threshold (NaN compares
+ * false, so goes right) or, for categorical splits, iff the value is one of
+ * the left categories; XGBoost goes left iff (float)value < split and sends
+ * NaN to the node's default side. */
 #include "model/model_int.h"
 #include "core/mem.h"
 #include "core/status.h"
