@@ -42,6 +42,7 @@ typedef struct binder {
     sl_catalog *cat;
     sl_arena *arena;
     agg_ctx *agg;             /* set while binding items/HAVING of an aggregate */
+    const sl_ast_select *having_of; /* set while binding HAVING: its SELECT's aliases */
     int view_depth;
 } binder;
 
@@ -308,9 +309,37 @@ static sl_status bind_func(binder *bd, const scope *sc, const sl_ast_expr *ast, 
  * references to the aggregate's output columns. Returns 1 when handled. */
 static int agg_rewrite(binder *bd, const sl_ast_expr *ast, sl_expr **out, sl_status *st);
 
+static bool scope_has(const scope *sc, const char *name)
+{
+    for (int i = 0; i < sc->n; i++)
+        if (!strcasecmp(sc->cols[i].name, name)) return true;
+    return false;
+}
+
+/* HAVING may name a SELECT item's alias (Spark: HAVING n > 1 after count(*)
+ * AS n) when no input column has that name: the item's expression is bound
+ * again in its place. */
+static const sl_ast_expr *having_alias(const binder *bd, const scope *sc, const sl_ast_expr *ast)
+{
+    if (!bd->having_of || ast->kind != SL_AST_COLUMN || ast->qual || scope_has(sc, ast->name)) return NULL;
+    for (int i = 0; i < bd->having_of->n_items; i++) {
+        const sl_ast_item *it = &bd->having_of->items[i];
+        if (it->alias && !strcasecmp(it->alias, ast->name)) return it->expr;
+    }
+    return NULL;
+}
+
 static sl_status bind_expr(binder *bd, const scope *sc, const sl_ast_expr *ast, sl_expr **out)
 {
     sl_expr *e = NULL;
+    const sl_ast_expr *aliased = having_alias(bd, sc, ast);
+    if (aliased) {
+        const sl_ast_select *of = bd->having_of;
+        bd->having_of = NULL; /* an alias's expression does not see aliases */
+        sl_status st = bind_expr(bd, sc, aliased, out);
+        bd->having_of = of;
+        return st;
+    }
     if (bd->agg) {
         sl_status st = SL_OK;
         if (agg_rewrite(bd, ast, out, &st)) return st;
@@ -1055,7 +1084,9 @@ static sl_status bind_select_scoped(binder *bd, const sl_ast_select *sel, sl_pla
     }
     sl_expr *having = NULL;
     if (!st && sel->having) {
+        bd->having_of = sel;
         st = bind_expr(bd, &sc, sel->having, &having);
+        bd->having_of = NULL;
         if (!st) st = bind_bool(bd, sel->having, having, &having);
     }
     bd->agg = NULL;
