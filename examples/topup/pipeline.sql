@@ -14,11 +14,11 @@
 -- array into rows — Spark's from_json(value, ArrayType(StructType(…))) and
 -- explode(). Every field is a STRING except ts (TIMESTAMP; the producer
 -- sends epoch seconds, which Spark's JSON reader takes as seconds).
--- Beyond the reference: a backlog is read 256 messages (about 5,000
+-- Beyond the reference: a backlog is read 128 messages (about 2,500
 -- customers) a batch, so that the window and join state stay small and the
 -- watermark evicts them batch after batch; 'even' takes the same number of
 -- messages from every partition, which with a round-robin producer (as
--- `sluice produce`) is exactly the next 256 messages in send order, so no
+-- `sluice produce`) is exactly the next 128 messages in send order, so no
 -- row falls behind the 5-second watermark.  Both topics carry one message
 -- per producer batch, so both sources read the same customers.
 CREATE SOURCE customer_ingest (
@@ -31,7 +31,7 @@ CREATE SOURCE customer_ingest (
   "ZiPCODE" STRING, "Top-up Month" STRING, ts TIMESTAMP
 ) WITH (connector = 'kafka', 'kafka.bootstrap.servers' = '${KAFKA}',
         subscribe = 'customer_data', startingOffsets = 'earliest', format = 'json',
-        maxOffsetsPerTrigger = '256', 'maxOffsetsPerTrigger.split' = 'even');
+        maxOffsetsPerTrigger = '128', 'maxOffsetsPerTrigger.split' = 'even');
 
 CREATE SOURCE bureau_ingest (
   "ID" STRING, "SELF-INDICATOR" STRING, "MATCH-TYPE" STRING, "ACCT-TYPE" STRING,
@@ -45,7 +45,7 @@ CREATE SOURCE bureau_ingest (
   "TENURE" STRING, ts TIMESTAMP
 ) WITH (connector = 'kafka', 'kafka.bootstrap.servers' = '${KAFKA}',
         subscribe = 'bureau_data', startingOffsets = 'earliest', format = 'json',
-        maxOffsetsPerTrigger = '256', 'maxOffsetsPerTrigger.split' = 'even');
+        maxOffsetsPerTrigger = '128', 'maxOffsetsPerTrigger.split' = 'even');
 
 -- [11] + [21] The customer columns with the reference's casts (it names
 -- some of them in another case — MaturityDate, Sex, Age, ZipCode — which
