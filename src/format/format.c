@@ -145,7 +145,9 @@ const sl_format_stats *sl_format_get_stats(const sl_format *f)
 
 /* ---- shared by json.c and csv.c ------------------------------------------ */
 
-void sl_format_save(sl_format *f, sl_batch *out)
+/* Tracks the largest size each column reached, and sizes a fresh batch
+ * like the last one. */
+static void size_hints(sl_format *f, sl_batch *out)
 {
     for (int i = 0; i < out->n_cols; i++) {
         sl_col *col = out->cols[i];
@@ -159,6 +161,16 @@ void sl_format_save(sl_format *f, sl_batch *out)
             size_t chars = f->hint_chars[i] < ((size_t)1 << 28) ? f->hint_chars[i] : ((size_t)1 << 28);
             (void)sl_col_reserve(col, rows + 1, chars + 64);
         }
+    }
+}
+
+void sl_format_save(sl_format *f, sl_batch *out)
+{
+    /* The sizes matter only at a batch's start and while it grows past the
+     * largest batch so far: the first column stands for the others. */
+    if (out->n_cols && (out->cols[0]->len == 0 || out->cols[0]->len > f->hint_rows[0])) size_hints(f, out);
+    for (int i = 0; i < out->n_cols; i++) {
+        sl_col *col = out->cols[i];
         f->save_len[i] = col->len;
         f->save_nulls[i] = col->null_count;
         f->save_chars[i] = col->chars_len;
