@@ -12,11 +12,23 @@
 #include <string.h>
 
 static sl_engine *g_engine;
+static volatile sig_atomic_t g_stop_early; /* a signal while loading */
 
 static void on_signal(int sig)
 {
     (void)sig;
-    sl_engine_stop(g_engine);
+    if (g_engine) sl_engine_stop(g_engine);
+    else g_stop_early = 1;
+}
+
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
 }
 
 static char *read_file(const char *path)
@@ -123,6 +135,9 @@ int cmd_run(int argc, char **argv)
 {
     run_args ra = {0};
     sl_engine *eng = NULL;
+    /* Caught from the start: SIGTERM while a long script loads (a model,
+     * a checkpoint's state) still ends with exit 0 and nothing half-done. */
+    catch_signals();
     int rc = load("run", argc, argv, &ra, &eng);
     if (rc) return rc < 0 ? 0 : rc;
     sl_error *err = sl_error_new();
@@ -139,12 +154,7 @@ int cmd_run(int argc, char **argv)
                 colon ? ra.ui : "127.0.0.1", port);
     }
     g_engine = eng;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    if (g_stop_early) sl_engine_stop(eng);
     if (sl_engine_run(eng, err)) {
         fprintf(stderr, "sluice: %s\n", sl_error_message(err));
         rc = sl_error_code(err) == SL_ERR_PLAN || sl_error_code(err) == SL_ERR_CONFIG ? 2 : 1;
