@@ -56,6 +56,31 @@ int pq_compress(int codec, int level, const void *src, size_t n, sl_buf *out)
     }
 }
 
+sl_status pq_decompress_check(int codec, const uint8_t *src, size_t n, size_t out_len,
+                              sl_error *err)
+{
+    size_t most = out_len; /* the largest size n bytes can decompress to */
+    switch (codec) {
+    case SL_PQ_UNCOMPRESSED: most = n; break;
+    case SL_PQ_SNAPPY:
+        if (snappy_uncompressed_length((const char *)src, n, &most) != SNAPPY_OK)
+            return sl_err(err, SL_ERR_FORMAT, "parquet: bad snappy page");
+        break;
+    /* A zstd block is at least 4 bytes (3-byte header, 1 RLE byte) for at
+     * most 128 KB; deflate expands at most 1032:1.  (A zstd frame's own
+     * content size is not used: a page may hold several frames.) */
+    case SL_PQ_ZSTD: most = n > SIZE_MAX / 32768 ? SIZE_MAX : n * 32768 + (1 << 17); break;
+    case SL_PQ_GZIP: most = n > SIZE_MAX / 1032 ? SIZE_MAX : n * 1032 + 1024; break;
+    default: return SL_OK; /* pq_decompress refuses it */
+    }
+    bool exact = codec == SL_PQ_UNCOMPRESSED || codec == SL_PQ_SNAPPY;
+    if (exact ? out_len != most : out_len > most)
+        return sl_err(err, SL_ERR_FORMAT,
+                      "parquet: page claims %zu bytes uncompressed, but its %zu stored bytes %s %zu",
+                      out_len, n, exact ? "hold" : "hold at most", most);
+    return SL_OK;
+}
+
 sl_status pq_decompress(int codec, const uint8_t *src, size_t n, uint8_t *out,
                         size_t out_len, sl_error *err)
 {

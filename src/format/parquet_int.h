@@ -232,6 +232,13 @@ int pq_compress(int codec, int level, const void *src, size_t n, sl_buf *out);
  * message in err. */
 sl_status pq_decompress(int codec, const uint8_t *src, size_t n, uint8_t *out,
                         size_t out_len, sl_error *err);
+/* Before out_len bytes are allocated for a page: refuses a claimed size the
+ * n compressed bytes cannot hold (exact for uncompressed and Snappy pages
+ * and zstd frames that record their size; deflate's and zstd's largest
+ * ratios otherwise), so a small file cannot make the reader reserve
+ * gigabytes. */
+sl_status pq_decompress_check(int codec, const uint8_t *src, size_t n, size_t out_len,
+                              sl_error *err);
 
 /* INT96 (nanos of day, Julian day) to µs since the epoch. */
 int64_t pq_int96_to_us(const uint8_t *p);

@@ -416,6 +416,11 @@ static sl_status read_chunk(const sl_pq_file *f, int rgi, int leaf, chunk *ch, s
                 st = sl_err(err, SL_ERR_FORMAT, "parquet: column %s: v2 level sizes exceed the page", e->name);
                 goto out;
             }
+            if ((st = pq_decompress_check(h.is_compressed ? cm->codec : SL_PQ_UNCOMPRESSED, body + lv,
+                                          (size_t)h.compressed - lv, (size_t)h.uncompressed - lv, err))) {
+                sl_err_prefix(err, "column %s", e->name);
+                goto out;
+            }
             buf = sl_malloc((size_t)h.uncompressed + 1);
             if (!buf) { st = sl_err_oom(err); goto out; }
             memcpy(buf, body, lv);
@@ -426,6 +431,10 @@ static sl_status read_chunk(const sl_pq_file *f, int rgi, int leaf, chunk *ch, s
                 st = sl_err(err, SL_ERR_FORMAT, "parquet: page sizes disagree");
             else memcpy(buf + lv, body + lv, (size_t)h.compressed - lv);
         } else {
+            if ((st = pq_decompress_check(cm->codec, body, (size_t)h.compressed, (size_t)h.uncompressed, err))) {
+                sl_err_prefix(err, "column %s", e->name);
+                goto out;
+            }
             buf = sl_malloc((size_t)h.uncompressed + 1);
             if (!buf) { st = sl_err_oom(err); goto out; }
             st = pq_decompress(cm->codec, body, (size_t)h.compressed, buf, (size_t)h.uncompressed, err);
