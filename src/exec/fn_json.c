@@ -195,8 +195,8 @@ static int skip_string(scan *sc)
                 for (int k = 1; k <= 4; k++)
                     if (hexval(p[k]) < 0) return -1;
                 p += 4;
-            } else if (!strchr("\"\\/bfnrt", *p)) {
-                return -1;
+            } else if (!*p || !strchr("\"\\/bfnrt", *p)) {
+                return -1; /* strchr would find the terminator: a NUL is no escape */
             }
         }
         p++;
