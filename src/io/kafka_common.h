@@ -20,6 +20,9 @@
 /* Spark's special offsets in startingOffsets JSON. */
 #define SL_KAFKA_OFFSET_EARLIEST (-2)
 #define SL_KAFKA_OFFSET_LATEST (-1)
+/* Records a Kafka source reads per micro-batch unless maxOffsetsPerTrigger
+ * says otherwise (docs/RELIABILITY.md, Limits). */
+#define SL_KAFKA_DEFAULT_MAX_OFFSETS 100000
 
 /* The bootstrap servers of an option list: 'bootstrap.servers', else
  * 'kafka.bootstrap.servers' (Spark's spelling), else NULL.  Borrowed. */

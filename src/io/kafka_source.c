@@ -45,7 +45,7 @@ typedef struct ksrc {
     sl_kafka_offsets starting_json;
     sl_kafka_offsets initial;   /* startingOffsets resolved at the first plan */
     bool have_initial;
-    int64_t max_per_trigger;    /* 0: no cap */
+    int64_t max_per_trigger;    /* 0: no cap; default SL_KAFKA_DEFAULT_MAX_OFFSETS */
     bool split_even;            /* maxOffsetsPerTrigger.split = 'even' */
     bool fail_on_data_loss;
     int64_t outage_ms;
@@ -161,10 +161,15 @@ static sl_status ksrc_open(sl_source *src, sl_error *err)
             return st;
         }
     }
-    if ((st = sl_options_get_i64(o, "maxOffsetsPerTrigger", 0, &ks->max_per_trigger, err)))
+    /* A default cap (Spark has none) keeps a backlog from becoming one batch
+     * that does not fit in memory; '0' lifts it. trigger = 'once' reads
+     * everything regardless, as Spark's Trigger.Once. */
+    if ((st = sl_options_get_i64(o, "maxOffsetsPerTrigger", SL_KAFKA_DEFAULT_MAX_OFFSETS,
+                                 &ks->max_per_trigger, err)))
         return st;
     if (ks->max_per_trigger < 0)
-        return sl_err(err, SL_ERR_CONFIG, "option 'maxOffsetsPerTrigger' must be positive");
+        return sl_err(err, SL_ERR_CONFIG,
+                      "option 'maxOffsetsPerTrigger' must be positive (or 0 for no cap)");
     const char *split = sl_options_get_or(o, "maxOffsetsPerTrigger.split", "proportional");
     if (!strcasecmp(split, "even")) ks->split_even = true;
     else if (strcasecmp(split, "proportional"))

@@ -178,6 +178,44 @@ TEST(kafka_offsets_json)
     sl_error_free(err);
 }
 
+/* Without maxOffsetsPerTrigger a backlog is read SL_KAFKA_DEFAULT_MAX_OFFSETS
+ * records a batch (a default cap, beyond Spark); '0' lifts the cap. */
+TEST(kafka_source_default_cap)
+{
+    sl_error *err = sl_error_new();
+    sl_kafka_broker *kb;
+    REQUIRE(sl_kafka_broker_new(1, &kb, err) == SL_OK);
+    const char *bs = sl_kafka_broker_bootstraps(kb);
+    REQUIRE(sl_kafka_broker_create_topics(kb, "t:2", err) == SL_OK);
+    enum { N0 = SL_KAFKA_DEFAULT_MAX_OFFSETS / 2 + 7, N1 = SL_KAFKA_DEFAULT_MAX_OFFSETS / 2 + 3 };
+    REQUIRE(produce_n(bs, "t", 0, 0, N0) == 0);
+    REQUIRE(produce_n(bs, "t", 1, 0, N1) == 0);
+    const char *capped[] = {"connector", "kafka", "bootstrap.servers", bs, "subscribe", "t",
+                            "startingOffsets", "earliest", NULL};
+    const char *uncapped[] = {"connector", "kafka", "bootstrap.servers", bs, "subscribe", "t",
+                              "startingOffsets", "earliest", "maxOffsetsPerTrigger", "0", NULL};
+    const char **kvs[2] = {capped, uncapped};
+    int64_t total[2] = {0, 0};
+    for (int k = 0; k < 2; k++) {
+        sl_source *src;
+        REQUIRE(source_open(SCHEMA, kvs[k], &src, err) == SL_OK);
+        char *e = NULL;
+        REQUIRE(src->ops->plan(src, NULL, &e, err) == SL_OK);
+        REQUIRE(e);
+        sl_kafka_offsets o;
+        REQUIRE(sl_kafka_offsets_parse(&o, e, err) == SL_OK);
+        for (int p = 0; p < 2; p++) total[k] += sl_kafka_offsets_find(&o, "t", p)->offset;
+        sl_kafka_offsets_fini(&o);
+        sl_free(e);
+        source_close(src);
+    }
+    /* the proportional split rounds per partition */
+    CHECK(total[0] <= SL_KAFKA_DEFAULT_MAX_OFFSETS && total[0] >= SL_KAFKA_DEFAULT_MAX_OFFSETS - 2);
+    CHECK_INT(total[1], N0 + N1);
+    sl_kafka_broker_free(kb);
+    sl_error_free(err);
+}
+
 TEST(kafka_source_partitions_and_restart)
 {
     sl_error *err = sl_error_new();
