@@ -46,6 +46,9 @@ struct sl_opstate {
     sl_opstate_stats stats;
 };
 
+/* A state file's header: magic (4), format (1), two varints (10 each). */
+#define HEADER_ROOM 25
+
 static void put_varint(sl_buf *b, uint64_t v)
 {
     unsigned char tmp[10];
@@ -169,9 +172,13 @@ sl_status sl_opstate_begin(sl_opstate *s, int64_t version, sl_error *err)
     s->version = version;
     s->snap = !s->kv && sl_ckpt_log_state_wants_snapshot(s->log, s->id, version);
     sl_buf_reset(&s->body);
+    /* Room for the file header, written in front of the records at commit
+     * so the file goes out from this one buffer, never copied. */
+    static const char room[HEADER_ROOM];
+    sl_buf_append(&s->body, room, sizeof room);
     s->n_body = 0;
     s->open = true;
-    return SL_OK;
+    return s->body.oom ? sl_err_oom(err) : SL_OK;
 }
 
 sl_status sl_opstate_put(sl_opstate *s, const void *key, size_t key_len, const void *val,
@@ -275,9 +282,14 @@ sl_status sl_opstate_commit(sl_opstate *s, sl_error *err)
         sl_buf_putc(&file, 1);
         put_varint(&file, (uint64_t)(s->version + 1));
         put_varint(&file, (uint64_t)s->n_body);
-        sl_buf_append(&file, s->body.data ? s->body.data : "", s->body.len);
-        if (file.oom || s->body.oom) st = sl_err_oom(err);
-        else st = sl_ckpt_log_write_state(s->log, s->id, s->version, s->snap, file.data, file.len, err);
+        if (file.oom || s->body.oom) {
+            st = sl_err_oom(err);
+        } else {
+            char *at = s->body.data + HEADER_ROOM - file.len;
+            memcpy(at, file.data, file.len);
+            st = sl_ckpt_log_write_state(s->log, s->id, s->version, s->snap, at,
+                                         s->body.len - (HEADER_ROOM - file.len), err);
+        }
     }
     sl_buf_fini(&gone);
     sl_buf_fini(&file);
