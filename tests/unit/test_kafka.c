@@ -203,6 +203,7 @@ TEST(kafka_source_default_cap)
         REQUIRE(src->ops->plan(src, NULL, &e, err) == SL_OK);
         REQUIRE(e);
         sl_kafka_offsets o;
+        sl_kafka_offsets_init(&o);
         REQUIRE(sl_kafka_offsets_parse(&o, e, err) == SL_OK);
         for (int p = 0; p < 2; p++) total[k] += sl_kafka_offsets_find(&o, "t", p)->offset;
         sl_kafka_offsets_fini(&o);
