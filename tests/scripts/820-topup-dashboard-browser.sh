@@ -26,7 +26,11 @@ T=$(mktemp -d)
 pids=()
 cleanup() {
     local rc=$?
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+    # Last started first: the pipeline must stop before the broker, or its
+    # Kafka sink waits out the broker's absence (outageTimeout).
+    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+        kill "${pids[i]}" 2>/dev/null || true; wait "${pids[i]}" 2>/dev/null || true
+    done
     if grep -l Sanitizer "$T"/*.err 2>/dev/null; then cat "$T"/*.err; echo "FAIL: sanitizer report"; rc=1; fi
     rm -rf "$T"
     exit $rc
