@@ -401,9 +401,9 @@ sl_status sl_ckpt_query_open(sl_engine *eng, sl_query *q, sl_error *err)
     if (!st && !eng->quiet && ck->restored)
         fprintf(stderr, "sluice: sink %s: resuming from checkpoint %s at batch %" PRId64 "%s\n", q->name,
                 sl_ckpt_log_dir(ck->log), q->batch_id, ck->rerun ? " (re-running a batch cut short)" : "");
-    if (!st && !eng->quiet && ck->rerun && !strcasecmp(sl_options_get_or(&q->opts, "connector", ""), "console"))
-        fprintf(stderr, "sluice: sink %s: the console sink is at-least-once: a re-run batch may have been printed before\n",
-                q->name);
+    const char *twice = !st && ck->rerun && q->sink && q->sink->ops->at_least_once
+                            ? q->sink->ops->at_least_once(q->sink) : NULL;
+    if (twice && !eng->quiet) fprintf(stderr, "sluice: sink %s: %s\n", q->name, twice);
 out:
     sl_buf_fini(&dir);
     sl_buf_fini(&plan);

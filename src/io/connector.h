@@ -76,6 +76,11 @@ typedef struct sl_sink_ops {
     /* Makes the batch durable and visible; idempotent per batch id. */
     sl_status (*commit)(sl_sink *snk, int64_t batch_id, sl_error *err);
     void (*close)(sl_sink *snk);
+    /* Optional. What a batch re-run after a crash does downstream: NULL, or
+     * NULL returned, when the sink keeps exactly one copy (manifests,
+     * transactions); else a sentence saying how it is at-least-once, which
+     * a restart that re-runs a batch prints. */
+    const char *(*at_least_once)(const sl_sink *snk);
 } sl_sink_ops;
 
 struct sl_sink {

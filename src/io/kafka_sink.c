@@ -387,8 +387,17 @@ static sl_status ksink_commit(sl_sink *snk, int64_t batch_id, sl_error *err)
     return SL_OK;
 }
 
+static const char *ksink_at_least_once(const sl_sink *snk)
+{
+    const ksink *kk = snk->impl;
+    return kk->txn ? NULL
+                   : "the Kafka sink is at-least-once: a re-run batch may have been delivered before "
+                     "(set 'kafka.transactional' = 'true' for exactly-once)";
+}
+
 const sl_sink_ops sl_kafka_sink_ops = {
     .connector = "kafka",
+    .at_least_once = ksink_at_least_once,
     .open = ksink_open,
     .begin = ksink_begin,
     .write = ksink_write,

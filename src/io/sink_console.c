@@ -206,6 +206,12 @@ static void con_close(sl_sink *snk)
     sl_free(c);
 }
 
+static const char *con_at_least_once(const sl_sink *snk)
+{
+    (void)snk;
+    return "the console sink is at-least-once: a re-run batch may have been printed before";
+}
+
 const sl_sink_ops sl_console_sink_ops = {
     .connector = "console", .open = con_open, .begin = con_begin, .write = con_write,
-    .commit = con_commit, .close = con_close};
+    .commit = con_commit, .close = con_close, .at_least_once = con_at_least_once};

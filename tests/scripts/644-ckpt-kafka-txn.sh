@@ -8,7 +8,7 @@
 # input id must be in the output topic exactly once.
 set -eu
 . "$(dirname "$0")/200-kafka-lib.sh"
-start_broker "tin:2,tout:1"
+start_broker "tin:2,tout:1,tplain:1"
 $PY -c 'import json
 for i in range(400): print(json.dumps({"id": i}))' > "$T/in.jsonl"
 kcat -P -b "$BS" -t tin -l "$T/in.jsonl"
@@ -39,4 +39,21 @@ dups = sorted(i for i, c in ids.items() if c > 1)
 missing = sorted(set(range(400)) - set(ids))
 assert not dups and not missing, "duplicated %s, missing %s" % (dups[:10], missing[:10])
 PY
-echo "ok: transactional Kafka sink across $kills SIGKILLs ($reruns re-runs of a batch cut short): 400 ids exactly once"
+! grep -q "at-least-once" "$T/log" || { echo "FAIL: the transactional sink called itself at-least-once"; exit 1; }
+
+# Without 'kafka.transactional' the sink is at-least-once, and a restart
+# that re-runs a batch says so.
+sed -e "s/'kafka.transactional' = 'true', //" -e "s/topic = 'tout'/topic = 'tplain'/" -e "s#'$T/ck'#'$T/ck_plain'#" \
+    "$T/q.sql" > "$T/plain.sql"
+warned=
+for step in $(seq 1 25); do
+    rm -rf "$T/ck_plain"
+    SLUICE_CRASH_AT_STEP=$step "$SK" run "$T/plain.sql" > /dev/null 2>&1 || true
+    "$SK" run "$T/plain.sql" > "$T/plain.log" 2>&1 || { tail -5 "$T/plain.log"; echo "FAIL: plain sink restart"; exit 1; }
+    grep -q "re-running a batch cut short" "$T/plain.log" || continue
+    grep -q "sink tout: the Kafka sink is at-least-once" "$T/plain.log" ||
+        { cat "$T/plain.log"; echo "FAIL: no at-least-once warning on a re-run (crash step $step)"; exit 1; }
+    warned=$step; break
+done
+[ -n "$warned" ] || { echo "FAIL: no crash step made the plain sink re-run a batch"; exit 1; }
+echo "ok: transactional Kafka sink across $kills SIGKILLs ($reruns re-runs of a batch cut short): 400 ids exactly once; the plain sink warns of at-least-once on a re-run (crash step $warned)"
