@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # Soak run (`make soak`): a streaming pipeline runs for SOAK_SECONDS
-# (default 600) under the ASan build while its input keeps coming; the
-# engine's RSS is sampled every second into build/soak/rss.csv; at the end
-# the engine is stopped with SIGINT and the script prints the start, warm
-# (after SOAK_WARM seconds, default a fifth of the run) and end RSS, the
-# slope of a least-squares line through the samples after warm-up, whether
-# that is flat, and whether AddressSanitizer, LeakSanitizer or UBSan
-# reported anything at exit.  Exit status 0 only when flat, clean, the
-# engine exited 0 and it ran batches with rows.
+# (default 600) under the ASan build while its input keeps coming; every
+# second the engine's RSS (/proc) and its live heap (the allocator's count
+# of bytes allocated and not freed, from the dashboard's /metrics:
+# sluice_process_heap_live_bytes) are sampled into build/soak/rss.csv; at
+# the end the engine is stopped with SIGINT and the script prints the
+# start, warm (after SOAK_WARM seconds, default a fifth of the run) and end
+# values of both, the slope of a least-squares line through the samples
+# after warm-up, and whether AddressSanitizer, LeakSanitizer or UBSan
+# reported anything at exit.
+#
+# The verdict "flat" is judged on the live heap: RSS also holds memory that
+# was freed but is kept for reuse (ASan's quarantine and size-class caches,
+# glibc's arenas), which rose for minutes after warm-up in runs whose live
+# heap was flat (docs/RELIABILITY.md, "Soak").  RSS is still printed.
+# Flat means the fitted heap growth over the rest of the run is under 5% of
+# the warm heap and under 8 MB.  Exit status 0 only when flat, no sanitizer
+# report, the engine exited 0 and it ran batches with rows.
 #
 # SOAK_PIPELINE picks the pipeline:
 #   topup (default)  the top-up prediction service (examples/topup): an
@@ -28,9 +37,8 @@
 #                    second (default 2000).
 #
 # ASan holds freed memory in a quarantine before reusing it (256 MB by
-# default), which would look like growth for minutes; the run uses a 16 MB
-# quarantine so that RSS reflects live memory sooner.  Flat means the fitted
-# growth over the remaining run is under 5% of the warm RSS (and under 8 MB).
+# default); the run uses a 16 MB quarantine so that RSS stays near the live
+# memory.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -42,7 +50,8 @@ OUT=build/soak
 [ -x "$BIN" ] || { echo "soak: $BIN not built (make SANITIZE=1 all)"; exit 1; }
 rm -rf "$OUT"; mkdir -p "$OUT"
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; }
+# last started first: the producer and the engine stop before the broker
+cleanup() { local i; for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null; wait "${pids[i]}" 2>/dev/null; done; }
 trap cleanup EXIT
 export ASAN_OPTIONS=detect_leaks=1:quarantine_size_mb=16:abort_on_error=0
 
@@ -75,7 +84,7 @@ topup)
     pids+=($!)
     KAFKA=$(wait_port "$OUT/port" "$!" broker) || exit 1
     "$BIN" run examples/topup/pipeline.sql --var KAFKA="$KAFKA" --var MODEL="$OUT/model" \
-        --var OUT="$OUT/out" >"$OUT/run.out" 2>"$OUT/run.err" &
+        --var OUT="$OUT/out" --ui 127.0.0.1:0 >"$OUT/run.out" 2>"$OUT/run.err" &
     eng=$!
     pids+=($eng)
     "$BIN" produce --bootstrap "$KAFKA" --topic customer_data="$OUT/data/customer.csv" \
@@ -91,7 +100,7 @@ lecture)
     pids+=($!)
     PORT=$(wait_port "$OUT/port" "$!" gen) || exit 1
     "$BIN" run examples/lecture/suspicious_update.sql --var HOST=127.0.0.1 --var PORT="$PORT" \
-        >"$OUT/run.out" 2>"$OUT/run.err" &
+        --ui 127.0.0.1:0 >"$OUT/run.out" 2>"$OUT/run.err" &
     eng=$!
     pids+=($eng)
     query=
@@ -99,13 +108,25 @@ lecture)
 *) echo "soak: unknown SOAK_PIPELINE $PIPELINE (topup or lecture)"; exit 2 ;;
 esac
 
-echo "soak: $PIPELINE pipeline, $SECS s, RSS every second into $OUT/rss.csv"
-echo "t_s,rss_kb" >"$OUT/rss.csv"
+# The dashboard's port, from the line `sluice: dashboard at http://H:P/`.
+for _ in $(seq 1 600); do
+    UI=$(grep -oE 'dashboard at http://[0-9.]+:[0-9]+' "$OUT/run.err" 2>/dev/null | head -1)
+    [ -n "$UI" ] && break
+    kill -0 "$eng" 2>/dev/null || break
+    sleep 0.1
+done
+[ -n "$UI" ] || { echo "soak: the engine did not start its dashboard: $(tail -5 "$OUT/run.err")"; exit 1; }
+METRICS="http://${UI#dashboard at http://}/metrics"
+
+echo "soak: $PIPELINE pipeline, $SECS s, RSS and live heap every second into $OUT/rss.csv"
+echo "t_s,rss_kb,heap_kb" >"$OUT/rss.csv"
 start=$(date +%s)
 for ((t = 0; t < SECS; t++)); do
     rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$eng/status" 2>/dev/null)
     [ -n "$rss" ] || { echo "soak: the engine exited early after $t s:"; tail -20 "$OUT/run.err"; exit 1; }
-    echo "$t,$rss" >>"$OUT/rss.csv"
+    # empty when the request fails; such a sample is left out of the fit
+    heap=$(curl -s --max-time 2 "$METRICS" | awk '/^sluice_process_heap_live_bytes/ {printf "%d", $2 / 1024}')
+    echo "$t,$rss,$heap" >>"$OUT/rss.csv"
     # sample on the second, whatever the loop's own cost
     next=$((start + t + 1)); now=$(date +%s.%N)
     sleep "$(awk -v n="$next" -v c="$now" 'BEGIN { d = n - c; print (d > 0 ? d : 0) }')"
@@ -120,16 +141,26 @@ san=$(grep -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$OUT/run
 awk -F, -v warm="$WARM" -v secs="$SECS" -v rc="$rc" -v batches="$batches" -v rows="$rows" \
     -v san="$san" -v what="$PIPELINE" -v bin="$BIN" '
 NR == 1 { next }
-{ t = $1; r = $2 / 1024.0; if (NR == 2) first = r; last = r
-  if (t == warm) warmr = r
-  if (t >= warm) { n++; sx += t; sy += r; sxx += t * t; sxy += t * r } }
+# fit(k, t, v): the sums of a least-squares line of series k after warm-up
+function add(k, t, v) { n[k]++; sx[k] += t; sy[k] += v; sxx[k] += t * t; sxy[k] += t * v }
+function slope(k) { d = n[k] * sxx[k] - sx[k] * sx[k]; return (n[k] > 1 && d) ? (n[k] * sxy[k] - sx[k] * sy[k]) / d : 0 }
+{ t = $1; r = $2 / 1024.0; if (NR == 2) r0 = r; r1 = r
+  if (t == warm) rw = r
+  if (t >= warm) add("rss", t, r)
+  if ($3 != "") { h = $3 / 1024.0; if (h0 == "") h0 = h; h1 = h; nh++
+                  if (t >= warm && hw == "") hw = h
+                  if (t >= warm) add("heap", t, h) } }
 END {
-  slope = (n > 1 && n * sxx - sx * sx) ? (n * sxy - sx * sy) / (n * sxx - sx * sx) : 0   # MB/s
-  growth = slope * (secs - warm)
-  flat = (growth < 0.05 * warmr && growth < 8) ? "yes" : "NO"
+  rs = slope("rss"); hs = slope("heap")          # MB/s
+  rg = rs * (secs - warm); hg = hs * (secs - warm)
+  flat = (nh > 0 && n["heap"] > 1 && hg < 0.05 * hw && hg < 8) ? "yes" : "NO"
   printf "soak: %s pipeline, %d s under %s, %d batches, %d rows in; engine exit status %d\n", what, secs, bin, batches, rows, rc
-  printf "soak: RSS start %.1f MB, warm (t=%d s) %.1f MB, end %.1f MB\n", first, warm, warmr, last
-  printf "soak: slope after warm-up %.3f MB/min (%.1f MB over the remaining %d s): flat: %s\n", slope * 60, growth, secs - warm, flat
+  printf "soak: RSS start %.1f MB, warm (t=%d s) %.1f MB, end %.1f MB; slope after warm-up %.3f MB/min (%.1f MB over the remaining %d s)\n", r0, warm, rw, r1, rs * 60, rg, secs - warm
+  if (nh == 0) print "soak: live heap: no sample (the dashboard /metrics did not answer)"
+  else {
+    printf "soak: live heap start %.1f MB, warm (t=%d s) %.1f MB, end %.1f MB (%d of %d samples)\n", h0, warm, hw, h1, nh, NR - 1
+    printf "soak: live heap slope after warm-up %.3f MB/min (%.1f MB over the remaining %d s): flat: %s\n", hs * 60, hg, secs - warm, flat
+  }
   printf "soak: sanitizer reports at exit: %s\n", san == "" ? "none" : san
   exit (flat == "yes" && san == "" && rc == 0 && batches > 0 && rows > 0) ? 0 : 1
 }' "$OUT/rss.csv"

@@ -49,10 +49,16 @@ void sl_http_stop(sl_http_server *srv);
 /* Renders the Prometheus text exposition (format 0.0.4) of a provider JSON
  * text: per query the latest progress report's input and processed rows
  * per second, batch duration, batch id, watermark, state rows, rows dropped
- * by the watermark, sink output rows and per-partition source end offsets.
+ * by the watermark, sink output rows and per-partition source end offsets;
+ * then the process's live heap (sluice_process_heap_live_bytes).
  * On success *out is a heap string (sl_free).  A text that is not the
  * provider's JSON shape gives SL_ERR_FORMAT. */
 sl_status sl_http_metrics_render(const char *json, size_t len, char **out, sl_error *err);
+
+/* The live heap: bytes allocated and not yet freed, as the allocator counts
+ * them (AddressSanitizer's allocator in an ASan build, else glibc's
+ * mallinfo2); *allocator is set to "asan" or "glibc". */
+size_t sl_http_live_heap_bytes(const char **allocator);
 
 /* Parses an ISO-8601 UTC timestamp as Spark prints it in progress reports
  * ("2022-10-13T21:58:13.000Z") into seconds since the epoch. Returns 0, or

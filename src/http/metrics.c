@@ -11,6 +11,7 @@
 #include "core/mem.h"
 #include "core/status.h"
 
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,6 +218,8 @@ static void render_query(render *r, const sl_jval *q)
     }
 }
 
+static void render_process(sl_buf *all);
+
 sl_status sl_http_metrics_render(const char *json, size_t len, char **out, sl_error *err)
 {
     *out = NULL;
@@ -249,6 +252,7 @@ sl_status sl_http_metrics_render(const char *json, size_t len, char **out, sl_er
                       FAMILIES[f].name, FAMILIES[f].type);
         sl_buf_append(&all, r.fam[f].data, r.fam[f].len);
     }
+    render_process(&all);
     for (int f = 0; f < N_FAMILIES; f++)
         sl_buf_fini(&r.fam[f]);
     sl_jdoc_free(doc);
@@ -258,6 +262,48 @@ sl_status sl_http_metrics_render(const char *json, size_t len, char **out, sl_er
         return sl_err_oom(err);
     *out = text;
     return SL_OK;
+}
+
+/* ---- the process's live heap -------------------------------------------- */
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SL_ASAN 1
+#endif
+#endif
+#ifdef SL_ASAN
+/* <sanitizer/allocator_interface.h>, declared here so that no header of one
+ * compiler's runtime is needed. */
+size_t __sanitizer_get_current_allocated_bytes(void);
+#endif
+
+/* Bytes the process's allocator has handed out and not had back: what a
+ * leak makes grow, unlike RSS, which also holds the allocator's caches
+ * (and, under AddressSanitizer, its quarantine of freed blocks). */
+size_t sl_http_live_heap_bytes(const char **allocator)
+{
+#ifdef SL_ASAN
+    *allocator = "asan";
+    return __sanitizer_get_current_allocated_bytes();
+#else
+    /* glibc: every arena's blocks in use plus the mmap'ed ones. */
+    struct mallinfo2 mi = mallinfo2();
+    *allocator = "glibc";
+    return mi.uordblks + mi.hblkhd;
+#endif
+}
+
+/* Families of the process rather than of a query, after the queries'. */
+static void render_process(sl_buf *all)
+{
+    const char *allocator;
+    size_t live = sl_http_live_heap_bytes(&allocator);
+    sl_buf_puts(all, "# HELP sluice_process_heap_live_bytes Bytes allocated and not yet freed "
+                     "(the allocator's count: a leak makes it grow, RSS also holds freed memory "
+                     "kept for reuse)\n# TYPE sluice_process_heap_live_bytes gauge\n");
+    sl_buf_printf(all, "sluice_process_heap_live_bytes{allocator=\"%s\"} %zu\n", allocator, live);
 }
 
 static int digits(const char *s, int n, int *out)
