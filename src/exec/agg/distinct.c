@@ -156,7 +156,7 @@ static int hll_update(uint8_t *const *rows, size_t off, const sl_col *arg, int64
 }
 
 static int hll_finalize(const void *st, sl_type arg, sl_col *out) { return sl_col_append_i64(out, sl_hll_estimate(st)); }
-static void hll_save(const void *st, sl_type arg, sl_buf *out) { sl_buf_append(out, st, sl_hll_state_bytes()); }
+static void hll_save(const void *st, sl_type arg, sl_buf *out) { sl_hll_save(st, out); }
 
 static int hll_merge(void *dst, const void *src, sl_type arg)
 {
@@ -166,11 +166,7 @@ static int hll_merge(void *dst, const void *src, sl_type arg)
 
 static int hll_load(void *st, sl_type arg, const uint8_t **p, const uint8_t *end)
 {
-    size_t n = sl_hll_state_bytes();
-    if ((size_t)(end - *p) < n) return -1;
-    memcpy(st, *p, n);
-    *p += n;
-    return 0;
+    return sl_hll_load(st, p, end);
 }
 
 const sl_agg_def sl_agg_approx_distinct = {

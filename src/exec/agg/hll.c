@@ -167,11 +167,27 @@ static int64_t java_round(double v)
     return (int64_t)f + (v - f >= 0.5 ? 1 : 0);
 }
 
-int64_t sl_hll_estimate(const void *state)
+/* Spark's estimator from z_inverse = sum(2^-register) and v = the number of
+ * zero registers. */
+static int64_t estimate_from(double z_inverse, double v)
 {
-    const uint64_t *w = state;
     const double m = SL_HLL_M;
     const double alpha_m2 = (0.7213 / (1.0 + 1.079 / m)) * m * m;
+    double e = alpha_m2 / z_inverse;
+    double e_corrected = e < 5.0 * m ? e - estimate_bias(e) : e;
+    double est;
+    if (v > 0) {
+        double h = m * log(m / v);
+        est = (h <= LC_THRESHOLD || e <= 2.5 * m) ? h : e_corrected;
+    } else {
+        est = e_corrected;
+    }
+    return java_round(est);
+}
+
+int64_t sl_hll_estimate_ordered(const void *state)
+{
+    const uint64_t *w = state;
     double z_inverse = 0.0, v = 0.0;
     int idx = 0;
     /* Summed in register order, as Spark does: floating-point addition is
@@ -184,16 +200,100 @@ int64_t sl_hll_estimate(const void *state)
             if (reg == 0) v += 1.0;
         }
     }
-    double e = alpha_m2 / z_inverse;
-    double e_corrected = e < 5.0 * m ? e - estimate_bias(e) : e;
-    double est;
-    if (v > 0) {
-        double h = m * log(m / v);
-        est = (h <= LC_THRESHOLD || e <= 2.5 * m) ? h : e_corrected;
-    } else {
-        est = e_corrected;
+    return estimate_from(z_inverse, v);
+}
+
+/* The fast path: while no register exceeds EXACT_RANK, every term 2^-reg is
+ * a multiple of 2^-EXACT_RANK and every partial sum (at most 512 = 2^9) fits
+ * in 9 + EXACT_RANK <= 53 bits, so Spark's ordered double sum makes no
+ * rounding at all and equals this integer sum scaled by 2^-EXACT_RANK, bit
+ * for bit.  Words of ten empty registers (nearly all of them in a sketch of
+ * a few values) are one addition.  A register above EXACT_RANK (a
+ * probability of 2^-43 a value) takes the ordered sum. */
+#define EXACT_RANK 43
+
+int64_t sl_hll_estimate(const void *state)
+{
+    const uint64_t *w = state;
+    uint64_t z = 0;
+    unsigned v = 0;
+    for (int i = 0; i < SL_HLL_WORDS; i++) {
+        uint64_t word = w[i];
+        unsigned regs = SL_HLL_M - i * REGS_PER_WORD < REGS_PER_WORD
+                            ? (unsigned)(SL_HLL_M - i * REGS_PER_WORD) : REGS_PER_WORD;
+        if (!word) {
+            z += (uint64_t)regs << EXACT_RANK;
+            v += regs;
+            continue;
+        }
+        for (unsigned r = 0; r < regs; r++) {
+            unsigned reg = (unsigned)((word >> (REG_BITS * r)) & REG_MASK);
+            if (reg > EXACT_RANK) return sl_hll_estimate_ordered(state);
+            z += 1ULL << (EXACT_RANK - reg);
+            v += reg == 0;
+        }
     }
-    return java_round(est);
+    return estimate_from(ldexp((double)z, -EXACT_RANK), (double)v);
+}
+
+/* The checkpoint form (see hll.h): a sketch with few registers set is saved
+ * as its list of (index, rank) pairs.  A dense state's first byte holds
+ * register 0's rank in its low 6 bits, which is at most 64 - p + 1 = 56, so a
+ * first byte of 0xFF can only begin the sparse form. */
+#define SPARSE_TAG 0xFF
+#define MAX_RANK (64 - SL_HLL_P + 1)
+
+void sl_hll_save(const void *state, sl_buf *out)
+{
+    const uint64_t *w = state;
+    uint16_t pairs[SL_HLL_M];
+    unsigned n = 0;
+    for (int i = 0; i < SL_HLL_WORDS; i++) {
+        uint64_t word = w[i];
+        for (unsigned r = 0; word; r++, word >>= REG_BITS) {
+            unsigned reg = (unsigned)(word & REG_MASK);
+            if (reg) pairs[n++] = (uint16_t)((unsigned)(i * REGS_PER_WORD + r) | reg << SL_HLL_P);
+        }
+    }
+    if (3 + 2 * n >= sl_hll_state_bytes()) {
+        sl_buf_append(out, state, sl_hll_state_bytes());
+        return;
+    }
+    uint8_t head[3] = {SPARSE_TAG, (uint8_t)(n & 0xFF), (uint8_t)(n >> 8)};
+    sl_buf_append(out, head, 3);
+    uint8_t le[2 * SL_HLL_M];
+    for (unsigned k = 0; k < n; k++) {
+        le[2 * k] = (uint8_t)(pairs[k] & 0xFF);
+        le[2 * k + 1] = (uint8_t)(pairs[k] >> 8);
+    }
+    sl_buf_append(out, le, 2 * n);
+}
+
+int sl_hll_load(void *state, const uint8_t **p, const uint8_t *end)
+{
+    size_t dense = sl_hll_state_bytes();
+    if (end - *p < 1) return -1;
+    if (**p != SPARSE_TAG) {
+        if ((size_t)(end - *p) < dense) return -1;
+        memcpy(state, *p, dense);
+        *p += dense;
+        return 0;
+    }
+    if (end - *p < 3) return -1;
+    unsigned n = (unsigned)(*p)[1] | (unsigned)(*p)[2] << 8;
+    if (n > SL_HLL_M || (size_t)(end - *p - 3) < 2 * (size_t)n) return -1;
+    const uint8_t *q = *p + 3;
+    uint64_t *w = state;
+    sl_hll_init(state);
+    for (unsigned k = 0; k < n; k++) {
+        unsigned pair = (unsigned)q[2 * k] | (unsigned)q[2 * k + 1] << 8;
+        unsigned idx = pair & (SL_HLL_M - 1), reg = pair >> SL_HLL_P;
+        if (reg == 0 || reg > MAX_RANK) return -1;
+        unsigned word = idx / REGS_PER_WORD, shift = REG_BITS * (idx % REGS_PER_WORD);
+        w[word] = (w[word] & ~(REG_MASK << shift)) | ((uint64_t)reg << shift);
+    }
+    *p = q + 2 * n;
+    return 0;
 }
 
 void sl_xxh64_spark_col(const sl_col *col, uint64_t *out)

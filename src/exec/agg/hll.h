@@ -23,6 +23,7 @@
 #ifndef SL_EXEC_AGG_HLL_H
 #define SL_EXEC_AGG_HLL_H
 
+#include "core/buf.h"
 #include "core/column.h"
 
 #include <stddef.h>
@@ -40,8 +41,20 @@ void sl_hll_init(void *state);
 void sl_hll_add_hash(void *state, uint64_t h);
 /* dst := register-wise max(dst, src): the state of the union. */
 void sl_hll_merge(void *dst, const void *src);
-/* Spark's approx_count_distinct result for the values added so far. */
+/* Spark's approx_count_distinct result for the values added so far (an
+ * exact integer fast path; equal to sl_hll_estimate_ordered bit for bit). */
 int64_t sl_hll_estimate(const void *state);
+/* The same result summed register by register in Spark's order (the
+ * reference the fast path is tested against). */
+int64_t sl_hll_estimate_ordered(const void *state);
+
+/* Checkpoint form: a sketch with few registers set (a group of a few values)
+ * is saved as 0xFF, a 16-bit count and 16-bit (index | rank << 9) pairs, in
+ * register order; otherwise as its sl_hll_state_bytes() of registers.  load
+ * takes both (checkpoints written before the sparse form are dense) and
+ * returns -1 on a malformed record. */
+void sl_hll_save(const void *state, sl_buf *out);
+int sl_hll_load(void *state, const uint8_t **p, const uint8_t *end);
 
 /* Hashes every row of col with Spark's per-type rule and seed 42 into
  * out_hashes[0..col->len).  NULL rows get an unspecified value: the caller
