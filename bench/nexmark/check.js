@@ -4,7 +4,7 @@
 // rewrites), and compares the rows with what `sluice run` wrote to a CSV
 // file sink for the same events.
 //
-//   node check.js EVENTS_DIR OUT_DIR q3 q5 q7 q8 q15
+//   node check.js EVENTS_DIR OUT_DIR q3 q4 q5 q7 q8 q15
 //
 // EVENTS_DIR holds person.json, auction.json, bid.json; OUT_DIR/qN holds the
 // file sink's part-*.csv. Windowed queries are compared on closed windows
@@ -37,6 +37,20 @@ function columnsStruct(decl) {
 // wrote (typed the same way), and the sources whose watermarks close it.
 // `wm` is substituted with the final watermark in microseconds.
 const checks = {
+  // Average price per category: each auction's highest bid within its
+  // lifetime, over the auctions whose expiry the final watermark passed (an
+  // auction closes when the watermark is past A.expires), averaged per
+  // category; update mode: the last row of each category.
+  q4: {
+    sources: ['auction', 'bid'],
+    want: `WITH win AS (SELECT A.id, A.category, max(B.price) AS final
+                        FROM auction A JOIN bid B ON A.id = B.auction
+                        WHERE B.dateTime BETWEEN A.dateTime AND A.expires AND epoch_us(A.expires) < wm
+                        GROUP BY A.id, A.category)
+           SELECT category, avg(final) FROM win GROUP BY category`,
+    update: 'category',
+    got: 'SELECT CAST(category AS BIGINT), CAST(avg_final AS DOUBLE) FROM got',
+  },
   // Local item suggestion: an unwindowed inner join, compared whole.
   q3: {
     sources: ['auction', 'person'],

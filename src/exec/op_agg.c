@@ -285,6 +285,13 @@ static int scratch_reserve(agg_op *a, size_t n, bool late)
     return 0;
 }
 
+/* A window-less streaming aggregation keyed on an event-time column
+ * (plan.h, evkey1): a group closes once the watermark passes its key. */
+static inline bool evkey(const sl_plan *p)
+{
+    return p->evkey1 > 0 && p->win == SL_WIN_NONE && p->streaming && !p->per_batch;
+}
+
 static sl_status agg_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_error *err)
 {
     agg_op *a = (agg_op *)op;
@@ -310,7 +317,25 @@ static sl_status agg_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_e
     int64_t *wstart = a->wstart;
     uint8_t **rows = a->rows;
     int64_t wm = op->wm_late[0];
-    if (p->win == SL_WIN_NONE) {
+    if (p->win == SL_WIN_NONE && evkey(p)) {
+        /* keyed on event time: the key is also the "window start", which
+         * ends 1 us later (a NULL key never closes); late when key < wm */
+        const sl_col *tc = keys[p->evkey1 - 1];
+        for (int64_t i = 0; i < n; i++) {
+            int64_t s = INT64_MAX - 1;
+            if (!sl_col_is_null(tc, i)) {
+                s = sl_col_i64(tc)[i];
+                if (wm != SL_NO_WATERMARK && s < wm) {
+                    op->state.rows_dropped_late++;
+                    if (late_sel) late_sel[n_late++] = (int32_t)i;
+                    continue;
+                }
+            }
+            src[m] = (int32_t)i;
+            wstart[m] = s;
+            m++;
+        }
+    } else if (p->win == SL_WIN_NONE) {
         for (int64_t i = 0; i < n; i++) { src[i] = (int32_t)i; wstart[i] = 0; }
         m = n;
     } else if (p->win == SL_WIN_TUMBLE && !tcol->validity) {
@@ -391,7 +416,7 @@ static sl_status agg_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_e
             }
             int64_t j = j0 + q;
             uint32_t r;
-            if (find_or_add_h(a, wstart[j], wstart[j] + p->win_size_us, kp + koff[q], koff[q + 1] - koff[q], hs[q],
+            if (find_or_add_h(a, wstart[j], wstart[j] + (evkey(p) ? 1 : p->win_size_us), kp + koff[q], koff[q + 1] - koff[q], hs[q],
                               &r)) {
                 st = sl_err_oom(err);
                 goto done;
@@ -459,7 +484,13 @@ static sl_status agg_finish(sl_op *op, sl_exec_ctx *x, sl_error *err)
     int32_t touched = (int32_t)x->ev.batch_id + 1;
     a->save_batch = x->ev.batch_id;
     int64_t wm = op->wm_in;
-    bool windowed = p->win != SL_WIN_NONE;
+    bool windowed = p->win != SL_WIN_NONE || evkey(p);
+    /* Only the query's last aggregation emits by the output mode: one that
+     * feeds another stateful operator emits each group once, closed
+     * (append), so what it hands on is never retracted (rules.c). */
+    sl_out_mode mode = x->mode;
+    for (const sl_op *up = op->parent; up; up = up->parent)
+        if (up->stateful) mode = SL_OUT_APPEND;
     uint32_t *sel = sl_malloc(sizeof *sel * (a->n_rows ? a->n_rows : 1));
     uint32_t *evict = sl_malloc(sizeof *evict * (a->n_rows ? a->n_rows : 1));
     if (!sel || !evict) { sl_free(sel); sl_free(evict); return sl_err_oom(err); }
@@ -471,8 +502,8 @@ static sl_status agg_finish(sl_op *op, sl_exec_ctx *x, sl_error *err)
         bool out;
         if (p->per_batch) { out = true; expired = true; }
         else if (!p->streaming) { out = true; expired = false; } /* a batch query: its whole result */
-        else if (x->mode == SL_OUT_COMPLETE) { out = true; expired = false; }
-        else if (x->mode == SL_OUT_UPDATE) out = g->touched == touched;
+        else if (mode == SL_OUT_COMPLETE) { out = true; expired = false; }
+        else if (mode == SL_OUT_UPDATE) out = g->touched == touched;
         else out = expired; /* append */
         if (out) sel[n_sel++] = r;
         if (expired) evict[n_evict++] = r;

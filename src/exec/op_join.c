@@ -665,6 +665,12 @@ sl_status sl_op_join_new(const sl_plan *p, sl_op **out, sl_error *err)
         for (int b = 0; b < rg[s].n_bounds && j->base.out_lag != SL_NO_LAG; b++)
             if (rg[s].bounds[b].off > j->base.out_lag) j->base.out_lag = rg[s].bounds[b].off;
     }
+    /* … and no later than the columns the condition bounds by event time
+     * (join_range.h), which an aggregation after the join may close on */
+    for (int c = 0; c < p->schema->n && j->base.out_lag != SL_NO_LAG; c++) {
+        int64_t lag;
+        if (sl_join_col_bounded(p, c, &lag) && -lag > j->base.out_lag) j->base.out_lag = -lag;
+    }
     int nl = j->n_left, nr = p->child[1]->schema->n;
     if (!(j->pair_schema = sl_schema_new(nl + nr))) { sl_free(j); return sl_err_oom(err); }
     for (int c = 0; c < nl + nr; c++) {

@@ -5,6 +5,7 @@
  * text with a caret. */
 #include "plan/catalog.h"
 #include "plan/bind_model.h"
+#include "plan/join_range.h"
 #include "exec/agg/agg.h"
 #include "core/status.h"
 
@@ -872,6 +873,13 @@ static sl_status bind_from(binder *bd, const sl_ast_from *f, sl_plan **out, scop
     j->lkeys = lk;
     j->rkeys = rk;
     j->residual = residual;
+    /* columns the range condition bounds by both sides' event time (an
+     * auction's `expires` in Nexmark q4) carry event time too: an
+     * aggregation keyed on one can close its groups (join_range.h) */
+    for (int i = 0; i < n; i++) {
+        int64_t lag;
+        if (!j->evtime[i] && sl_join_col_bounded(j, i, &lag)) j->evtime[i] = sc->cols[i].evtime = true;
+    }
     if (j->join_type == SL_JOIN_SEMI || j->join_type == SL_JOIN_ANTI) {
         /* only the left side's columns come out */
         j->schema->n = l->schema->n;
@@ -959,6 +967,38 @@ static int64_t wm_delay_of(const sl_plan *p, int col)
         return col < nl ? wm_delay_of(p->child[0], col) : wm_delay_of(p->child[1], col - nl);
     }
     return p->child[0] && p->kind != SL_PLAN_AGG ? wm_delay_of(p->child[0], col) : -1;
+}
+
+/* True when every row p emits from now on has column col >= p's output
+ * watermark + *lag, or is late: the column can close an aggregation's
+ * groups. */
+static bool col_closes(const sl_plan *p, int col, int64_t *lag)
+{
+    if (!p->evtime[col]) return false;
+    switch (p->kind) {
+    case SL_PLAN_JOIN: return sl_join_col_bounded(p, col, lag);
+    case SL_PLAN_FILTER: case SL_PLAN_DEDUP: return col_closes(p->child[0], col, lag);
+    case SL_PLAN_PROJECT:
+        return p->exprs[col]->kind == SL_EX_COL && col_closes(p->child[0], p->exprs[col]->col, lag);
+    default: return sl_plan_col_evtime(p, col, lag);
+    }
+}
+
+/* The key of a window-less streaming aggregation that closes its groups
+ * (plan.h, evkey1). */
+static void set_evkey(sl_plan *agg)
+{
+    const sl_plan *in = agg->child[0];
+    agg->evkey1 = 0;
+    if (agg->win != SL_WIN_NONE || !agg->streaming || agg->per_batch) return;
+    for (int i = 0; i < agg->n_keys; i++) {
+        int64_t lag;
+        if (agg->keys[i]->kind == SL_EX_COL && agg->keys[i]->type == SL_TYPE_TIMESTAMP &&
+            col_closes(in, agg->keys[i]->col, &lag)) {
+            agg->evkey1 = i + 1;
+            return;
+        }
+    }
 }
 
 /* DEDUPLICATE BY keys [WITHIN WATERMARK]: Spark's dropDuplicates and
@@ -1105,11 +1145,12 @@ static sl_status bind_select_scoped(binder *bd, const sl_ast_select *sel, sl_pla
         agg->n_aggs = ac.n_aggs;
         if (ac.n_aggs) memcpy(agg->aggs, ac.aggs, sizeof *agg->aggs * (size_t)ac.n_aggs);
         int k = 0;
+        set_evkey(agg);
         for (int i = 0; i < ac.n_keys; i++, k++) {
             const sl_ast_expr *g = ac.key_ast[i];
             const char *nm = g->kind == SL_AST_COLUMN ? g->name : expr_name(bd, g);
             if (sl_schema_set(agg->schema, k, nm, ac.keys[i]->type)) st = sl_err_oom(sl_bind_err);
-            agg->evtime[k] = false;
+            agg->evtime[k] = agg->evkey1 == i + 1;
         }
         if (ac.win_ast >= 0) {
             if (sl_schema_set(agg->schema, k, "window_start", SL_TYPE_TIMESTAMP) ||
@@ -1153,6 +1194,7 @@ static sl_status bind_select_scoped(binder *bd, const sl_ast_select *sel, sl_pla
                 return sl_err_oom(sl_bind_err);
             d->evtime[i] = p->evtime[i];
         }
+        set_evkey(d);
         p = d;
     }
     *out = p;

@@ -42,7 +42,9 @@ bool sl_plan_col_evtime(const sl_plan *p, int col, int64_t *lag)
         return false;
     }
     case SL_PLAN_AGG:
-        /* an aggregation emits a window once the watermark passed its end */
+        /* an aggregation emits a window once the watermark passed its end,
+         * a group keyed on event time once it passed the key */
+        if (p->evkey1 && col == p->evkey1 - 1 && p->streaming && !p->per_batch) { *lag = 0; return true; }
         if (!p->streaming || p->win == SL_WIN_NONE || p->per_batch) return false;
         if (col == p->win_pos + 1) { *lag = 0; return true; }
         if (col == p->win_pos && p->win != SL_WIN_SESSION) { *lag = -p->win_size_us; return true; }
@@ -129,6 +131,99 @@ void sl_join_range_analyse(const sl_plan *p, sl_join_side_range out[2])
         use_le(p, a, b, out);
         use_le(p, b, a, out);
     }
+}
+
+/* ---- chained bounds (sl_join_col_bounded) ---- */
+
+#define CHAIN_MAX 16
+#define CHAIN_NONE INT64_MAX
+
+typedef struct chain {
+    int n;
+    int col[CHAIN_MAX];              /* join output columns */
+    int64_t d[CHAIN_MAX][CHAIN_MAX]; /* col[i] <= col[j] + d[i][j] */
+} chain;
+
+static int chain_node(chain *c, int col)
+{
+    for (int i = 0; i < c->n; i++)
+        if (c->col[i] == col) return i;
+    if (c->n == CHAIN_MAX) return -1;
+    int k = c->n++;
+    c->col[k] = col;
+    for (int i = 0; i < c->n; i++) c->d[i][k] = c->d[k][i] = CHAIN_NONE;
+    c->d[k][k] = 0;
+    return k;
+}
+
+/* lo.col + lo.add <= hi.col + hi.add */
+static void chain_le(chain *c, term lo, term hi)
+{
+    int a = chain_node(c, lo.col), b = chain_node(c, hi.col);
+    if (a < 0 || b < 0) return;
+    int64_t k = hi.add - lo.add;
+    if (k < c->d[a][b]) c->d[a][b] = k;
+}
+
+static void chain_walk(chain *c, const sl_expr *e)
+{
+    if (e->kind == SL_EX_AND) {
+        for (int i = 0; i < e->n_args; i++) chain_walk(c, e->args[i]);
+        return;
+    }
+    if (e->kind != SL_EX_CMP) return;
+    term a, b;
+    if (!read_term(e->args[0], &a) || !read_term(e->args[1], &b)) return;
+    switch (e->op) {
+    case SL_OP_LT: case SL_OP_LE: chain_le(c, a, b); break;
+    case SL_OP_GT: case SL_OP_GE: chain_le(c, b, a); break;
+    case SL_OP_EQ: chain_le(c, a, b); chain_le(c, b, a); break;
+    default: break;
+    }
+}
+
+bool sl_join_col_bounded(const sl_plan *p, int col, int64_t *lag)
+{
+    if (p->kind != SL_PLAN_JOIN || !p->child[0]->streaming || !p->child[1]->streaming ||
+        p->join_type != SL_JOIN_INNER || p->schema->fields[col].type != SL_TYPE_TIMESTAMP)
+        return false;
+    sl_join_side_range rg[2];
+    sl_join_range_analyse(p, rg);
+    if (rg[0].late_col < 0 || rg[1].late_col < 0) return false;
+    chain c = {0};
+    int nl = p->child[0]->schema->n;
+    if (p->residual) chain_walk(&c, p->residual);
+    for (int k = 0; k < p->n_join_keys; k++) {
+        term a, b;
+        if (!read_term(p->lkeys[k], &a) || !read_term(p->rkeys[k], &b)) continue;
+        b.col += nl;
+        chain_le(&c, a, b);
+        chain_le(&c, b, a);
+    }
+    /* Floyd–Warshall: the tightest chained bound between every two columns */
+    for (int k = 0; k < c.n; k++)
+        for (int i = 0; i < c.n; i++)
+            for (int j = 0; j < c.n; j++)
+                if (c.d[i][k] != CHAIN_NONE && c.d[k][j] != CHAIN_NONE && c.d[i][k] + c.d[k][j] < c.d[i][j])
+                    c.d[i][j] = c.d[i][k] + c.d[k][j];
+    int t = -1;
+    for (int i = 0; i < c.n; i++)
+        if (c.col[i] == col) t = i;
+    if (t < 0) return false;
+    /* side s's new rows have ev >= wm + late_lag, and ev <= col + d: so
+     * col >= wm + late_lag - d */
+    int64_t best = CHAIN_NONE;
+    for (int s = 0; s < 2; s++) {
+        int ev = rg[s].late_col + (s ? nl : 0), e = -1;
+        for (int i = 0; i < c.n; i++)
+            if (c.col[i] == ev) e = i;
+        if (ev == col) e = t;
+        if (e < 0 || c.d[e][t] == CHAIN_NONE) return false;
+        int64_t l = rg[s].late_lag - c.d[e][t];
+        if (best == CHAIN_NONE || l < best) best = l;
+    }
+    *lag = best;
+    return true;
 }
 
 static const char *join_name(sl_join_type t)

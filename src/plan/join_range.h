@@ -32,6 +32,16 @@ void sl_join_range_analyse(const sl_plan *p, sl_join_side_range out[2]);
  * from now on has col >= (p's input watermark) + *lag, or is late. */
 bool sl_plan_col_evtime(const sl_plan *p, int col, int64_t *lag);
 
+/* True when output column `col` of stream-stream join p (a TIMESTAMP column
+ * the condition relates to both sides' event time, such as an auction's
+ * `expires` in  B.dateTime BETWEEN A.dateTime AND A.expires) is bounded
+ * from below by event time: every row p emits from now on has
+ * col >= (p's input watermark) + *lag. The condition's range conjuncts and
+ * timestamp equality keys are chained (x <= y + a, y <= z + b give
+ * x <= z + a + b) from each side's event-time column to `col`; a row comes
+ * out when its later side arrives, and that side's row was not late. */
+bool sl_join_col_bounded(const sl_plan *p, int col, int64_t *lag);
+
 /* Refuses, with Spark's reason, the joins that cannot run as streams: an
  * outer or semi join whose preserved side's rows could never expire, anti
  * joins, and outer joins that preserve a static side against a stream. */

@@ -70,6 +70,10 @@ struct sl_plan {
     int64_t win_size_us, win_slide_us, win_gap_us;
     int win_pos;                 /* output index of window_start (end = +1) */
     bool per_batch;              /* GROUP BY BATCH */
+    /* without a window: 1 + the key that is an event-time column, which
+     * closes groups as a window's end does (a group keyed on ts is done
+     * once the watermark passes ts, Spark's rule); 0 when none */
+    int evkey1;
     /* JOIN */
     sl_join_type join_type;
     int n_join_keys;

@@ -27,15 +27,36 @@ static bool has_stream_join(const sl_plan *p)
 bool sl_plan_has_agg(const sl_plan *p) { return count_aggs(p) > 0; }
 
 /* Does this aggregate group by an event-time column (a window on one, or
- * the column itself), so a watermark can close its groups? */
+ * the column itself: the binder's evkey1), so a watermark can close its
+ * groups? */
 static bool agg_has_watermark(const sl_plan *p)
 {
     const sl_plan *in = p->child[0];
     if (p->win != SL_WIN_NONE)
         return p->win_time->kind == SL_EX_COL && in->evtime[p->win_time->col];
-    for (int i = 0; i < p->n_keys; i++)
-        if (p->keys[i]->kind == SL_EX_COL && in->evtime[p->keys[i]->col]) return true;
-    return false;
+    return p->evkey1 > 0;
+}
+
+/* Every streaming aggregation below p closes its groups by watermark, so
+ * (running in append mode, op_agg.c) it hands on final rows only. */
+static bool aggs_below_close(const sl_plan *p)
+{
+    for (int i = 0; i < 2; i++) {
+        const sl_plan *c = p->child[i];
+        if (!c) continue;
+        if (c->kind == SL_PLAN_AGG && c->streaming && !c->per_batch && !agg_has_watermark(c)) return false;
+        if (!aggs_below_close(c)) return false;
+    }
+    return true;
+}
+
+/* A stream-stream join with no streaming aggregation between it and p. */
+static bool stream_join_above_agg(const sl_plan *p)
+{
+    if (!p) return false;
+    if (p->kind == SL_PLAN_AGG && p->streaming && !p->per_batch) return false;
+    if (p->kind == SL_PLAN_JOIN && p->child[0]->streaming && p->child[1]->streaming) return true;
+    return stream_join_above_agg(p->child[0]) || stream_join_above_agg(p->child[1]);
 }
 
 static const sl_plan *first_agg(const sl_plan *p)
@@ -123,13 +144,21 @@ sl_status sl_plan_check_mode(const sl_plan *p, const char *mode, sl_error *err)
                       "Update output mode not supported for session window on streaming DataFrames/DataSets "
                       "(Spark's rule: a session can merge with a later one, so an emitted row could not be "
                       "updated in place; use append or complete)");
-    if (n_aggs > 1 && strcasecmp(mode, "append"))
+    /* Beyond Spark: in update and complete mode only the last aggregation
+     * emits by the mode; the stateful operators below it run in append
+     * mode (op_agg.c), which is sound when every aggregation among them
+     * closes its groups by watermark — Nexmark q4's per-auction MAX closed
+     * at the auction's expiry, averaged per category in update mode. */
+    if (n_aggs > 1 && strcasecmp(mode, "append") && !aggs_below_close(agg))
         return sl_err(err, SL_ERR_PLAN,
-                      "Multiple streaming aggregations are only supported in append mode (Spark 3.4+), not %s",
+                      "Multiple streaming aggregations are only supported in append mode (Spark 3.4+), not %s, "
+                      "unless every aggregation below the last one closes its groups by watermark (a window "
+                      "on an event-time column, or a GROUP BY key that is one)",
                       mode);
-    if (has_stream_join(p) && strcasecmp(mode, "append"))
+    if (has_stream_join(p) && strcasecmp(mode, "append") && stream_join_above_agg(p))
         return sl_err(err, SL_ERR_PLAN,
-                      "%s output mode not supported for stream-stream joins: only append is (Spark's rule)",
+                      "%s output mode not supported for stream-stream joins: only append is (Spark's rule; "
+                      "sluice also allows a join below a streaming aggregation)",
                       !strcasecmp(mode, "update") ? "Update" : "Complete");
     return SL_OK;
 }
