@@ -133,6 +133,18 @@ sl_status sl_format_parse(sl_format *f, const char *rec, size_t len,
     return st;
 }
 
+sl_status sl_format_parse_oversized(sl_format *f, const char *head, size_t len,
+                                    sl_batch *out, int64_t *out_rows, sl_error *err)
+{
+    int64_t rows = 0;
+    f->stats.records++;
+    sl_format_save(f, out);
+    sl_status st = sl_format_oversize(f, head, len, out, &rows, err);
+    f->stats.rows += rows;
+    if (out_rows) *out_rows = rows;
+    return st;
+}
+
 void sl_format_begin_file(sl_format *f)
 {
     if (f->is_csv && f->header) f->expect_header = true;

@@ -56,6 +56,13 @@ void sl_format_free(sl_format *f);
 sl_status sl_format_parse(sl_format *f, const char *rec, size_t len,
                           sl_batch *out, int64_t *out_rows, sl_error *err);
 
+/* A record of `len` bytes, over the limit 'maxRecordBytes', of which the
+ * caller kept only the start: `head` holds at least its first kilobyte (or
+ * maxRecordBytes bytes if less).  Counted and handled per mode as
+ * sl_format_parse handles an oversized record given whole. */
+sl_status sl_format_parse_oversized(sl_format *f, const char *head, size_t len,
+                                    sl_batch *out, int64_t *out_rows, sl_error *err);
+
 /* Tells a CSV parser that the next record starts a new file, so a header
  * line is expected (no-op for JSON). */
 void sl_format_begin_file(sl_format *f);

@@ -16,8 +16,9 @@ typedef struct sl_lines {
     sl_batch *spare;        /* an emitted batch nobody kept, to fill again */
     sl_emit_fn emit;
     void *ctx;
-    /* Raw mode's limit (formats apply their own): a record over
-     * 'maxRecordBytes' (default 16 MB) is handled per 'mode'. */
+    /* 'maxRecordBytes' (default 16 MB), read in every mode: raw mode
+     * applies it here (formats apply their own), and sources stop
+     * buffering a line once it is longer (sl_lines_add_oversized). */
     int64_t max_record;
     sl_parse_mode mode;
 } sl_lines;
@@ -32,6 +33,13 @@ void sl_lines_fini(sl_lines *ln);
 /* Starts a read: batches go to emit(ctx, …). */
 void sl_lines_start(sl_lines *ln, sl_emit_fn emit, void *ctx);
 sl_status sl_lines_add(sl_lines *ln, const char *rec, size_t len, sl_error *err);
+/* A record over ln->max_record bytes that the source did not keep whole:
+ * `head` holds its first head_len bytes (at least the first kilobyte, or
+ * max_record bytes if less: what PERMISSIVE puts in the corrupt-record
+ * column), len is its full length.  Handled per 'mode' exactly as
+ * sl_lines_add handles an oversized record it is given whole. */
+sl_status sl_lines_add_oversized(sl_lines *ln, const char *head, size_t head_len, size_t len,
+                                 sl_error *err);
 /* Emits what is buffered and folds the format's counters into src->stats. */
 sl_status sl_lines_flush(sl_lines *ln, sl_error *err);
 

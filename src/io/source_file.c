@@ -324,14 +324,37 @@ static sl_status fsrc_plan(sl_source *src, const char *start, char **out_end, sl
  * and split at '\n' with memchr: a record is handed to the format straight
  * from the buffer, with no copy and no stdio per line.  A trailing '\r'
  * (CRLF files) is not part of the record; blank lines are not records; a
- * last line without its newline is one. */
+ * last line without its newline is one.
+ *
+ * The buffer grows to at most 'maxRecordBytes' + 1 bytes: a line that
+ * fills that much is over the limit whatever follows, so the source keeps
+ * its first kilobyte, reads on to its newline counting bytes without
+ * keeping them, and hands the format the head and the full length
+ * (sl_lines_add_oversized).  A line of gigabytes costs no more memory than
+ * one at the limit, and the lines after it are read as usual. */
 #define TEXT_BLOCK ((size_t)1 << 20)
+#define OVERSIZED_HEAD 1024
 
 static sl_status text_lines(file_src *f, const char *p, size_t n, sl_error *err)
 {
     if (n && p[n - 1] == '\r') n--;
     if (n == 0) return SL_OK;
     return sl_lines_add(&f->ln, p, n, err);
+}
+
+/* A line over the limit that was skipped rather than kept. */
+typedef struct skipped_line {
+    bool on;                    /* inside such a line */
+    char head[OVERSIZED_HEAD];  /* its first bytes */
+    size_t head_len;
+    size_t len;                 /* bytes so far */
+    char last;                  /* its last byte so far ('\r' is dropped) */
+} skipped_line;
+
+static sl_status skipped_end(file_src *f, skipped_line *sk, sl_error *err)
+{
+    sk->on = false;
+    return sl_lines_add_oversized(&f->ln, sk->head, sk->head_len, sk->len - (sk->last == '\r'), err);
 }
 
 static sl_status read_text_file(file_src *f, const char *path, sl_error *err)
@@ -342,22 +365,47 @@ static sl_status read_text_file(file_src *f, const char *path, sl_error *err)
     sl_status st = SL_OK;
     if (!f->text && !(f->text = sl_malloc(TEXT_BLOCK))) st = sl_err_oom(err);
     if (!st) f->text_cap = f->text_cap ? f->text_cap : TEXT_BLOCK;
+    size_t limit = (size_t)f->ln.max_record;
     size_t have = 0; /* bytes of an unfinished line at the start of f->text */
+    skipped_line sk = {0};
     while (!st) {
-        if (have == f->text_cap) { /* one line fills the buffer: grow it */
-            char *nb = sl_realloc(f->text, f->text_cap * 2);
+        if (have == f->text_cap && have > limit) { /* over the limit: stop keeping it */
+            sk.on = true;
+            sk.head_len = have < OVERSIZED_HEAD ? have : OVERSIZED_HEAD;
+            memcpy(sk.head, f->text, sk.head_len);
+            sk.len = have;
+            sk.last = f->text[have - 1];
+            have = 0;
+        } else if (have == f->text_cap) { /* one line fills the buffer: grow it */
+            size_t cap = f->text_cap * 2 < limit + 1 ? f->text_cap * 2 : limit + 1;
+            char *nb = sl_realloc(f->text, cap);
             if (!nb) { st = sl_err_oom(err); break; }
             f->text = nb;
-            f->text_cap *= 2;
+            f->text_cap = cap;
         }
         ssize_t got = read(fd, f->text + have, f->text_cap - have);
         if (got < 0 && errno == EINTR) continue;
         if (got < 0) { st = sl_err(err, SL_ERR_IO, "cannot read %s: %s", path, strerror(errno)); break; }
         if (got == 0) { /* end of file: the last line may lack its newline */
-            if (have) st = text_lines(f, f->text, have, err);
+            if (sk.on) st = skipped_end(f, &sk, err);
+            else if (have) st = text_lines(f, f->text, have, err);
             break;
         }
         char *p = f->text, *end = f->text + have + (size_t)got, *nl;
+        if (sk.on) {
+            nl = memchr(p, '\n', (size_t)(end - p));
+            char *stop = nl ? nl : end;
+            if (stop > p) {
+                sk.len += (size_t)(stop - p);
+                sk.last = stop[-1];
+            }
+            if (!nl) {
+                have = 0;
+                continue;
+            }
+            st = skipped_end(f, &sk, err);
+            p = nl + 1;
+        }
         while (!st && (nl = memchr(p, '\n', (size_t)(end - p)))) {
             st = text_lines(f, p, (size_t)(nl - p), err);
             p = nl + 1;
