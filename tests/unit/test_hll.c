@@ -11,6 +11,7 @@
 #include "exec/agg/hll.h"
 #include "core/xxhash64.h"
 #include "core/mem.h"
+#include "exec/agg/agg.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -272,6 +273,8 @@ TEST(hll_fast_estimate_equals_ordered_sum)
         set_reg(&s, 0, rank);
         n++;
         mismatches += sl_hll_estimate(&s) != sl_hll_estimate_ordered(&s);
+        uint16_t pairs[2] = {(uint16_t)(rank << SL_HLL_P), (uint16_t)(511 | rank << SL_HLL_P)};
+        mismatches += sl_hll_estimate_pairs(pairs, 2) != sl_hll_estimate_ordered(&s);
     }
     CHECK_INT(mismatches, 0);
     CHECK(n > 3000);
@@ -321,4 +324,66 @@ TEST(hll_save_load_sparse_and_dense)
     bad[4] = (uint8_t)((57 << 9) >> 8);
     p = bad;
     CHECK_INT(sl_hll_load(&back, &p, bad + 5), -1);
+}
+
+/* The aggregate's state (held as sorted pairs while at most 27 registers are
+ * set, dense past that) against a plain dense sketch of the same values:
+ * equal estimates and saved bytes at every size across the switch, after a
+ * save + load, and after merging two states of either form. */
+TEST(hll_aggregate_small_state_equals_dense)
+{
+    const sl_agg_def *def = sl_agg_find("approx_count_distinct", false, false);
+    REQUIRE(def && def->destroy);
+    size_t sz = def->state_size(SL_TYPE_INT);
+    CHECK(sz < sl_hll_state_bytes() / 4);
+    int sizes[] = {0, 1, 2, 8, 20, 26, 27, 28, 29, 35, 60, 400};
+    for (int c = 0; c < 12; c++)
+        for (int mc = 0; mc < 12; mc += 3) {
+            int n = sizes[c], m = sizes[mc];
+            uint8_t *a = sl_malloc(sz), *b = sl_malloc(sz), *l = sl_malloc(sz);
+            REQUIRE(a && b && l);
+            def->init(a, SL_TYPE_INT);
+            def->init(b, SL_TYPE_INT);
+            sl_col *ca = sl_col_new(SL_TYPE_INT), *cb = sl_col_new(SL_TYPE_INT);
+            REQUIRE(ca && cb);
+            hll_state whole;
+            sl_hll_init(&whole);
+            for (int i = 0; i < n; i++) { sl_col_append_i32(ca, i * 13 + c); add_int(&whole, i * 13 + c); }
+            for (int i = 0; i < m; i++) { sl_col_append_i32(cb, 5000 + i); add_int(&whole, 5000 + i); }
+            sl_col_append_null(ca);
+            uint8_t *ra[512], *rb[512];
+            for (int i = 0; i <= n; i++) ra[i] = a;
+            for (int i = 0; i < m; i++) rb[i] = b;
+            CHECK_INT(def->update(ra, 0, ca, n + 1), 0);
+            CHECK_INT(def->update(rb, 0, cb, m), 0);
+            CHECK_INT(def->merge(a, b, SL_TYPE_INT), 0);
+            sl_col *out = sl_col_new(SL_TYPE_BIGINT);
+            REQUIRE(out);
+            CHECK_INT(def->finalize(a, SL_TYPE_INT, out), 0);
+            CHECK_INT(sl_col_i64(out)[0], sl_hll_estimate(&whole));
+            sl_buf sa, sw;
+            sl_buf_init(&sa);
+            sl_buf_init(&sw);
+            def->save(a, SL_TYPE_INT, &sa);
+            sl_hll_save(&whole, &sw);
+            CHECK(sa.len == sw.len && memcmp(sa.data, sw.data, sa.len) == 0);
+            const uint8_t *p = (const uint8_t *)sa.data;
+            CHECK_INT(def->load(l, SL_TYPE_INT, &p, p + sa.len), 0);
+            CHECK_INT(def->finalize(l, SL_TYPE_INT, out), 0);
+            CHECK_INT(sl_col_i64(out)[1], sl_hll_estimate(&whole));
+            sl_buf_reset(&sa);
+            def->save(l, SL_TYPE_INT, &sa);
+            CHECK(sa.len == sw.len && memcmp(sa.data, sw.data, sa.len) == 0);
+            sl_buf_fini(&sa);
+            sl_buf_fini(&sw);
+            def->destroy(a, SL_TYPE_INT);
+            def->destroy(b, SL_TYPE_INT);
+            def->destroy(l, SL_TYPE_INT);
+            sl_free(a);
+            sl_free(b);
+            sl_free(l);
+            sl_col_unref(ca);
+            sl_col_unref(cb);
+            sl_col_unref(out);
+        }
 }

@@ -140,8 +140,76 @@ const sl_agg_def sl_agg_count_distinct = {
 
 /* ---- approx_count_distinct -------------------------------------------- */
 
-static size_t hll_size(sl_type arg) { return sl_hll_state_bytes(); }
-static void hll_init(void *st, sl_type arg) { sl_hll_init(st); }
+/* A group's sketch is held small while few registers are set: up to
+ * SMALL_REGS (index, rank) pairs inline, sorted by index, and Spark's dense
+ * 416-byte register file (hll.h) only once a group sets more.  A window of a
+ * few rows per group (the top-up pipeline's 18 sketches per customer and
+ * 30 seconds, ~8 rows each) then takes 64 bytes a sketch instead of 416.
+ * Estimates, saved bytes and merges are those of the dense sketch with the
+ * same registers: the two forms are one state. */
+#define SMALL_REGS 27
+_Static_assert(SL_HLL_SPARSE_FITS(SMALL_REGS), "a small sketch saves sparse");
+#define RANK_OF(pair) ((unsigned)(pair) >> SL_HLL_P)
+#define IDX_OF(pair) ((unsigned)(pair) & (SL_HLL_M - 1))
+
+typedef struct hll_small {
+    uint64_t *dense;             /* NULL while the pairs hold every register set */
+    uint16_t n;
+    uint16_t pairs[SMALL_REGS];  /* index | rank << SL_HLL_P, ascending index */
+} hll_small;
+
+static size_t hll_size(sl_type arg) { return sizeof(hll_small); }
+static void hll_init(void *st, sl_type arg)
+{
+    hll_small *s = st;
+    s->dense = NULL;
+    s->n = 0;
+}
+
+static void dense_set_max(uint64_t *w, unsigned idx, unsigned rank)
+{
+    unsigned word = idx / 10, shift = 6 * (idx % 10);
+    uint64_t mask = 63ULL << shift;
+    if (rank > ((w[word] & mask) >> shift)) w[word] = (w[word] & ~mask) | ((uint64_t)rank << shift);
+}
+
+/* Register idx := max(register idx, rank). Returns -1 on OOM. */
+static int small_set_max(hll_small *s, unsigned idx, unsigned rank)
+{
+    if (s->dense) {
+        dense_set_max(s->dense, idx, rank);
+        return 0;
+    }
+    unsigned i = 0;
+    while (i < s->n && IDX_OF(s->pairs[i]) < idx) i++;
+    if (i < s->n && IDX_OF(s->pairs[i]) == idx) {
+        if (rank > RANK_OF(s->pairs[i])) s->pairs[i] = (uint16_t)(idx | rank << SL_HLL_P);
+        return 0;
+    }
+    if (s->n < SMALL_REGS) {
+        memmove(s->pairs + i + 1, s->pairs + i, (s->n - i) * sizeof s->pairs[0]);
+        s->pairs[i] = (uint16_t)(idx | rank << SL_HLL_P);
+        s->n++;
+        return 0;
+    }
+    uint64_t *w = sl_malloc(sl_hll_state_bytes());
+    if (!w) return -1;
+    sl_hll_init(w);
+    for (unsigned k = 0; k < s->n; k++) dense_set_max(w, IDX_OF(s->pairs[k]), RANK_OF(s->pairs[k]));
+    dense_set_max(w, idx, rank);
+    s->dense = w;
+    s->n = 0;
+    return 0;
+}
+
+/* The dense register file of a small state (into buf) or its own. */
+static const void *as_dense(const hll_small *s, uint64_t *buf)
+{
+    if (s->dense) return s->dense;
+    sl_hll_init(buf);
+    for (unsigned k = 0; k < s->n; k++) dense_set_max(buf, IDX_OF(s->pairs[k]), RANK_OF(s->pairs[k]));
+    return buf;
+}
 
 static int hll_update(uint8_t *const *rows, size_t off, const sl_col *arg, int64_t n)
 {
@@ -149,27 +217,77 @@ static int hll_update(uint8_t *const *rows, size_t off, const sl_col *arg, int64
     uint64_t *h = sl_malloc(sizeof *h * (size_t)(n ? n : 1));
     if (!h) return -1;
     sl_xxh64_spark_col(arg, h);
-    for (int64_t i = 0; i < n; i++)
-        if (!sl_col_is_null(arg, i)) sl_hll_add_hash(rows[i] + off, h[i]);
+    for (int64_t i = 0; i < n; i++) {
+        if (sl_col_is_null(arg, i)) continue;
+        hll_small *s = (hll_small *)(rows[i] + off);
+        if (s->dense) {
+            sl_hll_add_hash(s->dense, h[i]);
+            continue;
+        }
+        /* sl_hll_add_hash's index and rank */
+        unsigned idx = (unsigned)(h[i] >> (64 - SL_HLL_P));
+        unsigned rank = (unsigned)__builtin_clzll((h[i] << SL_HLL_P) | (1ULL << (SL_HLL_P - 1))) + 1;
+        if (small_set_max(s, idx, rank)) { sl_free(h); return -1; }
+    }
     sl_free(h);
     return 0;
 }
 
-static int hll_finalize(const void *st, sl_type arg, sl_col *out) { return sl_col_append_i64(out, sl_hll_estimate(st)); }
-static void hll_save(const void *st, sl_type arg, sl_buf *out) { sl_hll_save(st, out); }
+static int hll_finalize(const void *st, sl_type arg, sl_col *out)
+{
+    const hll_small *s = st;
+    return sl_col_append_i64(out, s->dense ? sl_hll_estimate(s->dense)
+                                           : sl_hll_estimate_pairs(s->pairs, s->n));
+}
+
+static void hll_save(const void *st, sl_type arg, sl_buf *out)
+{
+    const hll_small *s = st;
+    if (s->dense) sl_hll_save(s->dense, out);
+    else sl_hll_save_pairs(s->pairs, s->n, out);   /* SMALL_REGS always fits */
+}
 
 static int hll_merge(void *dst, const void *src, sl_type arg)
 {
-    sl_hll_merge(dst, src);
+    const hll_small *s = src;
+    hll_small *d = dst;
+    if (!s->dense) {
+        for (unsigned k = 0; k < s->n; k++)
+            if (small_set_max(d, IDX_OF(s->pairs[k]), RANK_OF(s->pairs[k]))) return -1;
+        return 0;
+    }
+    if (!d->dense) {
+        uint64_t *w = sl_malloc(sl_hll_state_bytes());
+        if (!w) return -1;
+        as_dense(d, w);
+        d->dense = w;
+        d->n = 0;
+    }
+    sl_hll_merge(d->dense, s->dense);
     return 0;
 }
 
 static int hll_load(void *st, sl_type arg, const uint8_t **p, const uint8_t *end)
 {
-    return sl_hll_load(st, p, end);
+    uint64_t buf[SL_HLL_WORDS];
+    hll_small *s = st;
+    hll_init(s, arg);
+    if (sl_hll_load(buf, p, end)) return -1;
+    for (unsigned i = 0; i < SL_HLL_M; i++) {
+        unsigned rank = (unsigned)(buf[i / 10] >> (6 * (i % 10))) & 63;
+        if (rank && small_set_max(s, i, rank)) return -1;
+    }
+    return 0;
+}
+
+static void hll_destroy(void *st, sl_type arg)
+{
+    hll_small *s = st;
+    sl_free(s->dense);
+    s->dense = NULL;
 }
 
 const sl_agg_def sl_agg_approx_distinct = {
     .name = "approx_count_distinct", .resolve = resolve_count, .state_size = hll_size,
     .init = hll_init, .update = hll_update, .finalize = hll_finalize, .save = hll_save,
-    .load = hll_load, .merge = hll_merge};
+    .load = hll_load, .merge = hll_merge, .destroy = hll_destroy};

@@ -236,12 +236,44 @@ int64_t sl_hll_estimate(const void *state)
     return estimate_from(ldexp((double)z, -EXACT_RANK), (double)v);
 }
 
+int64_t sl_hll_estimate_pairs(const uint16_t *pairs, unsigned n)
+{
+    uint64_t z = (uint64_t)(SL_HLL_M - n) << EXACT_RANK;
+    for (unsigned k = 0; k < n; k++) {
+        unsigned reg = pairs[k] >> SL_HLL_P;
+        if (reg > EXACT_RANK) {
+            uint64_t w[SL_HLL_WORDS];
+            sl_hll_init(w);
+            for (unsigned j = 0; j < n; j++) {
+                unsigned idx = pairs[j] & (SL_HLL_M - 1), r = pairs[j] >> SL_HLL_P;
+                w[idx / REGS_PER_WORD] |= (uint64_t)r << (REG_BITS * (idx % REGS_PER_WORD));
+            }
+            return sl_hll_estimate_ordered(w);
+        }
+        z += 1ULL << (EXACT_RANK - reg);
+    }
+    return estimate_from(ldexp((double)z, -EXACT_RANK), (double)(SL_HLL_M - n));
+}
+
 /* The checkpoint form (see hll.h): a sketch with few registers set is saved
  * as its list of (index, rank) pairs.  A dense state's first byte holds
  * register 0's rank in its low 6 bits, which is at most 64 - p + 1 = 56, so a
  * first byte of 0xFF can only begin the sparse form. */
 #define SPARSE_TAG 0xFF
 #define MAX_RANK (64 - SL_HLL_P + 1)
+
+void sl_hll_save_pairs(const uint16_t *pairs, unsigned n, sl_buf *out)
+{
+    uint8_t buf[3 + 2 * SL_HLL_M];
+    buf[0] = SPARSE_TAG;
+    buf[1] = (uint8_t)(n & 0xFF);
+    buf[2] = (uint8_t)(n >> 8);
+    for (unsigned k = 0; k < n; k++) {
+        buf[3 + 2 * k] = (uint8_t)(pairs[k] & 0xFF);
+        buf[4 + 2 * k] = (uint8_t)(pairs[k] >> 8);
+    }
+    sl_buf_append(out, buf, 3 + 2 * (size_t)n);
+}
 
 void sl_hll_save(const void *state, sl_buf *out)
 {
@@ -255,18 +287,8 @@ void sl_hll_save(const void *state, sl_buf *out)
             if (reg) pairs[n++] = (uint16_t)((unsigned)(i * REGS_PER_WORD + r) | reg << SL_HLL_P);
         }
     }
-    if (3 + 2 * n >= sl_hll_state_bytes()) {
-        sl_buf_append(out, state, sl_hll_state_bytes());
-        return;
-    }
-    uint8_t head[3] = {SPARSE_TAG, (uint8_t)(n & 0xFF), (uint8_t)(n >> 8)};
-    sl_buf_append(out, head, 3);
-    uint8_t le[2 * SL_HLL_M];
-    for (unsigned k = 0; k < n; k++) {
-        le[2 * k] = (uint8_t)(pairs[k] & 0xFF);
-        le[2 * k + 1] = (uint8_t)(pairs[k] >> 8);
-    }
-    sl_buf_append(out, le, 2 * n);
+    if (SL_HLL_SPARSE_FITS(n)) sl_hll_save_pairs(pairs, n, out);
+    else sl_buf_append(out, state, sl_hll_state_bytes());
 }
 
 int sl_hll_load(void *state, const uint8_t **p, const uint8_t *end)

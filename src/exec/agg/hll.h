@@ -54,6 +54,13 @@ int64_t sl_hll_estimate_ordered(const void *state);
  * takes both (checkpoints written before the sparse form are dense) and
  * returns -1 on a malformed record. */
 void sl_hll_save(const void *state, sl_buf *out);
+/* True when n registers set are saved sparse. */
+#define SL_HLL_SPARSE_FITS(n) (3 + 2 * (size_t)(n) < SL_HLL_WORDS * 8)
+/* The same for a sketch given as its n set registers, (index | rank << 9)
+ * ascending by index: sl_hll_save's bytes and sl_hll_estimate's result for
+ * the dense sketch holding them. */
+void sl_hll_save_pairs(const uint16_t *pairs, unsigned n, sl_buf *out);
+int64_t sl_hll_estimate_pairs(const uint16_t *pairs, unsigned n);
 int sl_hll_load(void *state, const uint8_t **p, const uint8_t *end);
 
 /* Hashes every row of col with Spark's per-type rule and seed 42 into
