@@ -108,12 +108,14 @@ build/fuzz/model_fuzz: tests/fuzz/model_fuzz.c build/fuzz/libsluice.a
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(LIBS) -o $@
 build/fuzz/ckpt_fuzz: fuzz/ckpt_fuzz.c build/fuzz/libsluice.a
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(LIBS) -o $@
+build/fuzz/jsonfn_fuzz: tests/fuzz/jsonfn_fuzz.c build/fuzz/libsluice.a
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(LIBS) -o $@
 -include $(wildcard build/fuzz/obj/src/*/*.d build/fuzz/obj/src/*/*/*.d)
 
 # `make fuzz` builds every target and runs each for FUZZ_SECONDS (default 60)
 # from its committed corpus (tests/fuzz/run.sh); new inputs go to
 # build/fuzz/work, crashers to build/fuzz/crash-*.
-FUZZ_TARGETS := sql model format parquet ckpt
+FUZZ_TARGETS := sql model format parquet ckpt jsonfn
 FUZZ_SECONDS ?= 60
 fuzz: $(FUZZ_TARGETS:%=build/fuzz/%_fuzz)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh $(FUZZ_TARGETS)
@@ -128,7 +130,7 @@ soak: deps
 # Every target's entry point linked with the ordinary library (no libFuzzer),
 # for the corpus replay in `make test` (tests/scripts/910-fuzz-corpus.sh).
 FUZZ_REPLAY_SRC := tests/fuzz/sql_fuzz.c tests/fuzz/model_fuzz.c fuzz/format_fuzz.c \
-	fuzz/parquet_fuzz.c fuzz/ckpt_fuzz.c
+	fuzz/parquet_fuzz.c fuzz/ckpt_fuzz.c tests/fuzz/jsonfn_fuzz.c
 $(B)/fuzz_replay: tests/fuzz/replay.c $(FUZZ_REPLAY_SRC) $(B)/libsluice.a
 	@mkdir -p $(B)/obj/fuzz_replay
 	@set -e; for f in $(FUZZ_REPLAY_SRC); do t=$$(basename $$f _fuzz.c); \

@@ -23,6 +23,7 @@ int sl_fuzz_model_one(const unsigned char *data, size_t size);
 int sl_fuzz_format_one(const unsigned char *data, size_t size);
 int sl_fuzz_parquet_one(const unsigned char *data, size_t size);
 int sl_fuzz_ckpt_one(const unsigned char *data, size_t size);
+int sl_fuzz_jsonfn_one(const unsigned char *data, size_t size);
 
 static const struct {
     const char *name;
@@ -30,7 +31,7 @@ static const struct {
 } targets[] = {
     {"sql", sl_fuzz_sql_one},         {"model", sl_fuzz_model_one},
     {"format", sl_fuzz_format_one},   {"parquet", sl_fuzz_parquet_one},
-    {"ckpt", sl_fuzz_ckpt_one},
+    {"ckpt", sl_fuzz_ckpt_one},       {"jsonfn", sl_fuzz_jsonfn_one},
 };
 
 static int run_file(entry_fn fn, const char *path)

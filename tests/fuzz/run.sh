@@ -11,7 +11,7 @@ secs=${FUZZ_SECONDS:-60}
 jobs=${FUZZ_JOBS:-1}
 corpus_of() {
     case "$1" in
-        sql|model) echo "tests/fuzz/corpus/$1" ;;
+        sql|model|jsonfn) echo "tests/fuzz/corpus/$1" ;;
         *) echo "fuzz/corpus/$1" ;;   # the targets that predate tests/fuzz
     esac
 }

@@ -4,9 +4,10 @@
 # libFuzzer), so the release run and the ASan+UBSan run of `make test` both
 # see each input: SQL scripts (parse, bind, plan, explain), model files
 # (XGBoost JSON, bundles, Spark directories), JSON/CSV records, Parquet files
-# and checkpoint files.  A crash or a sanitizer report fails the test and
-# names the input.  It also checks that every corpus is non-empty, so a
-# target cannot silently lose its inputs.
+# and checkpoint files, and get_json_object on JSON text with a path.  A
+# crash or a sanitizer report fails the test and names the input.  It also
+# checks that every corpus is non-empty, so a target cannot silently lose
+# its inputs.
 set -uo pipefail
 : "${BUILD:?}" "${ROOT:?}"
 R="$BUILD/fuzz_replay"
@@ -18,7 +19,8 @@ trap 'rm -rf "$T"' EXIT
 export TMPDIR=$T
 rc=0
 for spec in sql:tests/fuzz/corpus/sql model:tests/fuzz/corpus/model \
-            format:fuzz/corpus/format parquet:fuzz/corpus/parquet ckpt:fuzz/corpus/ckpt; do
+            format:fuzz/corpus/format parquet:fuzz/corpus/parquet ckpt:fuzz/corpus/ckpt \
+            jsonfn:tests/fuzz/corpus/jsonfn; do
     t=${spec%%:*} dir=${spec#*:}
     n=$(find "$dir" -maxdepth 1 -type f | wc -l)
     if [ "$n" -eq 0 ]; then echo "FAIL: corpus $dir is empty"; rc=1; continue; fi
