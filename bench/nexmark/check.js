@@ -4,7 +4,7 @@
 // rewrites), and compares the rows with what `sluice run` wrote to a CSV
 // file sink for the same events.
 //
-//   node check.js EVENTS_DIR OUT_DIR q3 q4 q5 q7 q8 q15
+//   node check.js EVENTS_DIR OUT_DIR q3 q4 q5 q6 q7 q8 q15
 //
 // EVENTS_DIR holds person.json, auction.json, bid.json; OUT_DIR/qN holds the
 // file sink's part-*.csv. Windowed queries are compared on closed windows
@@ -50,6 +50,20 @@ const checks = {
            SELECT category, avg(final) FROM win GROUP BY category`,
     update: 'category',
     got: 'SELECT CAST(category AS BIGINT), CAST(avg_final AS DOUBLE) FROM got',
+  },
+  // Average selling price by seller: per closed auction (as q4), its
+  // seller's average over it and the 10 auctions of that seller closed
+  // before it, in the order of their expiry (then id).
+  q6: {
+    sources: ['auction', 'bid'],
+    want: `WITH closed AS (SELECT A.id, A.seller, A.expires, max(B.price) AS final
+                           FROM auction A JOIN bid B ON A.id = B.auction
+                           WHERE B.dateTime BETWEEN A.dateTime AND A.expires AND epoch_us(A.expires) < wm
+                           GROUP BY A.id, A.seller, A.expires)
+           SELECT seller, avg(final) OVER (PARTITION BY seller ORDER BY expires, id
+                                           ROWS BETWEEN 10 PRECEDING AND CURRENT ROW)
+           FROM closed`,
+    got: 'SELECT CAST(seller AS BIGINT), CAST(avg_price AS DOUBLE) FROM got',
   },
   // Local item suggestion: an unwindowed inner join, compared whole.
   q3: {

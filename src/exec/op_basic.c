@@ -2,6 +2,7 @@
  * that delivers to a sink — and the builder that turns a plan into an
  * operator tree. */
 #include "exec/op.h"
+#include "exec/op_over.h"
 #include "core/mem.h"
 #include "core/status.h"
 
@@ -164,6 +165,9 @@ static sl_status build(builder *bd, const sl_plan *p, sl_op *parent, int port, s
         break;
     case SL_PLAN_DEDUP:
         if ((st = sl_op_dedup_new(p, &op, err))) return st;
+        break;
+    case SL_PLAN_OVER:
+        if ((st = sl_op_over_new(p, &op, err))) return st;
         break;
     }
     if (!op) return sl_err_oom(err);

@@ -45,6 +45,11 @@ typedef struct binder {
     agg_ctx *agg;             /* set while binding items/HAVING of an aggregate */
     const sl_ast_select *having_of; /* set while binding HAVING: its SELECT's aliases */
     int view_depth;
+    /* set while binding the items of a SELECT with window functions: the
+     * calls (f(…) OVER (…)) and the output column of the first */
+    int n_over, over_base;
+    const sl_ast_expr **over_calls;
+    const sl_plan *over_plan;
 } binder;
 
 #define TRY(x) do { sl_status st_ = (x); if (st_) return st_; } while (0)
@@ -132,7 +137,8 @@ static sl_type common_type(sl_type a, sl_type b, bool *ok)
 static bool ast_equal(const sl_ast_expr *a, const sl_ast_expr *b)
 {
     if (a->kind != b->kind || a->op != b->op || a->n_args != b->n_args ||
-        a->distinct != b->distinct || a->star_arg != b->star_arg || a->negated != b->negated)
+        a->distinct != b->distinct || a->star_arg != b->star_arg || a->negated != b->negated ||
+        (a->over != NULL) != (b->over != NULL))
         return false;
     switch (a->kind) {
     case SL_AST_LIT_INT: case SL_AST_LIT_BOOL: case SL_AST_LIT_INTERVAL:
@@ -340,6 +346,16 @@ static sl_status bind_expr(binder *bd, const scope *sc, const sl_ast_expr *ast, 
         sl_status st = bind_expr(bd, sc, aliased, out);
         bd->having_of = of;
         return st;
+    }
+    if (ast->kind == SL_AST_FUNC && ast->over) {
+        for (int k = 0; k < bd->n_over; k++)
+            if (bd->over_calls[k] == ast) {
+                int c = bd->over_base + k;
+                OOM_IF(*out = ex_col(bd, c, bd->over_plan->schema->fields[c].type));
+                return SL_OK;
+            }
+        return bind_error(bd, ast, SL_ERR_BIND,
+                          "window functions (%s() OVER …) are allowed only in the SELECT list", ast->name);
     }
     if (bd->agg) {
         sl_status st = SL_OK;
@@ -949,6 +965,7 @@ static sl_status bind_window(binder *bd, const scope *sc, const sl_ast_expr *w, 
 
 static bool select_has_agg(const sl_ast_expr *a)
 {
+    if (a->kind == SL_AST_FUNC && a->over) return false; /* a window function */
     if (a->kind == SL_AST_FUNC && sl_agg_is_aggregate(a->name)) return true;
     for (int i = 0; i < a->n_args; i++)
         if (select_has_agg(a->args[i])) return true;
@@ -1032,6 +1049,159 @@ static sl_status bind_dedup(binder *bd, const sl_ast_select *sel, scope *sc, sl_
     return SL_OK;
 }
 
+/* ---- window functions (OVER) ------------------------------------------- */
+
+static sl_status collect_over(binder *bd, const sl_ast_expr *a, const sl_ast_expr **calls, int *n, bool inside)
+{
+    if (a->kind == SL_AST_FUNC && a->over) {
+        if (inside)
+            return bind_error(bd, a, SL_ERR_BIND, "a window function cannot be nested in another one's arguments");
+        if (*n == 64) return bind_error(bd, a, SL_ERR_BIND, "at most 64 window functions in a SELECT");
+        calls[(*n)++] = a;
+        inside = true;
+    }
+    for (int i = 0; i < a->n_args; i++) TRY(collect_over(bd, a->args[i], calls, n, inside));
+    return SL_OK;
+}
+
+static bool same_over(const sl_ast_over *a, const sl_ast_over *b)
+{
+    if (a->n_part != b->n_part || a->n_order != b->n_order) return false;
+    for (int i = 0; i < a->n_part; i++)
+        if (!ast_equal(a->part[i], b->part[i])) return false;
+    for (int i = 0; i < a->n_order; i++)
+        if (!ast_equal(a->order[i], b->order[i]) || a->desc[i] != b->desc[i]) return false;
+    return true;
+}
+
+/* One OVER operator for the window functions of a SELECT, over its FROM …
+ * WHERE; *sc gains one column per function (bound by bind_expr through
+ * bd->over_calls). */
+static sl_status bind_over(binder *bd, scope *sc, const sl_ast_expr **calls, int n, sl_plan **io)
+{
+    const sl_ast_over *ov = calls[0]->over;
+    for (int i = 1; i < n; i++) {
+        if (!same_over(ov, calls[i]->over))
+            return bind_error(bd, calls[i], SL_ERR_BIND,
+                              "every window function of a SELECT needs the same PARTITION BY and ORDER BY "
+                              "(compute the others in a view)");
+    }
+    sl_plan *child = *io, *o;
+    int nc = child->schema->n;
+    OOM_IF(o = plan_new(bd, SL_PLAN_OVER, nc + n));
+    o->child[0] = child;
+    o->streaming = child->streaming;
+    o->line = calls[0]->line;
+    o->col = calls[0]->col;
+    for (int i = 0; i < nc; i++) {
+        if (sl_schema_set(o->schema, i, child->schema->fields[i].name, child->schema->fields[i].type))
+            return sl_err_oom(sl_bind_err);
+        o->evtime[i] = child->evtime[i];
+    }
+    o->n_keys = ov->n_part;
+    o->n_order = ov->n_order;
+    OOM_IF(o->keys = sl_arena_alloc(bd->arena, sizeof *o->keys * (size_t)(ov->n_part + 1)));
+    OOM_IF(o->order = sl_arena_alloc(bd->arena, sizeof *o->order * (size_t)ov->n_order));
+    OOM_IF(o->order_desc = sl_arena_alloc(bd->arena, sizeof *o->order_desc * (size_t)ov->n_order));
+    for (int i = 0; i < ov->n_part; i++) TRY(bind_expr(bd, sc, ov->part[i], &o->keys[i]));
+    for (int i = 0; i < ov->n_order; i++) {
+        TRY(bind_expr(bd, sc, ov->order[i], &o->order[i]));
+        o->order_desc[i] = ov->desc[i];
+        sl_type t = o->order[i]->type;
+        if (t != SL_TYPE_INT && t != SL_TYPE_BIGINT && t != SL_TYPE_DOUBLE && t != SL_TYPE_TIMESTAMP &&
+            t != SL_TYPE_DATE && t != SL_TYPE_BOOLEAN)
+            return bind_error(bd, ov->order[i], SL_ERR_TYPE,
+                              "an ORDER BY key of OVER (…) must be a number, TIMESTAMP, DATE or BOOLEAN, not %s",
+                              sl_type_name(t));
+    }
+    if (o->streaming) {
+        const sl_expr *t = o->order[0];
+        if (t->kind != SL_EX_COL || !child->evtime[t->col] || t->type != SL_TYPE_TIMESTAMP || o->order_desc[0])
+            return bind_error(bd, ov->order[0], SL_ERR_PLAN,
+                              "on a stream, the first ORDER BY key of OVER (…) must be an event-time column (one "
+                              "with a WATERMARK) in ascending order: rows are released in that order as the "
+                              "watermark passes them");
+    }
+    /* one frame for the operator: every function's that has one */
+    const sl_ast_over *framed = NULL;
+    for (int i = 0; i < n; i++) {
+        const sl_ast_over *f = calls[i]->over;
+        if (!f->has_frame) continue;
+        if (framed && framed->preceding != f->preceding)
+            return bind_error(bd, calls[i], SL_ERR_BIND,
+                              "every window function of a SELECT needs the same frame (compute the others in a view)");
+        framed = f;
+    }
+    o->over_preceding = framed ? framed->preceding : -1;
+    o->n_aggs = n;
+    OOM_IF(o->aggs = sl_arena_alloc(bd->arena, sizeof *o->aggs * (size_t)n));
+    OOM_IF(o->over_fn = sl_arena_alloc(bd->arena, sizeof *o->over_fn * (size_t)n));
+    static const struct { const char *name; sl_over_fn fn; } fns[] = {
+        {"avg", SL_OVER_AVG}, {"mean", SL_OVER_AVG}, {"sum", SL_OVER_SUM}, {"count", SL_OVER_COUNT},
+        {"min", SL_OVER_MIN}, {"max", SL_OVER_MAX}, {"row_number", SL_OVER_ROW_NUMBER}};
+    for (int i = 0; i < n; i++) {
+        const sl_ast_expr *c = calls[i];
+        int f = -1;
+        for (size_t k = 0; k < sizeof fns / sizeof fns[0]; k++)
+            if (!strcasecmp(c->name, fns[k].name)) f = (int)k;
+        if (f < 0)
+            return bind_error(bd, c, SL_ERR_BIND,
+                              "%s() OVER is not supported: the window functions are avg, sum, count, min, max "
+                              "and row_number", c->name);
+        sl_over_fn fn = fns[f].fn;
+        o->over_fn[i] = fn;
+        if (c->distinct) return bind_error(bd, c, SL_ERR_BIND, "DISTINCT is not supported in a window function");
+        if (fn == SL_OVER_ROW_NUMBER) {
+            if (c->n_args || c->star_arg) return bind_error(bd, c, SL_ERR_BIND, "row_number() takes no arguments");
+            if (c->over->has_frame)
+                return bind_error(bd, c, SL_ERR_BIND, "row_number() takes no frame (ROWS …)");
+            o->aggs[i].type = SL_TYPE_BIGINT;
+        } else {
+            if (!c->over->has_frame)
+                return bind_error(bd, c, SL_ERR_BIND,
+                                  "%s() OVER (…) needs its frame: ROWS BETWEEN n PRECEDING AND CURRENT ROW (or "
+                                  "UNBOUNDED PRECEDING); the SQL default, a RANGE frame, is not supported", c->name);
+            bool star = c->star_arg && c->n_args == 0;
+            if (star && fn != SL_OVER_COUNT) return bind_error(bd, c, SL_ERR_BIND, "%s(*) is not allowed", c->name);
+            if (!star && c->n_args != 1) return bind_error(bd, c, SL_ERR_BIND, "%s() takes 1 argument", c->name);
+            if (!star) TRY(bind_expr(bd, sc, c->args[0], &o->aggs[i].arg));
+            sl_type at = star ? SL_TYPE_NULL : o->aggs[i].arg->type;
+            bool num = at == SL_TYPE_INT || at == SL_TYPE_BIGINT || at == SL_TYPE_DOUBLE;
+            switch (fn) {
+            case SL_OVER_COUNT: o->aggs[i].type = SL_TYPE_BIGINT; break;
+            case SL_OVER_AVG: case SL_OVER_SUM:
+                if (!num)
+                    return bind_error(bd, c->args[0], SL_ERR_TYPE, "%s() needs a number, got %s", c->name,
+                                      sl_type_name(at));
+                o->aggs[i].type = fn == SL_OVER_AVG || at == SL_TYPE_DOUBLE ? SL_TYPE_DOUBLE : SL_TYPE_BIGINT;
+                break;
+            default: /* min, max */
+                if (!num && at != SL_TYPE_TIMESTAMP && at != SL_TYPE_DATE)
+                    return bind_error(bd, c->args[0], SL_ERR_TYPE,
+                                      "%s() OVER needs a number, TIMESTAMP or DATE, got %s", c->name, sl_type_name(at));
+                o->aggs[i].type = at;
+                break;
+            }
+        }
+        if (sl_schema_set(o->schema, nc + i, sl_arena_printf(bd->arena, "__over%d", i), o->aggs[i].type))
+            return sl_err_oom(sl_bind_err);
+        o->evtime[nc + i] = false;
+    }
+    /* the scope: the child's columns, then the functions' (never by name) */
+    scope ns = {.n = nc + n};
+    OOM_IF(ns.cols = sl_arena_alloc(bd->arena, sizeof *ns.cols * (size_t)(nc + n)));
+    memcpy(ns.cols, sc->cols, sizeof *ns.cols * (size_t)nc);
+    for (int i = 0; i < n; i++)
+        ns.cols[nc + i] = (scope_col){.qual = "", .name = o->schema->fields[nc + i].name, .type = o->aggs[i].type};
+    *sc = ns;
+    bd->n_over = n;
+    bd->over_base = nc;
+    bd->over_calls = calls;
+    bd->over_plan = o;
+    *io = o;
+    return SL_OK;
+}
+
 static sl_status bind_select_scoped(binder *bd, const sl_ast_select *sel, sl_plan **out, scope *out_scope)
 {
     sl_plan *p;
@@ -1050,6 +1220,22 @@ static sl_status bind_select_scoped(binder *bd, const sl_ast_select *sel, sl_pla
 
     bool grouped = sel->n_group > 0 || sel->group_by_batch || sel->having;
     for (int i = 0; !grouped && i < sel->n_items; i++) grouped = select_has_agg(sel->items[i].expr);
+
+    const sl_ast_expr **over_calls = NULL;
+    int n_over = 0;
+    for (int i = 0; i < sel->n_items; i++) {
+        if (!over_calls) OOM_IF(over_calls = sl_arena_alloc(bd->arena, sizeof *over_calls * 64));
+        TRY(collect_over(bd, sel->items[i].expr, over_calls, &n_over, false));
+    }
+    if (n_over && (grouped || sel->distinct))
+        return bind_error(bd, over_calls[0], SL_ERR_BIND,
+                          "window functions in a SELECT with GROUP BY, aggregates or DISTINCT are not supported: "
+                          "aggregate in a view, then apply the window function to it");
+    /* the binder state of an enclosing SELECT's window functions is not
+     * this one's (a subquery in FROM was bound above already) */
+    int save_n_over = bd->n_over;
+    bd->n_over = 0;
+    if (n_over) TRY(bind_over(bd, &sc, over_calls, n_over, &p));
 
     /* Items: expand stars, keep names. */
     int n_items = 0, cap = 0;
@@ -1102,7 +1288,7 @@ static sl_status bind_select_scoped(binder *bd, const sl_ast_select *sel, sl_pla
         if (it->expr->kind == SL_AST_STAR) {
             if (grouped) { st = bind_error(bd, it->expr, SL_ERR_BIND, "SELECT * is not allowed with GROUP BY"); break; }
             int matched = 0;
-            for (int c = 0; c < sc.n; c++) {
+            for (int c = 0; c < sc.n - n_over; c++) { /* not the window functions' columns */
                 if (it->expr->qual && (!sc.cols[c].qual || strcasecmp(sc.cols[c].qual, it->expr->qual))) continue;
                 if (!(exprs[n_items] = ex_col(bd, c, sc.cols[c].type))) { st = sl_err_oom(sl_bind_err); break; }
                 names[n_items++] = sc.cols[c].name;
@@ -1130,6 +1316,7 @@ static sl_status bind_select_scoped(binder *bd, const sl_ast_select *sel, sl_pla
         if (!st) st = bind_bool(bd, sel->having, having, &having);
     }
     bd->agg = NULL;
+    bd->n_over = save_n_over;
     if (st) { sl_free(ac.aggs); sl_free(ac.agg_ast); sl_free(ac.agg_names); return st; }
 
     if (agg) {

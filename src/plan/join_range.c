@@ -30,6 +30,9 @@ bool sl_plan_col_evtime(const sl_plan *p, int col, int64_t *lag)
     case SL_PLAN_FILTER:
     case SL_PLAN_DEDUP:
         return sl_plan_col_evtime(p->child[0], col, lag);
+    case SL_PLAN_OVER:
+        /* rows leave in event-time order once the watermark passed them */
+        return col < p->child[0]->schema->n && sl_plan_col_evtime(p->child[0], col, lag);
     case SL_PLAN_PROJECT: {
         const sl_expr *e = p->exprs[col];
         if (e->kind == SL_EX_COL) return sl_plan_col_evtime(p->child[0], e->col, lag);

@@ -32,8 +32,13 @@ typedef struct sl_source_def {
 
 typedef enum sl_plan_kind {
     SL_PLAN_SCAN, SL_PLAN_FILTER, SL_PLAN_PROJECT, SL_PLAN_AGG, SL_PLAN_JOIN,
-    SL_PLAN_WATERMARK, SL_PLAN_DEDUP
+    SL_PLAN_WATERMARK, SL_PLAN_DEDUP, SL_PLAN_OVER
 } sl_plan_kind;
+
+/* The window functions of OVER (…) (SL_PLAN_OVER). */
+typedef enum sl_over_fn {
+    SL_OVER_AVG, SL_OVER_SUM, SL_OVER_COUNT, SL_OVER_MIN, SL_OVER_MAX, SL_OVER_ROW_NUMBER
+} sl_over_fn;
 
 typedef struct sl_agg_call {
     const struct sl_agg_def *def;
@@ -85,6 +90,17 @@ struct sl_plan {
     /* DEDUP (DEDUPLICATE BY keys [WITHIN WATERMARK]): n_keys/keys over the
      * child; dedup_evtime: the child's event-time column (-1: none), and
      * for WITHIN WATERMARK the delay a key is remembered past it */
+    /* OVER (window functions, exec/op_over.c): output = the child's
+     * columns, then one per function. n_keys/keys: PARTITION BY over the
+     * child; order/order_desc: ORDER BY (order[0] the child's event time
+     * on a stream); n_aggs/aggs: each function's argument and result type
+     * (def unused), over_fn its kind; over_preceding: the ROWS frame's
+     * start (-1: UNBOUNDED PRECEDING), which ends at the current row */
+    int n_order;
+    sl_expr **order;
+    bool *order_desc;
+    sl_over_fn *over_fn;
+    int64_t over_preceding;
     int dedup_evtime;
     int dedup_key_evtime;        /* the key that is dedup_evtime, or -1 */
     bool dedup_within;

@@ -82,7 +82,7 @@ static bool is_stateful(const sl_plan *p)
 {
     if (!p->streaming) return false;
     if (p->kind == SL_PLAN_AGG) return !p->per_batch;
-    if (p->kind == SL_PLAN_DEDUP) return true;
+    if (p->kind == SL_PLAN_DEDUP || p->kind == SL_PLAN_OVER) return true;
     return p->kind == SL_PLAN_JOIN && p->child[0]->streaming && p->child[1]->streaming;
 }
 
@@ -110,6 +110,13 @@ static const sl_plan *unbounded_join_below(const sl_plan *p)
 static sl_status check_chain(const sl_plan *p, sl_error *err)
 {
     if (!p) return SL_OK;
+    /* OVER takes final rows only: an aggregation below it runs in append
+     * mode (op_agg.c) and must close its groups, or nothing comes out */
+    if (p->kind == SL_PLAN_OVER && p->streaming && !aggs_below_close(p))
+        return sl_err(err, SL_ERR_PLAN,
+                      "a window function (OVER) over a streaming aggregation needs the aggregation to close its "
+                      "groups by watermark (a window on an event-time column, or a GROUP BY key that is one): "
+                      "it takes each group once, final");
     if (is_stateful(p) && unbounded_join_below(p))
         return sl_err(err, SL_ERR_PLAN,
                       "a stateful operator (aggregation, deduplication or join) after a stream-stream join is not "
@@ -228,6 +235,22 @@ void sl_plan_render(const sl_plan *p, sl_buf *out, int indent)
         }
         break;
     }
+    case SL_PLAN_OVER:
+        sl_buf_puts(out, "Over partition=[");
+        for (int i = 0; i < p->n_keys; i++) {
+            if (i) sl_buf_puts(out, ", ");
+            sl_expr_render(p->keys[i], in, out);
+        }
+        sl_buf_puts(out, "] order=[");
+        for (int i = 0; i < p->n_order; i++) {
+            if (i) sl_buf_puts(out, ", ");
+            sl_expr_render(p->order[i], in, out);
+            if (p->order_desc[i]) sl_buf_puts(out, " DESC");
+        }
+        if (p->over_preceding < 0) sl_buf_puts(out, "] rows unbounded preceding");
+        else sl_buf_printf(out, "] rows %lld preceding", (long long)p->over_preceding);
+        if (p->streaming) sl_buf_puts(out, " (rows held until the watermark passes them)");
+        break;
     case SL_PLAN_DEDUP:
         sl_buf_puts(out, p->dedup_within ? "DeduplicateWithinWatermark keys=[" : "Deduplicate keys=[");
         for (int i = 0; i < p->n_keys; i++) {

@@ -41,6 +41,21 @@ enum {
 };
 
 typedef struct sl_ast_expr sl_ast_expr;
+
+/* f(…) OVER ([PARTITION BY …] ORDER BY … [ROWS frame]): a window function.
+ * Frames are ROWS frames ending at the current row; `preceding` is how many
+ * rows before it the frame starts (-1: UNBOUNDED PRECEDING). */
+typedef struct sl_ast_over {
+    int line, col;
+    int n_part;
+    sl_ast_expr **part;
+    int n_order;
+    sl_ast_expr **order;
+    bool *desc;
+    bool has_frame;
+    int64_t preceding;
+} sl_ast_over;
+
 struct sl_ast_expr {
     sl_ast_kind kind;
     int line, col;
@@ -54,6 +69,7 @@ struct sl_ast_expr {
     int n_args;
     sl_ast_expr **args;
     const char *text;    /* the expression's source text, for column names */
+    sl_ast_over *over;   /* SL_AST_FUNC … OVER (…), else NULL */
 };
 
 typedef struct sl_ast_select sl_ast_select;

@@ -118,6 +118,7 @@ static int ev_push(exprvec *ev, sl_ast_expr *e)
 }
 
 static sl_status parse_expr(parser *ps, sl_ast_expr **out);
+static sl_status parse_expr_list(parser *ps, sl_ast_expr ***out, int *out_n);
 
 static sl_status parse_type(parser *ps, sl_type *out)
 {
@@ -161,6 +162,104 @@ static sl_status parse_interval(parser *ps, const sl_tok *at, int64_t *out_us)
     sl_error tmp;
     if (sl_parse_duration(text, out_us, &tmp))
         return syntax_error(ps, at, "'%s' is not an interval (write e.g. INTERVAL '5' SECOND)", text);
+    return SL_OK;
+}
+
+/* One frame bound: UNBOUNDED PRECEDING, n PRECEDING or CURRENT ROW
+ * (*rows = -1, n, 0). */
+static sl_status parse_frame_bound(parser *ps, int64_t *rows)
+{
+    sl_tok at = ps->tok;
+    if (is_kw(ps, "current")) {
+        TRY(advance(ps));
+        TRY(expect_kw(ps, "row"));
+        *rows = 0;
+        return SL_OK;
+    }
+    if (is_kw(ps, "unbounded")) {
+        TRY(advance(ps));
+        *rows = -1;
+    } else if (ps->tok.kind == SL_TOK_INT) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(ps->tok.text, &end, 10);
+        if (errno || *end || v < 0 || v > 100000)
+            return syntax_error(ps, &at, "a frame bound is a row count from 0 to 100000");
+        *rows = v;
+        TRY(advance(ps));
+    } else {
+        return syntax_error(ps, &at, "expected UNBOUNDED PRECEDING, n PRECEDING or CURRENT ROW");
+    }
+    if (is_kw(ps, "following"))
+        return syntax_error(ps, &ps->tok, "a frame ends at CURRENT ROW on a stream: the rows after it have "
+                                          "not arrived when the current one is emitted");
+    return expect_kw(ps, "preceding");
+}
+
+/* OVER ([PARTITION BY e, …] ORDER BY e [ASC|DESC], … [ROWS frame]) */
+static sl_status parse_over(parser *ps, sl_ast_over **out)
+{
+    sl_ast_over *o = sl_arena_alloc(ps->arena, sizeof *o);
+    OOM_IF(o);
+    o->line = ps->tok.line;
+    o->col = ps->tok.col;
+    TRY(advance(ps)); /* OVER */
+    if (ps->tok.kind == SL_TOK_IDENT && !is_op(ps, "("))
+        return syntax_error(ps, &ps->tok, "named windows (OVER w) are not supported: write OVER (…)");
+    TRY(expect_op(ps, "("));
+    if (is_kw(ps, "partition")) {
+        TRY(advance(ps));
+        TRY(expect_kw(ps, "by"));
+        TRY(parse_expr_list(ps, &o->part, &o->n_part));
+    }
+    if (!is_kw(ps, "order"))
+        return syntax_error(ps, &ps->tok, "expected ORDER BY in OVER (…): a window function on a stream needs "
+                                          "the order of its rows");
+    TRY(advance(ps));
+    TRY(expect_kw(ps, "by"));
+    exprvec ev = {0};
+    bool desc[64];
+    for (;;) {
+        sl_ast_expr *x;
+        sl_status st = ev.n == 64 ? syntax_error(ps, &ps->tok, "at most 64 ORDER BY keys") : parse_expr(ps, &x);
+        if (!st && ev_push(&ev, x)) st = sl_err_oom(ps->err);
+        if (!st) {
+            desc[ev.n - 1] = is_kw(ps, "desc");
+            if (is_kw(ps, "asc") || is_kw(ps, "desc")) st = advance(ps);
+        }
+        if (!st && is_kw(ps, "nulls")) st = syntax_error(ps, &ps->tok, "NULLS FIRST/LAST is not supported in OVER (…)");
+        if (st) { sl_free(ev.v); return st; }
+        if (!is_op(ps, ",")) break;
+        if ((st = advance(ps))) { sl_free(ev.v); return st; }
+    }
+    o->n_order = (int)ev.n;
+    o->order = sl_arena_alloc(ps->arena, sizeof *o->order * ev.n);
+    o->desc = sl_arena_alloc(ps->arena, sizeof *o->desc * ev.n);
+    if (!o->order || !o->desc) { sl_free(ev.v); return sl_err_oom(ps->err); }
+    memcpy(o->order, ev.v, sizeof *o->order * ev.n);
+    memcpy(o->desc, desc, sizeof *o->desc * ev.n);
+    sl_free(ev.v);
+    if (is_kw(ps, "range") || is_kw(ps, "groups"))
+        return syntax_error(ps, &ps->tok, "only ROWS frames are supported (ROWS BETWEEN n PRECEDING AND CURRENT ROW)");
+    if (is_kw(ps, "rows")) {
+        TRY(advance(ps));
+        o->has_frame = true;
+        if (is_kw(ps, "between")) {
+            TRY(advance(ps));
+            TRY(parse_frame_bound(ps, &o->preceding));
+            TRY(expect_kw(ps, "and"));
+            sl_tok at = ps->tok;
+            int64_t end;
+            TRY(parse_frame_bound(ps, &end));
+            if (end != 0)
+                return syntax_error(ps, &at, "a frame ends at CURRENT ROW on a stream: the rows after it have "
+                                             "not arrived when the current one is emitted");
+        } else {
+            TRY(parse_frame_bound(ps, &o->preceding));
+        }
+    }
+    TRY(expect_op(ps, ")"));
+    *out = o;
     return SL_OK;
 }
 
@@ -313,6 +412,7 @@ static sl_status parse_primary(parser *ps, sl_ast_expr **out)
             sl_status st = advance(ps);
             if (st || set_args(ps, e, ev.v, (int)ev.n)) { sl_free(ev.v); return st ? st : sl_err_oom(ps->err); }
             sl_free(ev.v);
+            if (is_kw(ps, "over")) TRY(parse_over(ps, &e->over));
             break;
         }
         OOM_IF(e = new_expr(ps, SL_AST_COLUMN, &t));

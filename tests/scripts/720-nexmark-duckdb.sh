@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Nexmark results against DuckDB: q3 (join), q4 (join → per-auction MAX
-# closed at the auction's expiry → AVG per category in update mode), q5 (sliding-window aggregate →
+# closed at the auction's expiry → AVG per category in update mode), q6
+# (the same per-auction MAX → AVG OVER each seller's last 11 auctions), q5 (sliding-window aggregate →
 # aggregate → join), q7 (tumbling-window aggregate joined back to the bids),
 # q8 (window join) and q15 (count DISTINCT per day, update mode) run by
 # `sluice run` over 600k generated events (60 s of event time, so several

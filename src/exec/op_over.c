@@ -1,0 +1,463 @@
+/* Window functions over a stream (op_over.h): avg, sum, count, min, max
+ * over a ROWS frame that ends at the current row, and row_number(), per
+ * PARTITION BY key, in ORDER BY order.
+ *
+ * On a stream the first ORDER BY key is an event-time column (the binder
+ * makes sure). A row is held until the watermark passes its event time —
+ * no row still to come can sort before it then, as one that would is late
+ * (ts < watermark, dropped and counted) — and is then emitted once, with
+ * its functions computed over the rows of its partition released before it
+ * (Flink's event-time OVER aggregation works the same way). Rows released
+ * in the same batch are sorted by all the ORDER BY keys, then by arrival.
+ * A bounded query (tables only) releases everything at the end.
+ *
+ * State: the held rows (their input batches, referenced), and per
+ * partition the values of the last n rows of the frame (a ring), or for
+ * UNBOUNDED PRECEDING running sums, counts, minima and maxima. Partitions
+ * are never forgotten (as Flink's, unbounded in the number of keys). The
+ * state is not checkpointed: a query with OVER cannot take a checkpoint
+ * (the driver says so). */
+#include "exec/op_over.h"
+#include "exec/groupkey.h"
+#include "exec/late.h"
+#include "core/mem.h"
+#include "core/status.h"
+#include "core/xxhash64.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct held_row {
+    uint32_t batch;      /* index in over_op.batches */
+    int32_t row;
+    int64_t ts;          /* ORDER BY's first key (event time) */
+} held_row;
+
+typedef struct held_batch {
+    sl_batch *b;
+    int64_t live;        /* held rows that point here */
+} held_batch;
+
+typedef struct oval {
+    union { int64_t i; double d; } v;
+    bool null;
+} oval;
+
+/* UNBOUNDED PRECEDING: what the frame so far adds up to. */
+typedef struct orun {
+    int64_t cnt, isum;
+    double dsum;
+    oval min, max;
+} orun;
+
+typedef struct part {
+    uint64_t hash;
+    uint8_t *key;
+    size_t key_len;
+    int64_t seen;        /* rows released so far (row_number) */
+    /* ring: the last `frame` rows' argument values, n_fns per row */
+    int64_t ring_len, ring_head;
+    oval *ring;
+    orun *run;
+} part;
+
+typedef struct over_op {
+    sl_op base;
+    int n_fns;
+    int64_t frame;       /* rows in the frame (preceding + 1), -1 unbounded */
+    bool *is_f64;        /* per function: its argument is DOUBLE */
+    held_row *held;
+    size_t n_held, held_cap;
+    held_batch *batches;
+    size_t n_batches, batches_cap;
+    part *parts;
+    size_t n_parts, parts_cap;
+    uint32_t *index;     /* open addressing: part + 1, 0 empty */
+    size_t index_cap;
+    sl_buf keybuf;
+} over_op;
+
+/* ---- partitions ---- */
+
+static int index_grow(over_op *o)
+{
+    size_t cap = o->index_cap ? o->index_cap * 2 : 256;
+    uint32_t *ni = sl_calloc(cap, sizeof *ni);
+    if (!ni) return -1;
+    for (size_t i = 0; i < o->n_parts; i++) {
+        size_t h = o->parts[i].hash & (cap - 1);
+        while (ni[h]) h = (h + 1) & (cap - 1);
+        ni[h] = (uint32_t)i + 1;
+    }
+    sl_free(o->index);
+    o->index = ni;
+    o->index_cap = cap;
+    return 0;
+}
+
+static part *find_part(over_op *o, const uint8_t *key, size_t len)
+{
+    if ((o->n_parts + 1) * 2 > o->index_cap && index_grow(o)) return NULL;
+    uint64_t h = sl_xxh64(key, len, 0);
+    size_t mask = o->index_cap - 1, i = h & mask;
+    while (o->index[i]) {
+        part *p = &o->parts[o->index[i] - 1];
+        if (p->hash == h && p->key_len == len && (len == 0 || !memcmp(p->key, key, len))) return p;
+        i = (i + 1) & mask;
+    }
+    if (sl_grow((void **)&o->parts, &o->parts_cap, o->n_parts + 1, sizeof *o->parts)) return NULL;
+    part *p = &o->parts[o->n_parts];
+    memset(p, 0, sizeof *p);
+    p->hash = h;
+    p->key_len = len;
+    p->key = sl_malloc(len ? len : 1);
+    if (o->frame > 0) p->ring = sl_calloc((size_t)(o->frame * o->n_fns), sizeof *p->ring);
+    else p->run = sl_calloc((size_t)(o->n_fns ? o->n_fns : 1), sizeof *p->run);
+    if (!p->key || (o->frame > 0 ? !p->ring : !p->run)) {
+        sl_free(p->key);
+        sl_free(p->ring);
+        sl_free(p->run);
+        return NULL;
+    }
+    if (len) memcpy(p->key, key, len);
+    for (int f = 0; p->run && f < o->n_fns; f++) p->run[f].min.null = p->run[f].max.null = true;
+    o->index[i] = (uint32_t)o->n_parts + 1;
+    o->n_parts++;
+    return p;
+}
+
+/* ---- values ---- */
+
+static oval read_val(const sl_col *c, int64_t r)
+{
+    oval v = {.null = true};
+    if (!c || sl_col_is_null(c, r)) return v;
+    v.null = false;
+    switch (c->type) {
+    case SL_TYPE_DOUBLE: v.v.d = sl_col_f64(c)[r]; break;
+    case SL_TYPE_INT: case SL_TYPE_DATE: v.v.i = sl_col_i32(c)[r]; break;
+    default: v.v.i = sl_col_i64(c)[r]; break;
+    }
+    return v;
+}
+
+static bool less(oval a, oval b, bool f64) { return f64 ? a.v.d < b.v.d : a.v.i < b.v.i; }
+
+static int append_val(sl_col *out, oval v, sl_type t)
+{
+    if (v.null) return sl_col_append_null(out);
+    switch (t) {
+    case SL_TYPE_DOUBLE: return sl_col_append_f64(out, v.v.d);
+    case SL_TYPE_INT: case SL_TYPE_DATE: return sl_col_append_i32(out, (int32_t)v.v.i);
+    default: return sl_col_append_i64(out, v.v.i);
+    }
+}
+
+/* The function's value over vals[0..n) (the frame, current row included). */
+static int append_frame(over_op *o, int f, const oval *vals, int64_t n, int64_t stride, bool star, sl_col *out)
+{
+    const sl_plan *p = o->base.plan;
+    bool f64 = o->is_f64[f];
+    int64_t cnt = 0, isum = 0;
+    double dsum = 0;
+    oval best = {.null = true};
+    for (int64_t k = 0; k < n; k++) {
+        oval v = vals[k * stride];
+        if (v.null && !star) continue;
+        cnt++;
+        if (star) continue;
+        if (f64) dsum += v.v.d; else isum += v.v.i;
+        if (best.null || (p->over_fn[f] == SL_OVER_MIN ? less(v, best, f64) : less(best, v, f64))) best = v;
+    }
+    oval r = {.null = false};
+    switch (p->over_fn[f]) {
+    case SL_OVER_COUNT: r.v.i = cnt; break;
+    case SL_OVER_SUM:
+        if (!cnt) r.null = true;
+        else if (f64) r.v.d = dsum;
+        else r.v.i = isum;
+        break;
+    case SL_OVER_AVG:
+        if (!cnt) r.null = true;
+        else r.v.d = (f64 ? dsum : (double)isum) / (double)cnt;
+        break;
+    default: r = best; break;
+    }
+    return append_val(out, r, p->aggs[f].type);
+}
+
+static int append_run(over_op *o, int f, orun *run, oval v, bool star, sl_col *out)
+{
+    const sl_plan *p = o->base.plan;
+    bool f64 = o->is_f64[f];
+    if (star || !v.null) {
+        run->cnt++;
+        if (!star) {
+            if (f64) run->dsum += v.v.d; else run->isum += v.v.i;
+            if (run->min.null || less(v, run->min, f64)) run->min = v;
+            if (run->max.null || less(run->max, v, f64)) run->max = v;
+        }
+    }
+    oval r = {.null = false};
+    switch (p->over_fn[f]) {
+    case SL_OVER_COUNT: r.v.i = run->cnt; break;
+    case SL_OVER_SUM:
+        if (!run->cnt) r.null = true;
+        else if (f64) r.v.d = run->dsum;
+        else r.v.i = run->isum;
+        break;
+    case SL_OVER_AVG:
+        if (!run->cnt) r.null = true;
+        else r.v.d = (f64 ? run->dsum : (double)run->isum) / (double)run->cnt;
+        break;
+    case SL_OVER_MIN: r = run->min; break;
+    default: r = run->max; break;
+    }
+    return append_val(out, r, p->aggs[f].type);
+}
+
+/* ---- ordering ---- */
+
+typedef struct sort_ctx {
+    sl_col **order;
+    const bool *desc;
+    int n;
+} sort_ctx;
+
+static _Thread_local const sort_ctx *sort_by;
+
+static int cmp_rows(const void *x, const void *y)
+{
+    int32_t a = *(const int32_t *)x, b = *(const int32_t *)y;
+    for (int k = 0; k < sort_by->n; k++) {
+        const sl_col *c = sort_by->order[k];
+        bool na = sl_col_is_null(c, a), nb = sl_col_is_null(c, b);
+        int r = 0;
+        if (na || nb) {
+            r = na == nb ? 0 : na ? -1 : 1; /* NULLs first ascending, last descending (Spark) */
+        } else {
+            oval va = read_val(c, a), vb = read_val(c, b);
+            if (c->type == SL_TYPE_BOOLEAN) { va.v.i = sl_col_bool(c, a); vb.v.i = sl_col_bool(c, b); }
+            bool f64 = c->type == SL_TYPE_DOUBLE;
+            r = less(va, vb, f64) ? -1 : less(vb, va, f64) ? 1 : 0;
+        }
+        if (r) return sort_by->desc[k] ? -r : r;
+    }
+    return a < b ? -1 : a > b; /* arrival order */
+}
+
+/* ---- operator ---- */
+
+static sl_status over_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_error *err)
+{
+    over_op *o = (over_op *)op;
+    const sl_plan *p = op->plan;
+    sl_col *tc = NULL;
+    sl_status st = sl_expr_eval(p->order[0], b, &x->ev, &tc, err);
+    if (st) return st;
+    int64_t wm = p->streaming ? op->wm_late[0] : SL_NO_WATERMARK;
+    int32_t *late = NULL;
+    int64_t n_late = 0, kept = 0;
+    if (sl_grow((void **)&o->held, &o->held_cap, o->n_held + (size_t)b->n_rows, sizeof *o->held) ||
+        sl_grow((void **)&o->batches, &o->batches_cap, o->n_batches + 1, sizeof *o->batches)) {
+        sl_col_unref(tc);
+        return sl_err_oom(err);
+    }
+    for (int64_t r = 0; r < b->n_rows; r++) {
+        bool null = sl_col_is_null(tc, r);
+        int64_t ts = null ? 0 : tc->type == SL_TYPE_INT || tc->type == SL_TYPE_DATE ? sl_col_i32(tc)[r]
+                                                                                      : sl_col_i64(tc)[r];
+        if (p->streaming && (null || (wm != SL_NO_WATERMARK && ts < wm))) {
+            /* behind the watermark (or with no event time): it would sort
+             * before rows already emitted */
+            op->state.rows_dropped_late++;
+            if (x->late) {
+                if (!late && !(late = sl_malloc(sizeof *late * (size_t)b->n_rows))) { st = sl_err_oom(err); break; }
+                late[n_late++] = (int32_t)r;
+            }
+            continue;
+        }
+        o->held[o->n_held++] = (held_row){(uint32_t)o->n_batches, (int32_t)r, ts};
+        kept++;
+    }
+    sl_col_unref(tc);
+    if (!st && kept) o->batches[o->n_batches++] = (held_batch){sl_batch_ref(b), kept};
+    if (!st && n_late) st = sl_op_late_rows(op, port, b, late, n_late, x, err);
+    sl_free(late);
+    return st;
+}
+
+/* Emits the released rows rel[0..n) (indices into held) in order. */
+static sl_status release(over_op *o, const size_t *rel, size_t n, sl_exec_ctx *x, sl_error *err)
+{
+    const sl_plan *p = o->base.plan;
+    const sl_schema *in = p->child[0]->schema;
+    int nc = in->n;
+    sl_status st = SL_OK;
+    /* the released rows as one batch, in arrival order */
+    sl_batch **parts_b = sl_calloc(o->n_batches ? o->n_batches : 1, sizeof *parts_b);
+    int32_t *sel = sl_malloc(sizeof *sel * (n ? n : 1));
+    int32_t *perm = sl_malloc(sizeof *perm * (n ? n : 1));
+    sl_col *keys[64] = {0}, *order[64] = {0}, *args[64] = {0}, *res[64] = {0};
+    sl_batch *all = NULL, *sorted = NULL, *out = NULL;
+    int n_parts_b = 0;
+    if (!parts_b || !sel || !perm) { st = sl_err_oom(err); goto done; }
+    for (size_t i = 0; i < n;) {
+        uint32_t bi = o->held[rel[i]].batch;
+        size_t m = 0;
+        while (i < n && o->held[rel[i]].batch == bi) sel[m++] = o->held[rel[i++]].row;
+        if (!(parts_b[n_parts_b++] = sl_batch_gather(o->batches[bi].b, sel, (int64_t)m))) { st = sl_err_oom(err); goto done; }
+    }
+    if (!(all = sl_batch_concat(parts_b, n_parts_b, in)) || sl_batch_seal(all)) { st = sl_err_oom(err); goto done; }
+    for (int k = 0; k < p->n_keys && !st; k++) st = sl_expr_eval(p->keys[k], all, &x->ev, &keys[k], err);
+    for (int k = 0; k < p->n_order && !st; k++) st = sl_expr_eval(p->order[k], all, &x->ev, &order[k], err);
+    for (int f = 0; f < o->n_fns && !st; f++)
+        if (p->aggs[f].arg) st = sl_expr_eval(p->aggs[f].arg, all, &x->ev, &args[f], err);
+    if (st) goto done;
+    for (size_t i = 0; i < n; i++) perm[i] = (int32_t)i;
+    sort_ctx sc = {order, p->order_desc, p->n_order};
+    sort_by = &sc;
+    qsort(perm, n, sizeof *perm, cmp_rows);
+    sort_by = NULL;
+    for (int f = 0; f < o->n_fns; f++)
+        if (!(res[f] = sl_col_new(p->aggs[f].type))) { st = sl_err_oom(err); goto done; }
+    for (size_t i = 0; i < n; i++) {
+        int64_t r = perm[i];
+        sl_buf_reset(&o->keybuf);
+        size_t bound = sl_exec_key_bound(keys, p->n_keys, r);
+        if (sl_buf_reserve(&o->keybuf, bound + 1)) { st = sl_err_oom(err); goto done; }
+        size_t len = sl_exec_key_encode_to((uint8_t *)o->keybuf.data, keys, p->n_keys, r);
+        part *pt = find_part(o, (const uint8_t *)o->keybuf.data, len);
+        if (!pt) { st = sl_err_oom(err); goto done; }
+        pt->seen++;
+        if (o->frame > 0) {
+            /* the ring holds the frame's rows, this one last */
+            int64_t slot = (pt->ring_head + pt->ring_len) % o->frame;
+            if (pt->ring_len == o->frame) { pt->ring_head = (pt->ring_head + 1) % o->frame; slot = (pt->ring_head + o->frame - 1) % o->frame; }
+            else pt->ring_len++;
+            for (int f = 0; f < o->n_fns; f++) pt->ring[slot * o->n_fns + f] = read_val(args[f], r);
+        }
+        for (int f = 0; f < o->n_fns; f++) {
+            int fail;
+            bool star = !p->aggs[f].arg;
+            if (p->over_fn[f] == SL_OVER_ROW_NUMBER) {
+                fail = sl_col_append_i64(res[f], pt->seen);
+            } else if (o->frame > 0) {
+                /* the ring in order: from head, wrapping */
+                oval vals[1024];
+                oval *v = pt->ring_len <= 1024 ? vals : sl_malloc(sizeof *v * (size_t)pt->ring_len);
+                if (!v) { st = sl_err_oom(err); goto done; }
+                for (int64_t k = 0; k < pt->ring_len; k++)
+                    v[k] = pt->ring[((pt->ring_head + k) % o->frame) * o->n_fns + f];
+                fail = append_frame(o, f, v, pt->ring_len, 1, star, res[f]);
+                if (v != vals) sl_free(v);
+            } else {
+                fail = append_run(o, f, &pt->run[f], read_val(args[f], r), star, res[f]);
+            }
+            if (fail) { st = sl_err_oom(err); goto done; }
+        }
+    }
+    if (!(sorted = sl_batch_gather(all, perm, (int64_t)n)) || !(out = sl_batch_new(nc + o->n_fns))) {
+        st = sl_err_oom(err);
+        goto done;
+    }
+    for (int c = 0; c < nc; c++) out->cols[c] = sl_col_ref(sorted->cols[c]);
+    for (int f = 0; f < o->n_fns; f++) { out->cols[nc + f] = res[f]; res[f] = NULL; }
+    if (sl_batch_seal(out)) { st = sl_err(err, SL_ERR_INTERNAL, "OVER: columns of different lengths"); goto done; }
+    st = sl_op_emit(&o->base, out, x, err);
+done:
+    for (int i = 0; i < n_parts_b; i++) sl_batch_unref(parts_b[i]);
+    for (int k = 0; k < 64; k++) {
+        sl_col_unref(keys[k]);
+        sl_col_unref(order[k]);
+        sl_col_unref(args[k]);
+        sl_col_unref(res[k]);
+    }
+    sl_batch_unref(all);
+    sl_batch_unref(sorted);
+    sl_batch_unref(out);
+    sl_free(parts_b);
+    sl_free(sel);
+    sl_free(perm);
+    return st;
+}
+
+static sl_status over_finish(sl_op *op, sl_exec_ctx *x, sl_error *err)
+{
+    over_op *o = (over_op *)op;
+    const sl_plan *p = op->plan;
+    int64_t wm = op->wm_in;
+    bool all = !p->streaming;
+    size_t *rel = sl_malloc(sizeof *rel * (o->n_held ? o->n_held : 1));
+    if (!rel) return sl_err_oom(err);
+    size_t n = 0, keep = 0;
+    for (size_t i = 0; i < o->n_held; i++)
+        if (all || (wm != SL_NO_WATERMARK && o->held[i].ts < wm)) rel[n++] = i;
+    sl_status st = n ? release(o, rel, n, x, err) : SL_OK;
+    /* forget the released rows, and the batches no held row needs */
+    for (size_t i = 0, r = 0; i < o->n_held; i++) {
+        if (r < n && rel[r] == i) { o->batches[o->held[i].batch].live--; r++; continue; }
+        o->held[keep++] = o->held[i];
+    }
+    o->n_held = keep;
+    sl_free(rel);
+    uint32_t *remap = sl_malloc(sizeof *remap * (o->n_batches ? o->n_batches : 1));
+    if (!remap) return st ? st : sl_err_oom(err);
+    size_t nb = 0;
+    for (size_t i = 0; i < o->n_batches; i++) {
+        if (!o->batches[i].live) { sl_batch_unref(o->batches[i].b); continue; }
+        remap[i] = (uint32_t)nb;
+        o->batches[nb++] = o->batches[i];
+    }
+    o->n_batches = nb;
+    for (size_t i = 0; i < o->n_held; i++) o->held[i].batch = remap[o->held[i].batch];
+    sl_free(remap);
+    op->state.rows_updated = (int64_t)n;
+    op->state.rows_total = (int64_t)(o->n_held + o->n_parts);
+    size_t ring = o->frame > 0 ? (size_t)o->frame * sizeof(oval) : sizeof(orun);
+    op->state.mem_bytes = (int64_t)(o->n_held * sizeof(held_row) +
+                                    o->n_parts * (sizeof(part) + ring * (size_t)o->n_fns) + o->index_cap * 4);
+    return st;
+}
+
+static void over_free(sl_op *op)
+{
+    over_op *o = (over_op *)op;
+    for (size_t i = 0; i < o->n_batches; i++) sl_batch_unref(o->batches[i].b);
+    for (size_t i = 0; i < o->n_parts; i++) {
+        sl_free(o->parts[i].key);
+        sl_free(o->parts[i].ring);
+        sl_free(o->parts[i].run);
+    }
+    sl_free(o->parts);
+    sl_free(o->index);
+    sl_free(o->held);
+    sl_free(o->batches);
+    sl_free(o->is_f64);
+    sl_buf_fini(&o->keybuf);
+    sl_free(o);
+}
+
+static const sl_op_ops over_ops = {"over", over_push, over_finish, over_free};
+
+sl_status sl_op_over_new(const sl_plan *p, sl_op **out, sl_error *err)
+{
+    if (p->n_keys > 64 || p->n_order > 64 || p->n_aggs > 64)
+        return sl_err(err, SL_ERR_PLAN, "OVER: at most 64 PARTITION BY keys, ORDER BY keys and functions");
+    over_op *o = sl_calloc(1, sizeof *o);
+    if (!o) return sl_err_oom(err);
+    o->base.ops = &over_ops;
+    o->base.plan = p;
+    o->base.n_inputs = 1;
+    o->base.stateful = p->streaming;
+    o->base.evtime_max = SL_NO_WATERMARK;
+    o->base.out_lag = 0;
+    o->n_fns = p->n_aggs;
+    o->frame = p->over_preceding < 0 ? -1 : p->over_preceding + 1;
+    sl_buf_init(&o->keybuf);
+    o->is_f64 = sl_calloc((size_t)(o->n_fns ? o->n_fns : 1), sizeof *o->is_f64);
+    if (!o->is_f64) { over_free(&o->base); return sl_err_oom(err); }
+    for (int f = 0; f < o->n_fns; f++) o->is_f64[f] = p->aggs[f].arg && p->aggs[f].arg->type == SL_TYPE_DOUBLE;
+    *out = &o->base;
+    return SL_OK;
+}
