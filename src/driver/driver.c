@@ -115,6 +115,8 @@ static bool query_reads(const sl_query *q, int src_id)
     return false;
 }
 
+static sl_status source_used_columns(sl_engine *eng, const sl_source_def *def, sl_source *src, sl_error *err);
+
 static sl_status setup(sl_engine *eng, sl_error *err)
 {
     sl_catalog *cat = &eng->cat;
@@ -181,11 +183,27 @@ static sl_status setup(sl_engine *eng, sl_error *err)
             if (eng->rt[def->id]) continue;
             s = sl_source_new(def->name, def->schema, &def->opts, def->bounded || bounded_run, &eng->rt[def->id], err);
             if (s) return s;
+            if ((s = source_used_columns(eng, def, eng->rt[def->id], err))) return s;
         }
         /* After sources exist: a restart sets their start offsets. */
         if ((s = sl_ckpt_query_open(eng, qq, err))) return s;
         qq->status = "running";
     }
+    return SL_OK;
+}
+
+/* Tells source src which of its declared columns the queries read
+ * (plan/colprune.c), so it may skip making the others; all of them when a
+ * query has a 'late.sink', whose late rows carry every column. */
+static sl_status source_used_columns(sl_engine *eng, const sl_source_def *def, sl_source *src, sl_error *err)
+{
+    bool *used = sl_calloc((size_t)def->schema->n + 1, sizeof *used);
+    if (!used) return sl_err_oom(err);
+    for (size_t k = 0; k < eng->n_queries; k++) {
+        if (sl_options_get(&eng->queries[k]->opts, "late.sink")) { sl_free(used); return SL_OK; }
+        if (sl_plan_source_columns(eng->queries[k]->plan, def->id, used)) { sl_free(used); return sl_err_oom(err); }
+    }
+    src->used = used;
     return SL_OK;
 }
 

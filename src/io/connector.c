@@ -96,6 +96,7 @@ void sl_source_free(sl_source *src)
     if (!src) return;
     if (src->ops && src->ops->close) src->ops->close(src);
     sl_free(src->name);
+    sl_free(src->used);
     sl_schema_free(src->schema);
     sl_options_fini(&src->opts);
     sl_free(src);

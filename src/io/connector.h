@@ -62,6 +62,10 @@ struct sl_source {
     sl_schema *schema;    /* declared columns (owned) */
     sl_options opts;      /* WITH options (owned) */
     bool bounded;         /* CREATE TABLE, or trigger availableNow/once */
+    /* Per declared column: some query reads it (owned; NULL: every one).
+     * Set by the driver after open (plan/colprune.c); a source may leave
+     * the other columns NULL instead of making them (the Nexmark one does). */
+    bool *used;
     sl_source_stats stats;
     void *impl;
 };

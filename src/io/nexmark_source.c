@@ -44,6 +44,15 @@ typedef struct nexmark_src {
     bool done;                /* bounded, and every event has been read */
     int n_proj;
     int *proj;                /* declared column j = table column proj[j] */
+    /* The declared columns some query reads (sl_source.used, set by the
+     * driver after open; all without it): only they are generated, the
+     * others come out as NULL columns, so a query that never reads `extra`
+     * does not pay for its padding. use_decl[k] is a declared column,
+     * use_proj[k] its table column. */
+    bool use_ready;
+    int n_use;
+    int *use_decl, *use_proj;
+    sl_col *nulls[SL_TYPE_STRING + 8]; /* per type: NULLs of the last chunk's length */
     sl_batch *spare;          /* the last batch, emptied, when nothing downstream kept it */
 } nexmark_src;
 
@@ -160,10 +169,10 @@ static sl_batch *new_builder(const sl_source *src)
         nx->spare = NULL;
         return b;
     }
-    sl_batch *b = sl_batch_new(src->schema->n);
+    sl_batch *b = sl_batch_new(nx->n_use);
     if (!b) return NULL;
-    for (int j = 0; j < src->schema->n; j++)
-        if (!(b->cols[j] = sl_col_new(src->schema->fields[j].type))) {
+    for (int k = 0; k < nx->n_use; k++)
+        if (!(b->cols[k] = sl_col_new(src->schema->fields[nx->use_decl[k]].type))) {
             sl_batch_unref(b);
             return NULL;
         }
@@ -180,10 +189,50 @@ static void keep_spare(nexmark_src *nx, sl_batch *b)
     else sl_batch_unref(b);
 }
 
+/* nx->use_*: the columns to generate (see nexmark_src). */
+static int setup_use(sl_source *src)
+{
+    nexmark_src *nx = src->impl;
+    nx->use_decl = sl_calloc((size_t)(nx->n_proj ? nx->n_proj : 1), sizeof *nx->use_decl);
+    nx->use_proj = sl_calloc((size_t)(nx->n_proj ? nx->n_proj : 1), sizeof *nx->use_proj);
+    if (!nx->use_decl || !nx->use_proj) return -1;
+    nx->n_use = 0;
+    for (int j = 0; j < nx->n_proj; j++) {
+        if (src->used && !src->used[j]) continue;
+        nx->use_decl[nx->n_use] = j;
+        nx->use_proj[nx->n_use++] = nx->proj[j];
+    }
+    nx->use_ready = true;
+    return 0;
+}
+
+/* The declared columns of a chunk: the generated ones of b, NULLs for the
+ * rest (one shared column per type, as nothing modifies a batch's columns). */
+static sl_batch *widen(sl_source *src, sl_batch *b)
+{
+    nexmark_src *nx = src->impl;
+    sl_batch *full = sl_batch_new(nx->n_proj);
+    if (!full) return NULL;
+    full->n_rows = b->n_rows;
+    for (int j = 0, k = 0; j < nx->n_proj; j++) {
+        if (k < nx->n_use && nx->use_decl[k] == j) { full->cols[j] = sl_col_ref(b->cols[k++]); continue; }
+        sl_type t = src->schema->fields[j].type;
+        sl_col **nc = &nx->nulls[t];
+        if (!*nc || (*nc)->len != b->n_rows) {
+            sl_col_unref(*nc);
+            *nc = sl_col_new_nulls(t, b->n_rows);
+        }
+        if (!*nc) { sl_batch_unref(full); return NULL; }
+        full->cols[j] = sl_col_ref(*nc);
+    }
+    return full;
+}
+
 static sl_status nx_read(sl_source *src, const char *start, const char *end,
                          sl_emit_fn emit, void *ctx, sl_error *err)
 {
     nexmark_src *nx = src->impl;
+    if (!nx->use_ready && setup_use(src)) return sl_err_oom(err);
     int64_t from, to;
     if (parse_offset(start, &from) || parse_offset(end, &to))
         return sl_err(err, SL_ERR_CHECKPOINT, "bad nexmark offsets %s .. %s",
@@ -198,13 +247,13 @@ static sl_status nx_read(sl_source *src, const char *start, const char *end,
     for (int64_t a = from; a < to; a += chunk) {
         int64_t b_end = a + chunk < to ? a + chunk : to;
         sl_batch *b = new_builder(src);
-        if (!b || sl_nexmark_append(&nx->cfg, nx->kind, a, b_end, b, nx->proj, nx->n_proj)) {
+        if (!b || sl_nexmark_append(&nx->cfg, nx->kind, a, b_end, b, nx->use_proj, nx->n_use)) {
             sl_batch_unref(b);
             return sl_err_oom(err);
         }
-        /* With no declared column the row count comes from the kinds. */
+        /* With no column to generate the row count comes from the kinds. */
         int64_t rows = 0;
-        if (nx->n_proj == 0) {
+        if (nx->n_use == 0) {
             for (int64_t i = a; i < b_end; i++) rows += sl_nexmark_kind_of(&nx->cfg, i) == nx->kind;
             b->n_rows = rows;
         } else if (sl_batch_seal(b)) {
@@ -215,7 +264,13 @@ static sl_status nx_read(sl_source *src, const char *start, const char *end,
         sl_status st = SL_OK;
         if (rows > 0) {
             src->stats.rows += rows;
-            st = emit(ctx, b, err);
+            if (nx->n_use == nx->n_proj) {
+                st = emit(ctx, b, err);
+            } else {
+                sl_batch *full = widen(src, b);
+                st = full ? emit(ctx, full, err) : sl_err_oom(err);
+                sl_batch_unref(full);
+            }
         }
         keep_spare(nx, b);
         if (st) return st;
@@ -237,6 +292,9 @@ static void nx_close(sl_source *src)
     nexmark_src *nx = src->impl;
     if (!nx) return;
     sl_free(nx->proj);
+    sl_free(nx->use_decl);
+    sl_free(nx->use_proj);
+    for (size_t t = 0; t < sizeof nx->nulls / sizeof nx->nulls[0]; t++) sl_col_unref(nx->nulls[t]);
     sl_batch_unref(nx->spare);
     sl_free(nx);
     src->impl = NULL;

@@ -118,6 +118,10 @@ sl_status sl_plan_check_mode(const sl_plan *p, const char *mode, sl_error *err);
 const char *sl_plan_default_mode(const sl_plan *p);
 /* Appends a readable tree (explain). */
 void sl_plan_render(const sl_plan *p, struct sl_buf *out, int indent);
+/* ORs into used[] (one entry per declared column of the source whose
+ * catalog id is src_id) the columns plan p reads of it, every output
+ * column being written (colprune.c); -1 when out of memory. */
+int sl_plan_source_columns(const sl_plan *p, int src_id, bool *used);
 /* True when the plan has a stateful operator (aggregation, join of streams). */
 bool sl_plan_has_agg(const sl_plan *p);
 
