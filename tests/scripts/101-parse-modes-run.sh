@@ -7,10 +7,7 @@
 # Each batch's progress line counts that batch's malformed records.  An
 # unknown mode is refused at CREATE (exit 2, line:column, nothing started).
 set -eu
-: "${ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}" "${BUILD:=$ROOT/build}" "${SLUICE:=$BUILD/sluice}"
-T=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib.sh"
 
 # two files, one per batch: batch 0 has 2 malformed records (a non-JSON line,
 # a value that does not convert), batch 1 has 1 (a truncated object)
@@ -85,7 +82,7 @@ c, _ = srv.accept()
 c.sendall(b"k,x\na,1\nb\nc,3,extra\nd,zz\ne,5\n")
 c.close()
 PY
-serve() { rm -f "$T/port"; /usr/bin/python3 "$T/serve.py" "$T/port" & for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done; }
+serve() { rm -f "$T/port"; "$PY" "$T/serve.py" "$T/port" & track $!; wait_file "$T/port" 5 $! || fail "socket peer did not start"; }
 cat > "$T/sock.sql" <<SQL
 CREATE SOURCE s (k STRING, x INT, _corrupt_record STRING)
   WITH (connector = 'socket', host = '127.0.0.1', port = '\${PORT}', format = 'csv', mode = '\${MODE}');

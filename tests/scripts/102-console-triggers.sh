@@ -10,10 +10,7 @@
 # ignores read limits); 'availableNow' reads it in batches that respect the
 # limit; both stop by themselves.
 set -eu
-: "${ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}" "${BUILD:=$ROOT/build}" "${SLUICE:=$BUILD/sluice}"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib.sh"
 
 # Three files, one per batch under availableNow; the cells as Spark renders
 # them (a CSV empty field is NULL; doubles in Java's Double.toString form).

@@ -6,12 +6,8 @@
 # outer join: the same matches, and a NULL row for exactly the unmatched
 # left rows that the final watermark settled (l.ts + 10 s < watermark).
 set -eu
-: "${ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}" "${BUILD:=$ROOT/build}" "${SLUICE:=$BUILD/sluice}"
-ORACLE=$ROOT/tests/oracle/sql_oracle.js
-command -v node >/dev/null || { echo "skip: node not installed"; exit 77; }
-[ -d "$ROOT/tests/oracle/node_modules/@duckdb/node-api" ] || (cd "$ROOT/tests/oracle" && npm install --silent >/dev/null 2>&1) ||
-    { echo "skip: @duckdb/node-api not installable"; exit 77; }
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/lib.sh"
+need_duckdb
 mkdir -p "$T/in"
 
 # 40 files of 100 events; ts = 1 s per event + jitter up to 3 s, so rows are

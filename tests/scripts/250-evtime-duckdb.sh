@@ -20,12 +20,8 @@
 # session where a batch engine merges — a documented difference, not a
 # comparison DuckDB can make.
 set -eu
-: "${ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}" "${BUILD:=$ROOT/build}" "${SLUICE:=$BUILD/sluice}"
-ORACLE=$ROOT/tests/oracle/sql_oracle.js
-command -v node >/dev/null || { echo "skip: node not installed"; exit 77; }
-[ -d "$ROOT/tests/oracle/node_modules/@duckdb/node-api" ] || (cd "$ROOT/tests/oracle" && npm install --silent >/dev/null 2>&1) ||
-    { echo "skip: @duckdb/node-api not installable"; exit 77; }
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/lib.sh"
+need_duckdb
 mkdir -p "$T/in"
 
 /usr/bin/python3 - "$T/in" <<'PY'

@@ -14,10 +14,7 @@ PY=/usr/bin/python3
 [ -x "$FAKE" ] || { echo "FAIL: $FAKE not built (make all builds it)"; exit 1; }
 [ -x "$PY" ] || { echo "skip: $PY not installed"; exit 77; }
 command -v curl >/dev/null || { echo "skip: curl not installed"; exit 77; }
-T=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$T"; }
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
 
 # Starts the fake server with the given arguments; sets PORT. The tool
 # prints its port once it listens, so reading that line is the readiness
@@ -26,7 +23,7 @@ start() {
     local fifo="$T/fifo.$RANDOM"
     mkfifo "$fifo"
     "$FAKE" "$@" >"$fifo" 2>>"$T/fake.err" &
-    pids+=($!)
+    track $!
     local line=""
     read -r -t 20 line <"$fifo" || true
     rm -f "$fifo"
@@ -34,7 +31,6 @@ start() {
     [[ $line == "listening on port "* && $PORT =~ ^[0-9]+$ ]] || { echo "FAIL: server did not start: $line $(cat "$T/fake.err")"; exit 1; }
 }
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
-fail() { echo "FAIL: $*"; exit 1; }
 
 start --addr 127.0.0.1:0
 U="http://127.0.0.1:$PORT"
@@ -157,11 +153,11 @@ U="http://127.0.0.1:$PORT"
 [ "$(code -H 'Host: anything.example' "$U/?token=s3cret-token")" = 200 ] || fail "token + foreign Host refused"
 
 # Every server stops cleanly on SIGTERM (under ASan: without leaks).
-for p in "${pids[@]}"; do
+for p in "${SL_PIDS[@]}"; do
     kill -TERM "$p"
     rc=0; wait "$p" || rc=$?
     [ "$rc" -eq 0 ] || fail "server $p exited $rc on SIGTERM: $(tail -5 "$T/fake.err")"
 done
-pids=()
+SL_PIDS=()
 if grep -q Sanitizer "$T/fake.err"; then fail "sanitizer report: $(head -20 "$T/fake.err")"; fi
 echo ok

@@ -16,17 +16,14 @@ if [ ! -d "$B/node_modules/playwright-core" ]; then
         { echo "skip: cannot install playwright-core from npm"; exit 77; }
 fi
 
-T=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$T"; }
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
 # Starts a server and sets PORT once it listens (its first line is the
-# event). Not run in a subshell, so cleanup sees every pid.
+# event). Not run in a subshell, so the exit trap sees every pid.
 start() {
     local fifo="$T/fifo.$RANDOM" line=""
     mkfifo "$fifo"
     "$FAKE" "$@" >"$fifo" 2>>"$T/fake.err" &
-    pids+=($!)
+    track $!
     read -r -t 20 line <"$fifo" || true
     rm -f "$fifo"
     [[ $line == "listening on port "* ]] || { echo "FAIL: server did not start: $line $(cat "$T/fake.err")"; exit 1; }

@@ -16,11 +16,7 @@ set -uo pipefail
 : "${SLUICE:?}" "${BUILD:?}"
 command -v curl >/dev/null || { echo "skip: curl not installed"; exit 77; }
 command -v ss >/dev/null || { echo "skip: ss (iproute2) not installed"; exit 77; }
-T=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$T"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib.sh"
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 
 cat >"$T/job.sql" <<'SQL'
@@ -34,7 +30,7 @@ start_run() {
     local fifo="$T/fifo.$RANDOM"
     mkfifo "$fifo"
     "$SLUICE" run "$T/job.sql" "$@" >"$T/run.out" 2>"$fifo" &
-    pids+=($!)
+    track $!
     exec 3<"$fifo"
     PORT=""
     local line
@@ -47,12 +43,11 @@ start_run() {
     done
     # keep draining stderr so the engine never blocks on a full pipe
     cat <&3 >>"$T/run.err" &
-    pids+=($!)
+    track $!
     exec 3<&-
     rm -f "$fifo"
     [[ $PORT =~ ^[0-9]+$ ]] || fail "dashboard did not start: $(cat "$T/run.err")"
 }
-stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; pids=(); }
 
 # 1. A bare port binds loopback only.
 start_run --ui 0
@@ -127,7 +122,7 @@ if command -v strace >/dev/null && [ -x "$BUILD/dashboard_fake" ] && strace -f -
     read -r -t 60 line <"$fifo" || true
     # the traced server itself, so it can be stopped by its own id
     fpid=$(pgrep -P "$spid" | head -1)
-    pids+=($fpid $spid)
+    track $spid $fpid   # stopped in reverse: the server, then strace
     FP=${line##* }
     [[ $FP =~ ^[0-9]+$ ]] || fail "dashboard_fake did not start: $line $(cat "$T/fake.err")"
     # Everything the server did before it listened is start-up.

@@ -20,7 +20,7 @@ T=$(mktemp -d)
 pids=()
 cleanup() {
     local rc=$?
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null || true; wait "${pids[i]}" 2>/dev/null || true; done  # last started first
     if grep -l Sanitizer "$T"/*.err 2>/dev/null; then cat "$T"/*.err; echo "FAIL: sanitizer report"; rc=1; fi
     rm -rf "$T"
     exit $rc

@@ -1,0 +1,108 @@
+# Shared by the script tests (sourced, never run: not executable, so
+# tests/run.sh passes it over).  Source it first:
+#
+#   set -eu          (or -uo pipefail)
+#   . "$(dirname "$0")/lib.sh"
+#
+# It sets ROOT, BUILD and SLUICE (from the environment, else this checkout's
+# build/), PY (/usr/bin/python3), and T, a fresh temporary directory; and it
+# installs an EXIT trap that stops every process the test started with
+# `track` (last started first, then waits for each), runs the test's own
+# at_exit hook if it defined one, removes $T and keeps the exit status.
+#
+# Why last started first: a pipeline is started after the broker it writes
+# to; stopped first, it ends cleanly, whereas a broker stopped first would
+# leave it retrying for its whole outageTimeout before the test can end.
+#
+# Helpers:
+#   fail MSG...                 prints "FAIL: MSG" and exits 1
+#   need_python                 skips (77) without /usr/bin/python3
+#   need_duckdb                 skips without node and @duckdb/node-api
+#                               (installs it from tests/oracle if it can);
+#                               sets ORACLE (tests/oracle/sql_oracle.js)
+#   track PID...                stop these at exit (and in stop_all)
+#   stop_all                    stops the tracked processes now, last first
+#   wait_file FILE [S] [PID]    waits up to S seconds (default 10) for FILE
+#                               to be non-empty; returns 1 when it is not,
+#                               or as soon as process PID has exited
+#   start_broker TOPICS         runs `sluice broker --topics TOPICS`,
+#                               tracked; sets BS to its bootstrap address
+#                               and BROKER_PID; fails naming its stderr
+#                               ($T/broker.err) when it writes no port
+#   sanitizer_check FILE...     returns 1, printing it, when one of the
+#                               files holds an AddressSanitizer,
+#                               LeakSanitizer or UBSan report (for processes
+#                               run in the background; call it from at_exit
+#                               or as `sanitizer_check F || fail …`)
+: "${ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}" "${BUILD:=$ROOT/build}" "${SLUICE:=$BUILD/sluice}"
+PY=/usr/bin/python3
+T=$(mktemp -d)
+SL_PIDS=()
+
+fail() { echo "FAIL: $*"; exit 1; }
+
+need_python() { [ -x "$PY" ] || { echo "skip: $PY not installed"; exit 77; }; }
+
+need_duckdb() {
+    command -v node >/dev/null || { echo "skip: node not installed"; exit 77; }
+    [ -d "$ROOT/tests/oracle/node_modules/@duckdb/node-api" ] ||
+        (cd "$ROOT/tests/oracle" && npm install --silent >/dev/null 2>&1) ||
+        { echo "skip: @duckdb/node-api not installable"; exit 77; }
+    ORACLE=$ROOT/tests/oracle/sql_oracle.js
+}
+
+track() { SL_PIDS+=("$@"); }
+
+stop_all() {
+    local i
+    for ((i = ${#SL_PIDS[@]} - 1; i >= 0; i--)); do
+        kill "${SL_PIDS[i]}" 2>/dev/null || true
+        wait "${SL_PIDS[i]}" 2>/dev/null || true
+    done
+    SL_PIDS=()
+}
+
+wait_file() {
+    local file=$1 secs=${2:-10} pid=${3:-} i
+    for ((i = 0; i < secs * 20; i++)); do
+        [ -s "$file" ] && return 0
+        if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+            [ -s "$file" ]
+            return
+        fi
+        sleep 0.05
+    done
+    [ -s "$file" ]
+}
+
+start_broker() {
+    rm -f "$T/port"
+    "$SLUICE" broker --topics "$1" --port-file "$T/port" >"$T/broker.out" 2>"$T/broker.err" &
+    BROKER_PID=$!
+    track "$BROKER_PID"
+    wait_file "$T/port" 20 "$BROKER_PID" ||
+        fail "sluice broker wrote no port file: $(tail -5 "$T/broker.err")"
+    BS=$(cat "$T/port")
+}
+
+sanitizer_check() {
+    local f
+    for f in "$@"; do
+        [ -f "$f" ] || continue
+        if grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$f"; then
+            grep -E -A20 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$f" | head -40
+            echo "FAIL: sanitizer report in $(basename "$f")"
+            return 1
+        fi
+    done
+    return 0
+}
+
+sl_lib_exit() {
+    local rc=$?
+    stop_all
+    if declare -F at_exit >/dev/null; then at_exit || rc=1; fi
+    rm -rf "$T"
+    exit $rc
+}
+trap sl_lib_exit EXIT
