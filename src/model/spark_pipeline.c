@@ -22,11 +22,22 @@ const sl_jval *sl_mdl_spark_param(const sl_jval *meta, const char *key)
     return v;
 }
 
+/* Room for element n of an array grown by doubling, its capacity implied
+ * by the count (the next power of two): a model with thousands of features
+ * is built in linear time, not by a copy of the whole array per feature. */
+static int grow_pow2(void **p, size_t n, size_t size)
+{
+    if (n & (n - 1)) return 0; /* not a power of two (nor 0): room left */
+    void *q = sl_realloc(*p, size * (n ? 2 * n : 1));
+    if (!q) return -1;
+    *p = q;
+    return 0;
+}
+
 int sl_mdl_add_source(sl_model *m, int input, bool indexed)
 {
-    sl_mdl_source *s = sl_realloc(m->sources, sizeof *s * (size_t)(m->n_sources + 1));
-    if (!s) return -1;
-    m->sources = s;
+    if (grow_pow2((void **)&m->sources, (size_t)m->n_sources, sizeof *m->sources)) return -1;
+    sl_mdl_source *s = m->sources;
     memset(&s[m->n_sources], 0, sizeof *s);
     s[m->n_sources].input = input;
     s[m->n_sources].indexed = indexed;
@@ -36,9 +47,11 @@ int sl_mdl_add_source(sl_model *m, int input, bool indexed)
 sl_status sl_mdl_spark_define(sl_mdl_spark *sp, const char *name, bool vector,
                               sl_mdl_feat *feats, int n, sl_error *err)
 {
-    sl_mdl_sym *s = sl_realloc(sp->syms, sizeof *s * (size_t)(sp->n_syms + 1));
-    if (!s) { sl_free(feats); return sl_err_oom(err); }
-    sp->syms = s;
+    if (grow_pow2((void **)&sp->syms, (size_t)sp->n_syms, sizeof *sp->syms)) {
+        sl_free(feats);
+        return sl_err_oom(err);
+    }
+    sl_mdl_sym *s = sp->syms;
     char *dup = sl_strdup(name);
     if (!dup) { sl_free(feats); return sl_err_oom(err); }
     /* A later stage may overwrite a column: the newest definition wins. */
@@ -247,10 +260,26 @@ sl_status sl_mdl_load_spark(sl_model *m, const char *dir, bool pipeline, sl_erro
         }
         sl_mdl_feat *feats = sl_calloc((size_t)(nf ? nf : 1), sizeof *feats);
         if (!feats) { st = sl_err_oom(err); goto out; }
+        /* Nothing was added before, so the slots' names are new and
+         * distinct: they go in without sl_mdl_add_input's search by name,
+         * which would cost n^2/2 comparisons for n features. */
+        bool fresh = m->n_inputs == 0 && nf > 0;
+        if (fresh && !(m->inputs = sl_calloc((size_t)nf, sizeof *m->inputs))) {
+            sl_free(feats);
+            st = sl_err_oom(err);
+            goto out;
+        }
         for (int64_t i = 0; i < nf; i++) {
             char name[300];
             snprintf(name, sizeof name, "%s_%lld", fcol, (long long)i);
-            int in = sl_mdl_add_input(m, name, SL_TYPE_DOUBLE);
+            int in;
+            if (fresh) {
+                char *dup = sl_strdup(name);
+                in = dup ? m->n_inputs++ : -1;
+                if (dup) m->inputs[in] = (sl_model_input){.name = dup, .type = SL_TYPE_DOUBLE};
+            } else {
+                in = sl_mdl_add_input(m, name, SL_TYPE_DOUBLE);
+            }
             int src = in < 0 ? -1 : sl_mdl_add_source(m, in, false);
             if (src < 0) { sl_free(feats); st = sl_err_oom(err); goto out; }
             feats[i].source = src;
