@@ -191,6 +191,24 @@ static const sl_options *opt_holder(const sl_engine *eng, const sl_query *q, con
 
 /* ---- open and restore ---------------------------------------------------- */
 
+/* The bound of a RocksDB working state's cache in memory:
+ * 'state.rocksdb.cacheBytes' (default 64 MB), and no more than
+ * 'state.maxBytes' when that is set (which then bounds the cache instead of
+ * failing the query). */
+static sl_status work_cache_bytes(const sl_engine *eng, const sl_query *q, int64_t *out, sl_error *err)
+{
+    int64_t cache, max;
+    sl_status st = sl_options_get_i64(opt_holder(eng, q, "state.rocksdb.cacheBytes"), "state.rocksdb.cacheBytes",
+                                      64 << 20, &cache, err);
+    if (!st) st = sl_options_get_i64(opt_holder(eng, q, "state.maxBytes"), "state.maxBytes", 0, &max, err);
+    if (st) return st;
+    if (cache < 0)
+        return sl_err(err, SL_ERR_CONFIG, "state.rocksdb.cacheBytes must be 0 or more bytes, not %lld",
+                      (long long)cache);
+    *out = max > 0 && max < cache ? max : cache;
+    return SL_OK;
+}
+
 void sl_ckpt_query_close(sl_query *q)
 {
     sl_query_ckpt *ck = q->ckpt;
@@ -394,7 +412,13 @@ sl_status sl_ckpt_query_open(sl_engine *eng, sl_query *q, sl_error *err)
         ck->n_states++;
         sl_op *op = q->ops.stateful[i];
         load_ctx lc = {op};
-        int64_t n = 0;
+        int64_t n = 0, cache = 0;
+        if (op->ckpt->attach && sl_opstate_can_work(ck->states[i])) {
+            /* RocksDB as the operator's working state (docs/CHECKPOINTS.md) */
+            if (!(st = work_cache_bytes(eng, q, &cache, err)))
+                st = op->ckpt->attach(op, ck->states[i], q->batch_id - 1, cache, err);
+            continue;
+        }
         st = op->ckpt == &sl_op_join_ckpt ? sl_op_join_restore(op, ck->states[i], q->batch_id - 1, err)
                                           : sl_opstate_restore(ck->states[i], q->batch_id - 1, load_record, &lc, &n, err);
     }

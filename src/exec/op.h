@@ -59,6 +59,13 @@ typedef struct sl_op_ckpt_ops {
     sl_status (*save)(sl_op *op, struct sl_opstate *out, sl_error *err);
     sl_status (*load)(sl_op *op, const void *key, size_t key_len, const void *val,
                       size_t val_len, sl_error *err);
+    /* Optional: keeps the operator's working state in the RocksDB store of
+     * `st` instead of memory, with a cache of about cache_bytes: restores
+     * the store to `version` (sl_opstate_restore_working) and uses it from
+     * then on (sl_opstate_work).  Called, instead of any load, when the
+     * state backend is RocksDB. */
+    sl_status (*attach)(sl_op *op, struct sl_opstate *st, int64_t version, int64_t cache_bytes,
+                        sl_error *err);
 } sl_op_ckpt_ops;
 
 struct sl_op {

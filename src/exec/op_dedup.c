@@ -20,10 +20,18 @@
  * Checkpoints: one record per remembered key, the key's encoded bytes →
  * its expiry (8 bytes, int64).  An entry never changes once added (the
  * first row wins), so a save marks the keys it already saved as kept
- * (sl_opstate_keep) and puts only the keys added since. */
+ * (sl_opstate_keep) and puts only the keys added since.
+ *
+ * With 'state.backend' = 'rocksdb' the keys live in RocksDB (dedup_attach,
+ * state/ostore.h, ordered by expiry and indexed by key) and the table above
+ * is a cache: a key not cached is looked up in the store, the keys a batch
+ * added are written at its end, the watermark's expiry reads only the
+ * stored keys it passes, and the cache is emptied once it outgrows
+ * 'state.rocksdb.cacheBytes'. */
 #include "exec/op.h"
 #include "exec/late.h"
 #include "state/opstate.h"
+#include "state/ostore.h"
 #include "core/mem.h"
 #include "core/status.h"
 #include "core/xxhash64.h"
@@ -49,6 +57,9 @@ typedef struct dedup_op {
     size_t n_dead;
     uint8_t *scratch;
     size_t scratch_cap;
+    struct sl_ostore *ws;        /* RocksDB working state, or NULL */
+    int64_t cache_bytes;
+    sl_buf wval;
 } dedup_op;
 
 /* Appends the key of row i (every key column, NULL marked) to the scratch. */
@@ -160,6 +171,19 @@ static sl_status dedup_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl
         size_t len;
         bool added;
         if (encode(d, kc, p->n_keys, i, &len) || find_or_add(d, len, expires, &added)) { st = sl_err_oom(err); break; }
+        if (added && d->ws) {
+            /* not cached: the store may know it (then it stays cached) */
+            bool found = false;
+            st = sl_ostore_get_by_key(d->ws, d->scratch, len, &d->wval, &found, err);
+            if (!st && found && d->wval.len != 8)
+                st = sl_err(err, SL_ERR_CHECKPOINT, "deduplication state: a stored key has no 8-byte expiry");
+            if (st) break;
+            if (found) {
+                memcpy(&d->e[d->n - 1].expires, d->wval.data, 8);
+                d->e[d->n - 1].saved = 1;
+                added = false;
+            }
+        }
         if (added) sel[m++] = (int32_t)i;
     }
     if (!st && n_late) st = sl_op_late_rows(op, 0, b, late, n_late, x, err);
@@ -177,10 +201,13 @@ static sl_status dedup_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl
 }
 
 /* Forgets expired keys; compacts once half the entries are dead. */
+static sl_status work_end_batch(dedup_op *d, sl_error *err);
+
 static sl_status dedup_finish(sl_op *op, sl_exec_ctx *x, sl_error *err)
 {
     dedup_op *d = (dedup_op *)op;
     int64_t wm = op->wm_in;
+    if (d->ws) return work_end_batch(d, err);
     if (!op->stateful || wm == SL_NO_WATERMARK) return SL_OK;
     for (size_t i = 0; i < d->n; i++)
         if (d->e[i].expires != INT64_MIN && d->e[i].expires < wm) {
@@ -208,9 +235,77 @@ static sl_status dedup_finish(sl_op *op, sl_exec_ctx *x, sl_error *err)
     return SL_OK;
 }
 
+/* ---- RocksDB as the working state ------------------------------------------ */
+
+static sl_status forget_stored(void *ctx, int64_t order, const void *key, size_t kl,
+                               const void *val, size_t vl, sl_error *err)
+{
+    dedup_op *d = ctx;
+    d->base.state.rows_removed++;
+    return sl_ostore_del(d->ws, order, key, kl, err);
+}
+
+/* The end of a batch: stored keys the watermark passed leave the store
+ * (read in expiry order, only those), cached ones die; the keys this batch
+ * added go into the store; a cache over its bound is emptied (every key
+ * in it is stored now). */
+static sl_status work_end_batch(dedup_op *d, sl_error *err)
+{
+    int64_t wm = d->base.wm_in;
+    sl_status st = SL_OK;
+    if (wm != SL_NO_WATERMARK) {
+        for (size_t i = 0; i < d->n; i++)
+            if (d->e[i].expires != INT64_MIN && d->e[i].expires < wm) {
+                if (!d->e[i].saved) d->base.state.rows_removed++; /* else the scan counts it */
+                d->e[i].expires = INT64_MIN;
+                d->n_dead++;
+            }
+        if (wm > INT64_MIN + 2) st = sl_ostore_scan(d->ws, wm - 1, forget_stored, d, err);
+    }
+    for (size_t i = 0; i < d->n && !st; i++) {
+        dentry *e = &d->e[i];
+        if (e->expires == INT64_MIN || e->saved) continue;
+        st = sl_ostore_put(d->ws, d->keys + e->off, e->len, &e->expires, 8, true, err);
+        e->saved = 1;
+    }
+    if (!st) st = sl_ostore_flush(d->ws, err);
+    size_t bytes = d->keys_len + d->n * sizeof *d->e + d->head_cap * 4;
+    if (!st && (bytes > (size_t)d->cache_bytes || d->n_dead * 2 > d->n)) {
+        d->n = d->keys_len = d->n_dead = 0;
+        if (d->head_cap > 1024) {
+            sl_free(d->heads);
+            d->heads = NULL;
+            d->head_cap = 0;
+        } else if (d->head_cap) {
+            memset(d->heads, 0, d->head_cap * sizeof *d->heads);
+        }
+        if (d->keys_cap > (size_t)d->cache_bytes) { sl_free(d->keys); d->keys = NULL; d->keys_cap = 0; }
+        if (d->cap * sizeof *d->e > (size_t)d->cache_bytes) { sl_free(d->e); d->e = NULL; d->cap = 0; }
+    }
+    d->base.state.rows_total = sl_ostore_count(d->ws);
+    d->base.state.mem_bytes = (int64_t)(d->keys_len + d->n * sizeof *d->e + d->head_cap * 4);
+    return st;
+}
+
+static sl_status dedup_attach(sl_op *op, struct sl_opstate *st, int64_t version, int64_t cache_bytes,
+                              sl_error *err)
+{
+    dedup_op *d = (dedup_op *)op;
+    if (d->n) return sl_err(err, SL_ERR_INTERNAL, "deduplication: working state attached to a non-empty operator");
+    /* a duplicate does not know the first row's expiry: found by key */
+    sl_status rst = sl_opstate_restore_working(st, version, true, err);
+    if (rst) return rst;
+    d->ws = sl_opstate_work(st);
+    if (!d->ws) return sl_err(err, SL_ERR_INTERNAL, "deduplication: the state has no working store");
+    d->cache_bytes = cache_bytes > 0 ? cache_bytes : 0;
+    op->state.rows_total = sl_ostore_count(d->ws);
+    return SL_OK;
+}
+
 static void dedup_free(sl_op *op)
 {
     dedup_op *d = (dedup_op *)op;
+    sl_buf_fini(&d->wval);
     sl_free(d->keys);
     sl_free(d->e);
     sl_free(d->heads);
@@ -223,6 +318,7 @@ static void dedup_free(sl_op *op)
 static sl_status dedup_save(sl_op *op, struct sl_opstate *out, sl_error *err)
 {
     dedup_op *d = (dedup_op *)op;
+    if (d->ws) return SL_OK; /* the store has every change already */
     for (size_t i = 0; i < d->n; i++) {
         dentry *e = &d->e[i];
         if (e->expires == INT64_MIN) continue; /* forgotten: deleted from the store */
@@ -257,7 +353,7 @@ static sl_status dedup_load(sl_op *op, const void *key, size_t key_len, const vo
     return SL_OK;
 }
 
-static const sl_op_ckpt_ops dedup_ckpt = {.save = dedup_save, .load = dedup_load};
+static const sl_op_ckpt_ops dedup_ckpt = {.save = dedup_save, .load = dedup_load, .attach = dedup_attach};
 
 static const sl_op_ops dedup_ops = {"dedupe", dedup_push, dedup_finish, dedup_free};
 

@@ -339,10 +339,11 @@ sl_status sl_kv_apply_delta(sl_kv *kv, const void *data, size_t len, sl_error *e
 
 /* ---- checkpoint glue ---------------------------------------------------- */
 
-sl_status sl_kv_checkpoint(sl_kv *kv, sl_ckpt_log *log, const char *op_id, sl_error *err)
+static sl_status checkpoint(sl_kv *kv, sl_ckpt_log *log, const char *op_id, bool force_snap,
+                            sl_error *err)
 {
     int64_t v = kv->open_version >= 0 ? kv->open_version : kv->version + 1;
-    bool snap = sl_ckpt_log_state_wants_snapshot(log, op_id, v);
+    bool snap = force_snap || sl_ckpt_log_state_wants_snapshot(log, op_id, v);
     if (snap && kv->be->export_dir) {
         char *tmp;
         sl_status st = sl_kv_commit(kv, NULL, err);
@@ -362,6 +363,18 @@ sl_status sl_kv_checkpoint(sl_kv *kv, sl_ckpt_log *log, const char *op_id, sl_er
     sl_buf_fini(&b);
     return st;
 }
+
+sl_status sl_kv_checkpoint(sl_kv *kv, sl_ckpt_log *log, const char *op_id, sl_error *err)
+{
+    return checkpoint(kv, log, op_id, false, err);
+}
+
+sl_status sl_kv_checkpoint_snapshot(sl_kv *kv, sl_ckpt_log *log, const char *op_id, sl_error *err)
+{
+    return checkpoint(kv, log, op_id, true, err);
+}
+
+void *sl_kv_impl(sl_kv *kv) { return kv->impl; }
 
 static sl_status put_pair(void *ctx, const void *k, size_t kl, const void *v, size_t vl,
                           sl_error *err)

@@ -88,6 +88,8 @@ sl_status sl_kv_apply_delta(sl_kv *kv, const void *data, size_t len, sl_error *e
  * hard-linked SST files), the memory backend's are bytes; either restores
  * into either backend. */
 sl_status sl_kv_checkpoint(sl_kv *kv, sl_ckpt_log *log, const char *op_id, sl_error *err);
+/* As sl_kv_checkpoint, always a snapshot. */
+sl_status sl_kv_checkpoint_snapshot(sl_kv *kv, sl_ckpt_log *log, const char *op_id, sl_error *err);
 /* Replaces the content with the state the chain rebuilds (empty chain:
  * empty store) and sets the version to the chain's. */
 sl_status sl_kv_restore(sl_kv *kv, const sl_ckpt_state_chain *chain, sl_error *err);

@@ -63,4 +63,11 @@ typedef sl_status (*sl_kv_pair_fn)(void *ctx, const void *k, size_t kl, const vo
                                    size_t vl, sl_error *err);
 sl_status sl_kv_rocksdb_scan_dir(const char *dir, sl_kv_pair_fn fn, void *ctx, sl_error *err);
 
+/* For the working store (ostore.c), which writes a RocksDB store's
+ * database directly: the backend's handle, its database (which a restore
+ * replaces: ask again after one) and its exact key count. */
+void *sl_kv_impl(sl_kv *kv);
+struct rocksdb_t *sl_kv_rocksdb_db(void *impl);
+void sl_kv_rocksdb_count_add(void *impl, int64_t d);
+
 #endif

@@ -33,6 +33,7 @@ typedef struct rdb {
     rocksdb_readoptions_t *ropts;
     char *path;
     int64_t n; /* exact key count, kept here: RocksDB only estimates it */
+    rocksdb_block_based_table_options_t *bbo;
 } rdb;
 
 typedef struct rdb_iter {
@@ -181,6 +182,7 @@ static void r_free(void *impl)
         rocksdb_free(msg);
         rocksdb_options_destroy(r->opts);
     }
+    if (r->bbo) rocksdb_block_based_options_destroy(r->bbo);
     if (r->wopts) rocksdb_writeoptions_destroy(r->wopts);
     if (r->ropts) rocksdb_readoptions_destroy(r->ropts);
     sl_free(r->path);
@@ -312,6 +314,9 @@ static sl_status r_import(void *impl, const char *src, sl_error *err)
     return SL_OK;
 }
 
+rocksdb_t *sl_kv_rocksdb_db(void *impl) { return ((rdb *)impl)->db; }
+void sl_kv_rocksdb_count_add(void *impl, int64_t d) { ((rdb *)impl)->n += d; }
+
 const sl_kv_backend sl_kv_rocksdb_backend = {
     "rocksdb", r_put, r_get, r_del, r_clear, r_count,
     r_iter_new, r_iter_next, r_iter_free, r_free, r_export, r_import,
@@ -361,6 +366,15 @@ void *sl_kv_rocksdb_open(const char *path, sl_error *err)
     }
     r->opts = rocksdb_options_create();
     rocksdb_options_set_create_if_missing(r->opts, 1);
+    /* Bounded memory (state larger than memory is the point): 16 MB
+     * memtables, at most two; RocksDB's default 8 MB block cache; a bloom
+     * filter so that looking up a key that is not there (a new group)
+     * rarely reads a block. */
+    rocksdb_options_set_write_buffer_size(r->opts, 16 << 20);
+    rocksdb_options_set_max_write_buffer_number(r->opts, 2);
+    r->bbo = rocksdb_block_based_options_create();
+    rocksdb_block_based_options_set_filter_policy(r->bbo, rocksdb_filterpolicy_create_bloom(10));
+    rocksdb_options_set_block_based_table_factory(r->opts, r->bbo);
     r->wopts = rocksdb_writeoptions_create();
     rocksdb_writeoptions_disable_WAL(r->wopts, 1);
     r->ropts = rocksdb_readoptions_create();

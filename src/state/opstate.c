@@ -14,9 +14,16 @@
  *   and deletions go into the kv store (kv.h), which writes its deltas and
  *   directory snapshots (RocksDB checkpoints).
  *
- * Both write the kv byte formats (kv.c), so either restores into either. */
+ *   RocksDB working state (operators with sl_op_ckpt_ops.attach): the
+ *   operator reads and writes the store itself during the batch
+ *   (ostore.h); a save only writes the version (delta or snapshot).
+ *
+ * All write the kv byte formats (kv.c), so either restores into either; a
+ * working-state checkpoint's keys carry an event-time prefix that a
+ * restore into memory strips (and then writes its next version whole). */
 #include "state/opstate.h"
 #include "state/kv_int.h"
+#include "state/ostore.h"
 #include "core/buf.h"
 #include "core/mem.h"
 #include "core/status.h"
@@ -43,6 +50,8 @@ struct sl_opstate {
     sl_buf body;        /* fast path: the records of this save's file */
     int64_t n_body;
     bool open;          /* between begin and commit */
+    bool force_snap;    /* fast path: the chain on disk is in the ordered layout */
+    sl_ostore *work;    /* RocksDB working state, or NULL */
     sl_opstate_stats stats;
 };
 
@@ -101,6 +110,7 @@ sl_status sl_opstate_open(sl_ckpt_log *log, const char *op_id, const sl_options 
 void sl_opstate_free(sl_opstate *s)
 {
     if (!s) return;
+    sl_ostore_free(s->work);
     sl_kv_free(s->kv);
     if (s->fp) sl_kv_hash_free(s->fp);
     sl_buf_fini(&s->body);
@@ -137,10 +147,30 @@ sl_status sl_opstate_restore(sl_opstate *s, int64_t version, sl_opstate_load_fn 
         if (kv != s->kv) sl_kv_free(kv);
         return st;
     }
+    /* A working-state checkpoint (ostore.h) read by a plain store: its keys
+     * lose their event-time prefix, the marker is skipped, and the next
+     * version is written whole so no plain delta lands on ordered files. */
+    size_t strip = 0;
+    if (kv != s->kv) {
+        static const char marker[SL_OSTORE_ORDER_LEN];
+        sl_buf mv;
+        sl_buf_init(&mv);
+        bool found = false;
+        st = sl_kv_get(kv, marker, sizeof marker, &mv, &found, err);
+        sl_buf_fini(&mv);
+        if (st) { sl_kv_iter_free(it); sl_kv_free(kv); return st; }
+        if (found) strip = SL_OSTORE_ORDER_LEN;
+        s->force_snap = found;
+    }
     const void *k, *v;
     size_t kl, vl;
     int64_t n = 0;
     while (sl_kv_iter_next(it, &k, &kl, &v, &vl)) {
+        if (strip) {
+            if (kl <= strip || sl_ostore_key_is_index(k, kl)) continue;
+            k = (const char *)k + strip;
+            kl -= strip;
+        }
         if ((st = fn(ctx, k, kl, v, vl, err))) {
             sl_err_prefix(err, "restoring the state of operator %s", s->id);
             break;
@@ -153,8 +183,32 @@ sl_status sl_opstate_restore(sl_opstate *s, int64_t version, sl_opstate_load_fn 
     }
     sl_kv_iter_free(it);
     if (out_n) *out_n = n;
-    s->stats.records = sl_kv_count(kv);
+    s->stats.records = strip ? n : sl_kv_count(kv);
     if (kv != s->kv) sl_kv_free(kv);
+    return st;
+}
+
+bool sl_opstate_can_work(const sl_opstate *s) { return s->kv != NULL; }
+
+sl_ostore *sl_opstate_work(const sl_opstate *s) { return s->work; }
+
+bool sl_opstate_work_snapshot_due(const sl_opstate *s)
+{
+    return s->work && s->open && sl_ostore_snapshot_due(s->work, s->log, s->id, s->version);
+}
+
+sl_status sl_opstate_restore_working(sl_opstate *s, int64_t version, bool keyed, sl_error *err)
+{
+    if (!s->kv) return sl_err(err, SL_ERR_INTERNAL, "state %s: working state needs rocksdb", s->id);
+    sl_status st = SL_OK;
+    if (!s->work && (st = sl_ostore_open(s->kv, keyed, &s->work, err))) return st;
+    sl_ckpt_state_chain chain = {0};
+    if (version >= 0) st = sl_ckpt_log_load_state(s->log, s->id, version, &chain, err);
+    if (!st) st = sl_ostore_restore(s->work, &chain, err);
+    s->last_version = chain.n ? chain.version : -1;
+    sl_ckpt_state_chain_fini(&chain);
+    if (st) sl_err_prefix(err, "restoring the state of operator %s", s->id);
+    s->stats.records = sl_ostore_count(s->work);
     return st;
 }
 
@@ -164,13 +218,18 @@ sl_status sl_opstate_begin(sl_opstate *s, int64_t version, sl_error *err)
     if (version <= s->last_version)
         return sl_err(err, SL_ERR_INTERNAL, "state %s: version %lld does not follow %lld", s->id,
                       (long long)version, (long long)s->last_version);
+    if (s->work) {
+        s->version = version;
+        s->open = true;
+        return SL_OK;
+    }
     if (s->kv) {
         sl_status st = sl_kv_begin(s->kv, version, err);
         if (st) return st;
     }
     s->epoch++;
     s->version = version;
-    s->snap = !s->kv && sl_ckpt_log_state_wants_snapshot(s->log, s->id, version);
+    s->snap = !s->kv && (s->force_snap || sl_ckpt_log_state_wants_snapshot(s->log, s->id, version));
     sl_buf_reset(&s->body);
     /* Room for the file header, written in front of the records at commit
      * so the file goes out from this one buffer, never copied. */
@@ -185,6 +244,7 @@ sl_status sl_opstate_put(sl_opstate *s, const void *key, size_t key_len, const v
                          size_t val_len, sl_error *err)
 {
     if (!s->open) return sl_err(err, SL_ERR_INTERNAL, "state %s: put outside a save", s->id);
+    if (s->work) return sl_err(err, SL_ERR_INTERNAL, "state %s: put on a working state", s->id);
     uint64_t vh = sl_xxh64(val, val_len, 0);
     size_t el;
     /* updated in place; the entry follows the key, so unaligned: memcpy */
@@ -218,7 +278,7 @@ sl_status sl_opstate_put(sl_opstate *s, const void *key, size_t key_len, const v
 
 bool sl_opstate_keep(sl_opstate *s, const void *key, size_t key_len)
 {
-    if (!s->open || s->snap) return false;
+    if (!s->open || s->snap || s->work) return false;
     size_t el;
     void *ep = (void *)sl_kv_hash_get(s->fp, key, key_len, &el);
     if (!ep) return false;
@@ -237,6 +297,17 @@ bool sl_opstate_keep(sl_opstate *s, const void *key, size_t key_len)
 sl_status sl_opstate_commit(sl_opstate *s, sl_error *err)
 {
     if (!s->open) return sl_err(err, SL_ERR_INTERNAL, "state %s: commit outside a save", s->id);
+    if (s->work) {
+        sl_status st = sl_ostore_checkpoint(s->work, s->log, s->id, s->version, err);
+        if (st) {
+            sl_err_prefix(err, "saving the state of operator %s", s->id);
+            return st;
+        }
+        s->open = false;
+        s->last_version = s->version;
+        s->stats.records = sl_ostore_count(s->work);
+        return SL_OK;
+    }
     sl_buf gone, file;
     sl_buf_init(&gone);
     sl_buf_init(&file);
@@ -296,6 +367,7 @@ sl_status sl_opstate_commit(sl_opstate *s, sl_error *err)
     if (!st) {
         s->open = false;
         s->last_version = s->version;
+        if (s->snap) s->force_snap = false;
     } else {
         sl_err_prefix(err, "saving the state of operator %s", s->id);
     }

@@ -16,9 +16,10 @@
  * On restart, sl_opstate_restore rebuilds the store from the checkpoint and
  * hands every record back to the operator (sl_op_ops.load).
  *
- * With 'state.backend' = 'rocksdb' the copy of the records lives in RocksDB
- * (scratch directory <checkpoint>/.kv-<op_id>, wiped at open), and snapshots
- * are RocksDB checkpoints; the operator's working copy stays in memory. */
+ * With 'state.backend' = 'rocksdb' the records live in RocksDB (scratch
+ * directory <checkpoint>/.kv-<op_id>, wiped at open), and snapshots are
+ * RocksDB checkpoints; operators that support it keep their working state
+ * there too (below), the others a working copy in memory. */
 #ifndef SL_STATE_OPSTATE_H
 #define SL_STATE_OPSTATE_H
 
@@ -61,6 +62,25 @@ sl_status sl_opstate_commit(sl_opstate *s, sl_error *err);
  * (and does nothing) when the key is unknown or this save needs every value
  * (a snapshot): then put the record. */
 bool sl_opstate_keep(sl_opstate *s, const void *key, size_t key_len);
+
+/* ---- RocksDB as the working state ----------------------------------------
+ * With 'state.backend' = 'rocksdb', an operator that can (its
+ * sl_op_ckpt_ops.attach) keeps its state in the store instead of memory:
+ * it calls sl_opstate_restore_working instead of the driver calling
+ * sl_opstate_restore (no record is handed to the operator: it reads them
+ * from the store when it needs them), the operator reads and writes the
+ * store through sl_opstate_work during the batch, and its save writes no
+ * records: begin/commit write the version (ostore.h). */
+struct sl_ostore;
+/* Whether the backend can hold a working state (rocksdb). */
+bool sl_opstate_can_work(const sl_opstate *s);
+/* keyed: records are also found by key alone (sl_ostore_open) */
+sl_status sl_opstate_restore_working(sl_opstate *s, int64_t version, bool keyed, sl_error *err);
+/* The working store, NULL unless sl_opstate_restore_working succeeded. */
+struct sl_ostore *sl_opstate_work(const sl_opstate *s);
+/* Between begin and commit: whether this version is written as a snapshot
+ * (then every record the operator only logged must be in the store). */
+bool sl_opstate_work_snapshot_due(const sl_opstate *s);
 
 /* Records in the store; and of the last save: records put, changed
  * (new or different), deleted. */

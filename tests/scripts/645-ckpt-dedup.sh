@@ -10,6 +10,8 @@
 # restarted until done: its committed output and late rows must equal the
 # uninterrupted run's, row for row (remembered keys restored, not
 # forgotten: a restart with empty state would let duplicates through).
+# All of it with the memory backend, then with RocksDB as the working state
+# and a 1-byte cache (every key looked up in RocksDB, expiry read from it).
 set -eu
 : "${ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}" "${BUILD:=$ROOT/build}" "${SLUICE:=$BUILD/sluice}"
 PY=/usr/bin/python3
@@ -60,7 +62,8 @@ cat > "$T/q.sql" <<SQL
 CREATE SOURCE s (k STRING, v INT, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '10' SECOND)
 WITH (connector = 'file', path = '$T/in', format = 'json', maxFilesPerTrigger = '1');
 CREATE SINK o WITH (connector = 'file', path = '\${OUT}', format = 'json', checkpointLocation = '\${CK}',
-                    'late.sink' = '\${OUT}.late', 'state.snapshotInterval' = '5', trigger = 'availableNow') AS
+                    'late.sink' = '\${OUT}.late', 'state.snapshotInterval' = '5', 'state.backend' = '\${BACKEND}',
+                    'state.rocksdb.cacheBytes' = '\${CACHE}', trigger = 'availableNow') AS
 SELECT k, v, ts FROM s DEDUPLICATE BY k WITHIN WATERMARK;
 SQL
 committed() { # $1: sink dir → the v of its committed rows, sorted (read through the manifest)
@@ -72,7 +75,12 @@ SQL
     "$SLUICE" run "$T/read.sql" --quiet > "$T/read.log" 2>&1 || { cat "$T/read.log"; echo "FAIL: read back $1"; exit 1; }
     cat "$1.back"/part-*.json | sed 's/[^0-9]//g' | sort -n
 }
-"$SLUICE" run "$T/q.sql" --var OUT="$T/ref" --var CK="$T/refck" --quiet > "$T/log" 2>&1 || { cat "$T/log"; echo "FAIL: reference run"; exit 1; }
+# the memory backend, then RocksDB with a 1-byte cache (every key looked up
+# in and written to RocksDB, the expiry read from it in expiry order)
+for BE in memory rocksdb; do
+V="--var BACKEND=$BE --var CACHE=1"
+rm -rf "$T/ref" "$T/ref.late" "$T/refck" "$T/cr" "$T/cr.late" "$T/crck" "$T/crlog"
+"$SLUICE" run "$T/q.sql" $V --var OUT="$T/ref" --var CK="$T/refck" --quiet > "$T/log" 2>&1 || { cat "$T/log"; echo "FAIL: reference run"; exit 1; }
 committed "$T/ref" > "$T/ref.txt"
 committed "$T/ref.late" > "$T/ref_late.txt"
 nl=$(wc -l < "$T/ref_late.txt") no=$(wc -l < "$T/ref.txt")
@@ -84,17 +92,19 @@ kills=0 runs=0
 RANDOM=645
 while [ $runs -lt 100 ]; do
     runs=$((runs + 1)); rc=0
-    SLUICE_CRASH_AT_STEP=$((1 + RANDOM % 40)) "$SLUICE" run "$T/q.sql" --var OUT="$T/cr" --var CK="$T/crck" \
-        >> "$T/crlog" 2>&1 || rc=$?
+    # (the braces keep bash's "Killed" notice off the output)
+    { SLUICE_CRASH_AT_STEP=$((1 + RANDOM % 40)) "$SLUICE" run "$T/q.sql" $V --var OUT="$T/cr" --var CK="$T/crck" \
+        >> "$T/crlog" 2>&1 || rc=$?; } 2>/dev/null
     [ $rc -eq 0 ] && break
     [ $rc -eq 137 ] || { tail -5 "$T/crlog"; echo "FAIL: run $runs ended with status $rc"; exit 1; }
     kills=$((kills + 1))
 done
-"$SLUICE" run "$T/q.sql" --var OUT="$T/cr" --var CK="$T/crck" --quiet >> "$T/crlog" 2>&1 || { tail -5 "$T/crlog"; echo "FAIL: final run"; exit 1; }
+"$SLUICE" run "$T/q.sql" $V --var OUT="$T/cr" --var CK="$T/crck" --quiet >> "$T/crlog" 2>&1 || { tail -5 "$T/crlog"; echo "FAIL: final run"; exit 1; }
 [ $kills -ge 10 ] || { echo "FAIL: only $kills kills landed"; exit 1; }
 [ -d "$T/crck/state/0-dedupe" ] || { echo "FAIL: no deduplication state was checkpointed"; exit 1; }
 committed "$T/cr" > "$T/cr.txt"
 committed "$T/cr.late" > "$T/cr_late.txt"
 cmp -s "$T/ref.txt" "$T/cr.txt" || { diff "$T/ref.txt" "$T/cr.txt" | head; echo "FAIL: after $kills kills the output differs"; exit 1; }
 cmp -s "$T/ref_late.txt" "$T/cr_late.txt" || { diff "$T/ref_late.txt" "$T/cr_late.txt" | head; echo "FAIL: after $kills kills the late rows differ"; exit 1; }
-echo "ok: deduplication state across $kills SIGKILLs: $no rows kept, $nl late rows, both equal the model and the uninterrupted run"
+echo "ok ($BE): deduplication state across $kills SIGKILLs: $no rows kept, $nl late rows, both equal the model and the uninterrupted run"
+done

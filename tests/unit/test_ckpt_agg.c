@@ -107,18 +107,22 @@ static void rmrf(const char *d)
     if (system(cmd)) {}
 }
 
-static void resume_equals_uninterrupted(int *sl_test_failed, const char *backend)
+/* backend: the state options of the first 5 batches; then: of the other 7
+ * (NULL: the same), e.g. "'state.backend' = 'rocksdb', 'state.rocksdb.cacheBytes' = '1'" */
+static void resume_equals_uninterrupted(int *sl_test_failed, const char *backend, const char *then)
 {
     char dir[] = "/tmp/sl_ckpt_agg_XXXXXX";
     REQUIRE(mkdtemp(dir));
-    char opts[512];
-    snprintf(opts, sizeof opts, ", checkpointLocation = '%s/ck', 'state.snapshotInterval' = '3', "
-                                "'state.backend' = '%s'", dir, backend);
+    char opts[512], opts2[512];
+    snprintf(opts, sizeof opts, ", checkpointLocation = '%s/ck', 'state.snapshotInterval' = '3', %s",
+             dir, backend);
+    snprintf(opts2, sizeof opts2, ", checkpointLocation = '%s/ck', 'state.snapshotInterval' = '3', %s",
+             dir, then ? then : backend);
     rows whole = {0}, part = {0};
     CHECK(run(sl_test_failed, "", 12, &whole, true) == 12);
     CHECK(run(sl_test_failed, opts, 5, &part, true) == 5);
     rows_clear(&part);
-    CHECK(run(sl_test_failed, opts, 7, &part, true) == 7);
+    CHECK(run(sl_test_failed, opts2, 7, &part, true) == 7);
     /* 12 batches of 500 rows, counted once each */
     CHECK(whole.total == 6000);
     CHECK(part.total == 6000);
@@ -150,17 +154,23 @@ static void resume_equals_uninterrupted(int *sl_test_failed, const char *backend
     rmrf(dir);
 }
 
-TEST(ckpt_agg_resume_memory) { resume_equals_uninterrupted(sl_test_failed, "memory"); }
+#define MEMORY "'state.backend' = 'memory'"
+#define ROCKSDB "'state.backend' = 'rocksdb'"
+/* every group read from and written back to RocksDB in every batch */
+#define ROCKSDB_NOCACHE "'state.backend' = 'rocksdb', 'state.rocksdb.cacheBytes' = '1'"
+
+TEST(ckpt_agg_resume_memory) { resume_equals_uninterrupted(sl_test_failed, MEMORY, NULL); }
+
 /* In a child process: RocksDB's background threads would not survive the
  * fork of a later test (test_ckpt_crash.c forks its pipelines). */
-TEST(ckpt_agg_resume_rocksdb)
+static void in_child(int *sl_test_failed, const char *backend, const char *then)
 {
     fflush(NULL);
     pid_t pid = fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
         int failed = 0;
-        resume_equals_uninterrupted(&failed, "rocksdb");
+        resume_equals_uninterrupted(&failed, backend, then);
         fflush(NULL);
         _exit(failed);
     }
@@ -168,6 +178,15 @@ TEST(ckpt_agg_resume_rocksdb)
     waitpid(pid, &status, 0);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
+
+TEST(ckpt_agg_resume_rocksdb) { in_child(sl_test_failed, ROCKSDB, NULL); }
+/* The groups live in RocksDB, the cache holds none after a batch: complete
+ * mode emits them from the store, every aggregate's state goes through it. */
+TEST(ckpt_agg_resume_rocksdb_nocache) { in_child(sl_test_failed, ROCKSDB_NOCACHE, NULL); }
+/* A restart may change the backend: RocksDB's event-time-ordered records
+ * restore into memory, memory's plain ones into RocksDB. */
+TEST(ckpt_agg_resume_rocksdb_then_memory) { in_child(sl_test_failed, ROCKSDB_NOCACHE, MEMORY); }
+TEST(ckpt_agg_resume_memory_then_rocksdb) { in_child(sl_test_failed, MEMORY, ROCKSDB_NOCACHE); }
 
 /* Restarted without the checkpoint's state (a new location), the counts
  * differ: the comparison above can fail. */
