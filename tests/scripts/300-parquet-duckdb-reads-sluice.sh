@@ -5,13 +5,10 @@
 # and types sluice's seeded generator produced (printed by the generator,
 # not read back through sluice).
 set -eu
-: "${ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}" "${BUILD:=$ROOT/build}"
+. "$(dirname "$0")/lib.sh"
+need_duckdb
 PQ=$BUILD/pqtool ORACLE=$ROOT/tests/oracle/parquet_oracle.js
 [ -x "$PQ" ] || { echo "skip: $PQ not built"; exit 77; }
-command -v node >/dev/null || { echo "skip: node not installed"; exit 77; }
-[ -d "$ROOT/tests/oracle/node_modules/@duckdb/node-api" ] || (cd "$ROOT/tests/oracle" && npm install --silent >/dev/null 2>&1) ||
-    { echo "skip: @duckdb/node-api not installable"; exit 77; }
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 run() { # name rows codec dict rg_rows seed [dict_max]
     local n=$1; shift
     "$PQ" gen "$T/$n.parquet" "$@" > "$T/$n.exp"

@@ -7,13 +7,10 @@
 # and nested files (lists, structs, maps, lists of structs, lists of lists)
 # through the records reader, compared with DuckDB's JSON of the table.
 set -eu
-: "${ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}" "${BUILD:=$ROOT/build}"
+. "$(dirname "$0")/lib.sh"
+need_duckdb
 PQ=$BUILD/pqtool ORACLE=$ROOT/tests/oracle/parquet_oracle.js
 [ -x "$PQ" ] || { echo "skip: $PQ not built"; exit 77; }
-command -v node >/dev/null || { echo "skip: node not installed"; exit 77; }
-[ -d "$ROOT/tests/oracle/node_modules/@duckdb/node-api" ] || (cd "$ROOT/tests/oracle" && npm install --silent >/dev/null 2>&1) ||
-    { echo "skip: @duckdb/node-api not installable"; exit 77; }
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 for v in V1 V2; do
     for c in snappy zstd gzip uncompressed; do
         f=$T/flat_$c$v

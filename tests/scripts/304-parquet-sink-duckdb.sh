@@ -4,13 +4,10 @@
 # across batches by reopening them, Hive partitions with escaped and NULL
 # values) and finds exactly the generator's rows, each once.
 set -eu
-: "${ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}" "${BUILD:=$ROOT/build}"
+. "$(dirname "$0")/lib.sh"
+need_duckdb
 PQ=$BUILD/pqtool ORACLE=$ROOT/tests/oracle/parquet_oracle.js
 [ -x "$PQ" ] || { echo "skip: $PQ not built"; exit 77; }
-command -v node >/dev/null || { echo "skip: node not installed"; exit 77; }
-[ -d "$ROOT/tests/oracle/node_modules/@duckdb/node-api" ] || (cd "$ROOT/tests/oracle" && npm install --silent >/dev/null 2>&1) ||
-    { echo "skip: @duckdb/node-api not installable"; exit 77; }
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 "$PQ" sink "$T/flat" 7 300 700 > "$T/flat.exp"
 n=$(find "$T/flat" -name '*.parquet' | wc -l)
 [ "$n" -eq 3 ] || { echo "FAIL: expected 3 rolled files for 2100 rows at 700 per file, found $n"; exit 1; }

@@ -9,11 +9,8 @@
 # computed here from the input (Python), not taken from a run.
 set -uo pipefail
 : "${SLUICE:?}"
-PY=/usr/bin/python3
-[ -x "$PY" ] || { echo "skip: $PY not installed"; exit 77; }
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib.sh"
+need_python
 
 # Inputs: records of every size class, in json, csv and text.
 "$PY" - "$T" <<'PY'

@@ -12,14 +12,9 @@
 # MB or more).
 set -uo pipefail
 : "${SLUICE:?}"
-PY=/usr/bin/python3
-[ -x "$PY" ] || { echo "skip: $PY not installed"; exit 77; }
+. "$(dirname "$0")/lib.sh"
+need_python
 [ -x /usr/bin/time ] || { echo "skip: /usr/bin/time not installed"; exit 77; }
-T=$(mktemp -d)
-pids=()
-cleanup() { local i; for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null; wait "${pids[i]}" 2>/dev/null; done; rm -rf "$T"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
 
 # big/ holds the long lines, small/ the same lines cut to 10 bytes (the
 # reference for memory). Lines: short, long, short, long CRLF, short, long
@@ -152,9 +147,8 @@ PY
 for mode in PERMISSIVE DROPMALFORMED FAILFAST; do
     rm -f "$T/port"
     "$PY" "$T/serve.py" "$T/port" &
-    pids+=($!)
-    for _ in $(seq 200); do [ -s "$T/port" ] && break; sleep 0.05; done
-    [ -s "$T/port" ] || fail "socket peer did not start"
+    track $!
+    wait_file "$T/port" 10 $! || fail "socket peer did not start"
     cat >"$T/sock.$mode.sql" <<SQL
 CREATE SOURCE s (value STRING) WITH (connector = 'socket', host = '127.0.0.1', port = '$(cat "$T/port")',
   maxRecordBytes = '1048576', mode = '$mode');

@@ -5,11 +5,8 @@
 # or none, runs to the end.  Set per sink (WITH) or per session (SET).
 set -uo pipefail
 : "${SLUICE:?}"
-PY=/usr/bin/python3
-[ -x "$PY" ] || { echo "skip: $PY not installed"; exit 77; }
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib.sh"
+need_python
 mkdir "$T/in"
 # 3 files of 2000 distinct keys each: the aggregate's state only grows.
 "$PY" - "$T/in" <<'PY'
