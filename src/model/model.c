@@ -437,7 +437,7 @@ typedef struct score_scratch {
 
 static sl_status scratch_init(const sl_model *m, score_scratch *sc, sl_error *err)
 {
-    size_t cells = (size_t)BLOCK * (size_t)(m->n_sources + 1);
+    size_t cells = (size_t)BLOCK * (size_t)SL_MDL_BLOCK_COLS(m);
     sc->x = sl_calloc(cells, m->f32 ? sizeof(float) : sizeof(double));
     sc->v = m->f32 ? sl_malloc(sizeof *sc->v * BLOCK) : NULL;
     if (!sc->x || (m->f32 && !sc->v)) {
@@ -468,9 +468,13 @@ static sl_status score_block(const sl_model *m, sl_col *const *inputs, int64_t r
         double *v = m->f32 ? sc->v : (double *)sc->x + (size_t)s * BLOCK;
         sl_status st = eval_source(m, src, inputs[src->input], r0, n, v, skip, err);
         if (st != SL_OK) return st;
-        if (m->f32) {   /* XGBoost compares features as float */
+        if (m->f32) {   /* XGBoost compares features as float; and negated */
             float *xf = (float *)sc->x + (size_t)s * BLOCK;
-            for (int i = 0; i < n; i++) xf[i] = (float)v[i];
+            float *xn = (float *)sc->x + (size_t)(m->n_sources + 1 + s) * BLOCK;
+            for (int i = 0; i < n; i++) {
+                xf[i] = (float)v[i];
+                xn[i] = -xf[i];
+            }
         }
     }
     if (m->kind == SL_MDL_LOGREG)

@@ -104,9 +104,12 @@ typedef struct sl_mdl_wnode {
  *   XGBoost (float): in = s * v <= t (s = +-1, exact, false for NaN):
  *            default right: (float) v < thr is v <= the float below thr,
  *            s = 1, in = left; default left: v >= thr is -v <= -thr,
- *            s = -1, in = right, out (NaN included) = left.
+ *            s = -1, in = right, out (NaN included) = left. The block of
+ *            an XGBoost model holds each source negated as well (after
+ *            the zero column, model_int.h's block layout), and a node with
+ *            s = -1 reads that column, so a step is v' <= t: no multiply.
  * A leaf above the last level is padded with always-in nodes on the zero
- * column whose subtrees all end in it. 24 and 12 bytes. */
+ * column whose subtrees all end in it. 24 and 8 bytes. */
 #define SL_MDL_CDEPTH_MAX 10
 typedef struct sl_mdl_cnode {
     double lo, hi;
@@ -114,8 +117,8 @@ typedef struct sl_mdl_cnode {
     int32_t unused;
 } sl_mdl_cnode;
 typedef struct sl_mdl_cnodef {
-    float s, t;
-    int32_t off;
+    float t;
+    int32_t off;          /* s = -1: the source's negated column */
 } sl_mdl_cnodef;
 
 typedef struct sl_mdl_tree {
@@ -263,10 +266,14 @@ sl_status sl_mdl_stage_logreg(sl_mdl_spark *sp, const char *dir, const sl_jval *
 sl_status sl_mdl_load_bundle(sl_model *m, const char *dir, sl_error *err);
 
 /* Rows per scoring block. A block is column-major, one column per source
- * plus a final all-zero column (for features that are constant 0): source s
+ * plus an all-zero column (for features that are constant 0): source s
  * of row i is x[s * SL_MDL_BLOCK + i]; node offsets are premultiplied. The
- * block holds doubles, or floats when the model is f32 (XGBoost). */
+ * block holds doubles, or floats when the model is f32 (XGBoost); an f32
+ * block then holds every source negated, source s at column
+ * n_sources + 1 + s (sl_mdl_cnodef). */
 #define SL_MDL_BLOCK 256
+/* Columns of m's block. */
+#define SL_MDL_BLOCK_COLS(m) ((m)->f32 ? 2 * (m)->n_sources + 1 : (m)->n_sources + 1)
 
 /* Tree walking: for each of rows [0, n) (n <= SL_MDL_BLOCK) of block x,
  * the leaf reached: its position j among the 2^depth leaves of the complete
@@ -278,6 +285,17 @@ void sl_mdl_tree_walk_xgb(const sl_mdl_tree *t, const float *x, int n, int32_t *
  * n x sl_model_num_outputs. */
 void sl_mdl_ens_predict(const sl_model *m, const void *x, int n, double *out);
 void sl_mdl_linear_predict(const sl_model *m, const double *x, int n, double *out);
+
+/* The AVX2 walks (tree_simd.c). sl_mdl_simd_enabled: the CPU has AVX2 and
+ * SLUICE_MODEL_SIMD is not "0" (decided once). sl_mdl_simd_set, for tests:
+ * 0 off, 1 on if the CPU can, -1 back to the default; returns whether the
+ * SIMD walks now run. sl_mdl_cwalk_{xgb,spark}_avx2 walk complete tree t
+ * (depth >= 1) for rows in whole eights from 0 and returns how many rows
+ * it did; the caller walks the rest. */
+bool sl_mdl_simd_enabled(void);
+bool sl_mdl_simd_set(int on);
+int sl_mdl_cwalk_xgb_avx2(const sl_mdl_tree *t, const float *x, int n, int32_t *leaf);
+int sl_mdl_cwalk_spark_avx2(const sl_mdl_tree *t, const double *x, int n, int32_t *leaf);
 
 void sl_mdl_tree_fini(sl_mdl_tree *t);
 /* Builds t->wnodes from t->nodes and m's slots, and the complete form when

@@ -192,13 +192,11 @@ static int build_complete(const sl_model *m, sl_mdl_tree *t)
                 sl_mdl_cnodef *c = &t->cnodesf[j];
                 c->off = cb.off[j];
                 if (lo == -INFINITY) {          /* v <= hi */
-                    c->s = 1;
                     c->t = (float)hi;
                 } else if (hi == INFINITY) {    /* v >= lo: -v <= -lo */
-                    c->s = -1;
                     c->t = (float)-lo;
+                    if (c->off != cb.zero_off) c->off += (m->n_sources + 1) * SL_MDL_BLOCK;
                 } else if (lo > hi) {           /* nothing is in */
-                    c->s = 1;
                     c->t = NAN;
                 } else {
                     t->complete = false;        /* not produced by cnode_test */
@@ -291,7 +289,7 @@ int sl_mdl_tree_compile(const sl_model *m, sl_mdl_tree *t)
     do {                                                                          \
         const sl_mdl_cnodef *q_ = &(nd)[k];                                       \
         float v_ = (xr)[q_->off];                                                 \
-        k = 2 * k + 1 + !(v_ * q_->s <= q_->t);                                   \
+        k = 2 * k + 1 + !(v_ <= q_->t);                                           \
     } while (0)
 
 #define DEFINE_CWALK(NAME, NODE, T, CSTEP)                                             \
@@ -358,7 +356,10 @@ void sl_mdl_tree_walk_spark(const sl_mdl_tree *t, const double *x, int n, int32_
 {
     if (t->complete) {
         if (t->depth == 0) memset(leaf, 0, sizeof *leaf * (size_t)n);
-        else cwalk_spark(t->cnodes, x, n, leaf, t->depth);
+        else {
+            int done = sl_mdl_simd_enabled() ? sl_mdl_cwalk_spark_avx2(t, x, n, leaf) : 0;
+            if (done < n) cwalk_spark(t->cnodes, x + done, n - done, leaf + done, t->depth);
+        }
         return;
     }
     const sl_mdl_wnode *w = t->wnodes;
@@ -411,7 +412,10 @@ void sl_mdl_tree_walk_xgb(const sl_mdl_tree *t, const float *x, int n, int32_t *
 {
     if (t->complete) {
         if (t->depth == 0) memset(leaf, 0, sizeof *leaf * (size_t)n);
-        else cwalk_xgb(t->cnodesf, x, n, leaf, t->depth);
+        else {
+            int done = sl_mdl_simd_enabled() ? sl_mdl_cwalk_xgb_avx2(t, x, n, leaf) : 0;
+            if (done < n) cwalk_xgb(t->cnodesf, x + done, n - done, leaf + done, t->depth);
+        }
         return;
     }
     const sl_mdl_wnode *w = t->wnodes;

@@ -21,6 +21,9 @@ CASES = [
     ("softmax", "multi:softmax", {"num_class": 3}, 8, 4, 3, False),
     ("reglog", "reg:logistic", {}, 10, 5, 4, False),
     ("logitraw", "binary:logitraw", {}, 10, 5, 4, False),
+    # Deeper than the AVX2 walk's vector levels (5, src/model/tree_simd.c):
+    # the rest of the way in scalar steps.
+    ("d8", "reg:squarederror", {"min_child_weight": 0}, 10, 6, 8, False),
     # Trees deeper than the complete-tree walk takes (SL_MDL_CDEPTH_MAX 10,
     # src/model/model_int.h): the general walk.
     ("deep", "reg:squarederror", {"min_child_weight": 0, "gamma": 0}, 8, 6, 14, False),

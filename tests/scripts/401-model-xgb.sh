@@ -2,7 +2,10 @@
 # XGBoost JSON models scored by sluice equal python3-xgboost's predictions
 # (within 1e-6, NaNs included) for random models trained here: binary and
 # multi-class classifiers, regressors, explicit base_score, feature names,
-# trees shallow enough for the complete-tree walk and deeper ones.
+# trees shallow enough for the complete-tree walk and deeper ones. Every
+# model is scored twice, with the AVX2 walk (where the CPU has it) and with
+# SLUICE_MODEL_SIMD=0 (the scalar walk), and the two outputs must be the
+# same bytes.
 set -eu
 PY=/usr/bin/python3
 $PY -c 'import xgboost, numpy' 2>/dev/null || { echo "skipped: /usr/bin/python3 lacks xgboost/numpy (python3-xgboost)"; exit 77; }
@@ -11,13 +14,21 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 $PY "$ROOT/tests/model/xgb_oracle.py" gen "$tmp"
 fail=0
 check() { $PY "$ROOT/tests/model/xgb_oracle.py" check "$@" || fail=1; }
-for n in reg reg_base multi reglog logitraw deep; do
+same_scalar() {   # same_scalar <name> <st args...>: SIMD and scalar outputs identical
+    local n=$1; shift
+    SLUICE_MODEL_SIMD=0 "$tmp/st" "$@" > "$tmp/$n.scalar"
+    "$tmp/st" "$@" > "$tmp/$n.simd"
+    cmp -s "$tmp/$n.simd" "$tmp/$n.scalar" || { echo "$n: SIMD and scalar walks differ"; diff "$tmp/$n.simd" "$tmp/$n.scalar" | head -5; fail=1; }
+}
+for n in reg reg_base multi reglog logitraw d8 deep; do
     "$tmp/st" score "$tmp/$n.json" "$tmp/$n.csv" > "$tmp/$n.actual"
     check "$tmp/$n.expected" "$tmp/$n.actual" 1e-6
+    same_scalar "$n" score "$tmp/$n.json" "$tmp/$n.csv"
 done
 for n in bin bin_named; do   # probability of class 1
     "$tmp/st" predict "$tmp/$n.json" "$tmp/$n.csv" | cut -d, -f2 > "$tmp/$n.actual"
     check "$tmp/$n.expected" "$tmp/$n.actual" 1e-6
+    same_scalar "$n" predict "$tmp/$n.json" "$tmp/$n.csv"
 done
 "$tmp/st" predict "$tmp/softmax.json" "$tmp/softmax.csv" | cut -d, -f1 > "$tmp/softmax.actual"
 check "$tmp/softmax.expected" "$tmp/softmax.actual" 0

@@ -4,7 +4,9 @@
 # and probability on real LTFS rows (plus unseen labels and NULLs) equal an
 # independent scorer's (tests/oracle/model_oracle.js: DuckDB reads the
 # model's Parquet files, JavaScript walks the trees). Load errors name the
-# problem: unknown stage class, missing or corrupt metadata.
+# problem: unknown stage class, missing or corrupt metadata. The scores with
+# the AVX2 walk (where the CPU has it) and with SLUICE_MODEL_SIMD=0 (the
+# scalar walk) are the same bytes.
 set -eu
 MODEL="$ROOT/../shared/reference/spark_pipeline_model/topup_pipeline_model"
 LTFS="$ROOT/../shared/reference/ltfs_sample"
@@ -20,6 +22,8 @@ paste -d, "$tmp/oracle.out" "$tmp/sluice.out" | awk -F, '
     { n++; if ($1 != $3) bad++; d = $2 - $4; if (d < 0) d = -d; if (d > m) m = d; cls[$3]++ }
     END { printf "%d rows, %d prediction mismatches, max |dP| %.3g, class 0: %d, class 1: %d\n", n, bad, m, cls["0"], cls["1"];
           exit (n < 400 || bad > 0 || m > 1e-12 || cls["0"] == 0 || cls["1"] == 0) }' || fail=1
+SLUICE_MODEL_SIMD=0 "$tmp/st" predict "$MODEL" "$tmp/rows.csv" > "$tmp/scalar.out"
+cmp -s "$tmp/sluice.out" "$tmp/scalar.out" || { echo "SIMD and scalar walks differ"; diff "$tmp/sluice.out" "$tmp/scalar.out" | head -5; fail=1; }
 # The input list is the pipeline's: 7 string-indexed, 8 numeric.
 "$tmp/st" inputs "$MODEL" > "$tmp/inputs"
 [ "$(grep -c ' STRING$' "$tmp/inputs")" = 7 ] && [ "$(grep -c ' DOUBLE$' "$tmp/inputs")" = 8 ] || { cat "$tmp/inputs"; fail=1; }

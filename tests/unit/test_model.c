@@ -90,8 +90,11 @@ static void force_general_walk(sl_model *m)
 }
 
 /* Infinities and values one float step either side of a split, through
- * the complete walk (s * v <= t) and the general walk, with XGB_MODEL
- * (f0 < 0.1f default left, then f1 < 5 default right). */
+ * the complete walk (s * v <= t) — its AVX2 form where the CPU has it
+ * (tree_simd.c), then the scalar one — and the general walk, with XGB_MODEL
+ * (f0 < 0.1f default left, then f1 < 5 default right). The ten cases
+ * repeat to 20 rows, so each runs in a vector lane (rows 0-15) and most
+ * also in the scalar rows after the last whole eight. */
 TEST(model_xgb_edges)
 {
     char *path = write_tmp(XGB_MODEL);
@@ -107,27 +110,32 @@ TEST(model_xgb_edges)
      * -inf < 5 left; NaN default right; NaN default left; 0.1f < 0.1f no;
      * just below 0.1f left; just below 5 left; 5 < 5 no */
     double margin[] = { -2, 1, 4, -2, 4, 1, 4, 1, -2, 4 };
-    int n = 10;
+    int n = 20;
     sl_col *f0 = sl_col_new(SL_TYPE_DOUBLE), *f1 = sl_col_new(SL_TYPE_DOUBLE);
     for (int i = 0; i < n; i++) {
-        sl_col_append_f64(f0, v0[i]);   /* NaN as a value, not NULL: missing too */
-        sl_col_append_f64(f1, v1[i]);
+        sl_col_append_f64(f0, v0[i % 10]);   /* NaN as a value, not NULL: missing too */
+        sl_col_append_f64(f1, v1[i % 10]);
     }
     sl_col *in[] = { f0, f1 };
-    for (int pass = 0; pass < 2; pass++) {
+    const char *walk[] = { "complete AVX2", "complete scalar", "general" };
+    bool simd = sl_mdl_simd_set(1);
+    fprintf(stderr, "  (AVX2 walk %s)\n", simd ? "on this CPU" : "absent: scalar twice");
+    for (int pass = 0; pass < 3; pass++) {
+        if (pass == 1) sl_mdl_simd_set(0);
+        if (pass == 2) force_general_walk(m);
         sl_col *prob;
         REQUIRE(sl_model_score(m, in, n, NULL, &prob, NULL) == SL_OK);
         for (int i = 0; i < n; i++) {
-            double p = sigmoidf_(margin[i]);
+            double p = sigmoidf_(margin[i % 10]);
             if (fabs(sl_col_f64(prob)[i] - p) > 1e-7) {
-                fprintf(stderr, "  %s walk, row %d: prob %.9g, expected %.9g\n",
-                        pass ? "general" : "complete", i, sl_col_f64(prob)[i], p);
+                fprintf(stderr, "  %s walk, row %d: prob %.9g, expected %.9g\n", walk[pass], i,
+                        sl_col_f64(prob)[i], p);
                 CHECK(0);
             }
         }
         sl_col_unref(prob);
-        force_general_walk(m);
     }
+    sl_mdl_simd_set(-1);
     sl_col_unref(f0);
     sl_col_unref(f1);
     sl_model_free(m);
@@ -200,7 +208,7 @@ static sl_status finish_spark(sl_model *m, sl_error *err)
     return st;
 }
 
-static void make_inputs(sl_col **x, sl_col **s)
+static void make_inputs_n(sl_col **x, sl_col **s, int reps)
 {
     /* rows: x, s -> path
      * 0: 1.0, "b"   -> root left, s==b (index 1) -> indicator 1 -> right: leaf 4
@@ -214,13 +222,17 @@ static void make_inputs(sl_col **x, sl_col **s)
     *s = sl_col_new(SL_TYPE_STRING);
     double xv[] = { 1.0, 1.0, 1.5, NAN, 2.0, 0.0, 0.0 };
     const char *sv[] = { "b", "a", "c", "b", NULL, NULL, "zz" };
-    for (int i = 0; i < 7; i++) {
-        if (xv[i] != xv[i]) sl_col_append_null(*x);
-        else sl_col_append_f64(*x, xv[i]);
-        if (!sv[i]) sl_col_append_null(*s);
-        else sl_col_append_str(*s, sv[i], strlen(sv[i]));
-    }
+    for (int r = 0; r < reps; r++)
+        for (int i = 0; i < 7; i++) {
+            if (xv[i] != xv[i]) sl_col_append_null(*x);
+            else sl_col_append_f64(*x, xv[i]);
+            if (!sv[i]) sl_col_append_null(*s);
+            else sl_col_append_str(*s, sv[i], strlen(sv[i]));
+        }
 }
+
+/* The seven rows below, once. */
+static void make_inputs(sl_col **x, sl_col **s) { make_inputs_n(x, s, 1); }
 
 static const int LEAF[7] = { 4, 3, 3, 2, 2, 3, 3 };
 
@@ -244,31 +256,44 @@ TEST(model_spark_gbt_rules)
     }
     sl_col_unref(pred);
     sl_col_unref(prob);
-    /* the same rows through the general walk, and -inf / +inf for x
-     * (-inf <= 1.5: left; +inf: right, leaf 2) through both */
+    /* the same rows, three times over (21: 16 in vector lanes, 5 after),
+     * through the complete walk's AVX2 form (tree_simd.c) where the CPU
+     * has it, its scalar form, and the general walk; and -inf / +inf for
+     * x (-inf <= 1.5: left; +inf: right, leaf 2), eight times each */
     REQUIRE(m->ens.trees[0].complete);
+    sl_col *x3, *s3;
+    make_inputs_n(&x3, &s3, 3);
+    sl_col *in3[] = { x3, s3 };
     sl_col *xi = sl_col_new(SL_TYPE_DOUBLE), *si = sl_col_new(SL_TYPE_STRING);
-    sl_col_append_f64(xi, -INFINITY);
-    sl_col_append_str(si, "b", 1);
-    sl_col_append_f64(xi, INFINITY);
-    sl_col_append_str(si, "b", 1);
+    for (int r = 0; r < 8; r++) {
+        sl_col_append_f64(xi, -INFINITY);
+        sl_col_append_str(si, "b", 1);
+        sl_col_append_f64(xi, INFINITY);
+        sl_col_append_str(si, "b", 1);
+    }
     const int LEAF_INF[2] = { 4, 2 };
     sl_col *in_inf[] = { xi, si };
-    for (int pass = 0; pass < 2; pass++) {
-        if (pass) force_general_walk(m);
-        REQUIRE(sl_model_score(m, in, 7, NULL, &prob, NULL) == SL_OK);
-        for (int i = 0; i < 7; i++) {
-            double margin = lv[LEAF[i]] + 0.5 * lv2[LEAF[i]];
+    bool simd = sl_mdl_simd_set(1);
+    fprintf(stderr, "  (AVX2 walk %s)\n", simd ? "on this CPU" : "absent: scalar twice");
+    for (int pass = 0; pass < 3; pass++) {
+        if (pass == 1) sl_mdl_simd_set(0);
+        if (pass == 2) force_general_walk(m);
+        REQUIRE(sl_model_score(m, in3, 21, NULL, &prob, NULL) == SL_OK);
+        for (int i = 0; i < 21; i++) {
+            double margin = lv[LEAF[i % 7]] + 0.5 * lv2[LEAF[i % 7]];
             CHECK(fabs(sl_col_f64(prob)[i] - 1.0 / (1.0 + exp(-2.0 * margin))) < 1e-15);
         }
         sl_col_unref(prob);
-        REQUIRE(sl_model_score(m, in_inf, 2, NULL, &prob, NULL) == SL_OK);
-        for (int i = 0; i < 2; i++) {
-            double margin = lv[LEAF_INF[i]] + 0.5 * lv2[LEAF_INF[i]];
+        REQUIRE(sl_model_score(m, in_inf, 16, NULL, &prob, NULL) == SL_OK);
+        for (int i = 0; i < 16; i++) {
+            double margin = lv[LEAF_INF[i % 2]] + 0.5 * lv2[LEAF_INF[i % 2]];
             CHECK(fabs(sl_col_f64(prob)[i] - 1.0 / (1.0 + exp(-2.0 * margin))) < 1e-15);
         }
         sl_col_unref(prob);
     }
+    sl_mdl_simd_set(-1);
+    sl_col_unref(x3);
+    sl_col_unref(s3);
     sl_col_unref(xi);
     sl_col_unref(si);
     sl_col_unref(x);
