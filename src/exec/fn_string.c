@@ -451,6 +451,34 @@ static void expand(sl_buf *b, const char *r, size_t rl, const char *s, PCRE2_SIZ
     }
 }
 
+/* regexp_replace(s, '[^0-9]', r) with a literal r (no '$' or '\\'), the
+ * reference pipeline's digit stripping: an ASCII row is copied byte by byte,
+ * every non-digit byte replaced by r, which is what the pattern does to
+ * ASCII text.  Rows with other bytes (multi-byte or invalid UTF-8, where a
+ * match is a code point or nothing) go through PCRE2.  Returns 1 when the
+ * row was done, 0 to use PCRE2. */
+static bool is_nondigit_class(const char *p, size_t pl)
+{
+    return pl == 6 && !memcmp(p, "[^0-9]", 6);
+}
+
+static int strip_nondigits_ascii(sl_buf *b, const char *s, size_t l, const char *r, size_t rl)
+{
+    for (size_t i = 0; i < l; i++)
+        if ((unsigned char)s[i] >= 0x80) return 0;
+    for (size_t i = 0; i < l;) {
+        size_t j = i;
+        while (j < l && s[j] >= '0' && s[j] <= '9') j++;
+        if (j > i) sl_buf_append(b, s + i, j - i);
+        if (j < l) {
+            if (rl) sl_buf_append(b, r, rl);
+            j++;
+        }
+        i = j;
+    }
+    return 1;
+}
+
 static sl_status k_regexp_replace(sl_col *const *args, int n_args, int64_t n_rows, sl_type ret,
                                   const sl_eval_ctx *ctx, void **state, sl_col **out,
                                   sl_error *err)
@@ -466,11 +494,17 @@ static sl_status k_regexp_replace(sl_col *const *args, int n_args, int64_t n_row
         const char *s = sl_col_str(args[0], i, &l);
         const char *p = sl_col_str(args[1], i, &pl);
         const char *r = sl_col_str(args[2], i, &rl);
+        sl_buf_reset(&b);
+        if (is_nondigit_class(p, pl) && (!rl || (!memchr(r, '$', rl) && !memchr(r, '\\', rl))) &&
+            strip_nondigits_ascii(&b, s, l, r, rl)) {
+            if (b.oom) goto oom;
+            APPEND_OR_FAIL(sl_col_append_str(o, b.data ? b.data : "", b.len));
+            continue;
+        }
         rx_state *rx;
         if ((st = rx_get(state, p, pl, &rx, err))) goto fail;
         uint32_t ng = pcre2_get_ovector_count(rx->md);
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(rx->md);
-        sl_buf_reset(&b);
         size_t at = 0, copied = 0;
         while (at <= l) {
             int rc = pcre2_match(rx->re, (PCRE2_SPTR)s, l, at, 0, rx->md, NULL);
