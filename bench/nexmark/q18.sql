@@ -1,7 +1,11 @@
 -- Nexmark q18: find last bid. The latest bid of each bidder on each auction
 -- (Flink nexmark q18.sql, ROW_NUMBER() deduplication).
--- NOT RUNNABLE YET: needs ROW_NUMBER() OVER (PARTITION BY … ORDER BY …), which
--- sluice's SQL does not have. Kept as the definition to implement against.
+-- NOT RUNNABLE YET: sluice parses ROW_NUMBER() OVER (…) now, but its OVER on a
+-- stream emits each row once, in ascending event-time order, when the
+-- watermark passes it (docs/SEMANTICS.md, "Window functions (OVER)"), and
+-- refuses this ORDER BY: the latest bid of each (bidder, auction) changes as bids
+-- arrive, which needs an update-mode top-N operator (or retractions, as
+-- Flink emits). Kept as the definition to implement against.
 --
 -- What would run it: ROW_NUMBER() … ORDER BY dateTime DESC … <= 1 keeps the
 -- latest bid per (bidder, auction). In update mode that is the same as
@@ -12,7 +16,8 @@
 -- per (bidder, auction) pair, unbounded as in Flink) and DuckDB's check is
 -- the last row per key. Alternatively the planner recognises
 -- ROW_NUMBER() <= N over a partition as a deduplicating / top-N operator
--- (parser: window-function syntax in src/sql; binder; operator).
+-- (the syntax is parsed and bound already, src/plan/binder.c bind_over;
+-- the operator is what is missing).
 --
 -- Common deviations: see README.md in this directory.
 
