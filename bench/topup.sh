@@ -112,16 +112,24 @@ tp=$(date +%s.%N)
 # and run the batch after (the one that closes what the last watermark
 # allows). time_pipeline SQL LOG sets secs, hwm (kB) and cpu (s).
 time_pipeline() {
-    local sql=$1 log=$2 t0 t1 r last=-1 since=$SECONDS b
+    local sql=$1 log=$2 t0 t1 r last=-1 since=$SECONDS
     rows_in() { awk '/^sluice: top_up_predictions batch/ { n += $5 } END { print n + 0 }' "$log"; }
-    nbatches() { grep -c '^sluice: top_up_predictions batch' "$log" || true; }
+    # 1 once a batch after the one that read the last row is logged (the
+    # two can land between polls: counting batches from the poll that saw
+    # the last row then waited for one batch too many).
+    finished() {
+        awk -v t="$total" 'BEGIN { k = -1 } /^sluice: top_up_predictions batch/ {
+            n += $5; if (k < 0 && n >= t) k = $4 + 0; last = $4 + 0 }
+            END { print (k >= 0 && last > k) ? 1 : 0 }' "$log"
+    }
     rm -rf "$T/out"
+    : > "$log"
     t0=$(date +%s.%N)
     $PIN0 "$SLUICE" run "$sql" --var KAFKA="$BS" --var MODEL="$MODEL_PATH" --var OUT="$T/out" \
         > /dev/null 2> "$log" &
     run_pid=$!
     pids+=($run_pid)
-    while [ "$(rows_in)" -lt "$total" ]; do
+    while [ "$(finished)" = 0 ]; do
         kill -0 $run_pid 2>/dev/null || { tail -5 "$log"; echo "the pipeline exited"; exit 1; }
         r=$(rows_in)
         [ "$r" != "$last" ] && { last=$r; since=$SECONDS; }
@@ -129,8 +137,6 @@ time_pipeline() {
         [ $((SECONDS - since)) -lt 300 ] || { echo "the pipeline read $r of $total rows and stalled"; exit 1; }
         sleep 0.02
     done
-    b=$(nbatches)
-    for _ in $(seq 500); do [ "$(nbatches)" -gt "$b" ] && break; sleep 0.02; done
     t1=$(date +%s.%N)
     hwm=$(awk '/^VmHWM/ { print $2 }' /proc/$run_pid/status)
     cpu=$(awk '{ print ($14 + $15) / 100 }' /proc/$run_pid/stat)
