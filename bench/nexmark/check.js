@@ -4,7 +4,7 @@
 // rewrites), and compares the rows with what `sluice run` wrote to a CSV
 // file sink for the same events.
 //
-//   node check.js EVENTS_DIR OUT_DIR q3 q4 q5 q6 q7 q8 q15
+//   node check.js EVENTS_DIR OUT_DIR q3 q4 q5 q6 q7 q8 q15 q18 q19
 //
 // EVENTS_DIR holds person.json, auction.json, bid.json; OUT_DIR/qN holds the
 // file sink's part-*.csv. Windowed queries are compared on closed windows
@@ -64,6 +64,28 @@ const checks = {
                                            ROWS BETWEEN 10 PRECEDING AND CURRENT ROW)
            FROM closed`,
     got: 'SELECT CAST(seller AS BIGINT), CAST(avg_price AS DOUBLE) FROM got',
+  },
+  // Find last bid: the latest bid of each (bidder, auction); update mode,
+  // the last row of each (bidder, auction). Compared on the key and the
+  // bid's time (two bids of a pair in the same millisecond tie).
+  q18: {
+    sources: ['bid'],
+    want: `SELECT bidder, auction, epoch_us(dateTime) FROM (
+             SELECT *, row_number() OVER (PARTITION BY bidder, auction ORDER BY dateTime DESC) AS rn FROM bid)
+           WHERE rn <= 1`,
+    update: 'bidder, auction',
+    got: 'SELECT CAST(bidder AS BIGINT), CAST(auction AS BIGINT), epoch_us(CAST(dateTime AS TIMESTAMPTZ)) FROM got',
+  },
+  // Auction top-10 price: the ten highest bids of each auction; update mode,
+  // the last row of each (auction, rank). Compared on the auction, the rank
+  // and the price (equal prices tie).
+  q19: {
+    sources: ['bid'],
+    want: `SELECT auction, rank_number, price FROM (
+             SELECT *, row_number() OVER (PARTITION BY auction ORDER BY price DESC) AS rank_number FROM bid)
+           WHERE rank_number <= 10`,
+    update: 'auction, rank_number',
+    got: 'SELECT CAST(auction AS BIGINT), CAST(rank_number AS BIGINT), CAST(price AS BIGINT) FROM got',
   },
   // Local item suggestion: an unwindowed inner join, compared whole.
   q3: {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Nexmark correctness: runs the windowed and join queries (q3, q4, q5, q6,
-# q7, q8) and q15 over EVENTS events with their blackhole sink swapped for a CSV
+# q7, q8), q15, q18 and q19 over EVENTS events with their blackhole sink swapped for a CSV
 # file sink, writes the same events with `sluice gen nexmark`, and has
 # DuckDB evaluate Flink's definitions of the queries over them in one batch
 # (bench/nexmark/check.js); prints one line per query, exits 1 if any
@@ -18,7 +18,7 @@ DIR=$ROOT/bench/nexmark
 EVENTS=${1:?usage: check.sh EVENTS WORKDIR [qN …]}
 WORK=${2:?usage: check.sh EVENTS WORKDIR [qN …]}
 shift 2
-QUERIES=${*:-q3 q4 q5 q6 q7 q8 q15}
+QUERIES=${*:-q3 q4 q5 q6 q7 q8 q15 q18 q19}
 BATCH=${NEXMARK_BATCH:-100000}
 
 command -v node >/dev/null || { echo "skipped: node is not installed"; exit 77; }

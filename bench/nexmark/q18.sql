@@ -1,23 +1,14 @@
 -- Nexmark q18: find last bid. The latest bid of each bidder on each auction
 -- (Flink nexmark q18.sql, ROW_NUMBER() deduplication).
--- NOT RUNNABLE YET: sluice parses ROW_NUMBER() OVER (…) now, but its OVER on a
--- stream emits each row once, in ascending event-time order, when the
--- watermark passes it (docs/SEMANTICS.md, "Window functions (OVER)"), and
--- refuses this ORDER BY: the latest bid of each (bidder, auction) changes as bids
--- arrive, which needs an update-mode top-N operator (or retractions, as
--- Flink emits). Kept as the definition to implement against.
---
--- What would run it: ROW_NUMBER() … ORDER BY dateTime DESC … <= 1 keeps the
--- latest bid per (bidder, auction). In update mode that is the same as
--- GROUP BY bidder, auction with an arg-max aggregate per other column
--- (Spark's max_by(price, dateTime), …), which sluice does not have yet
--- (src/exec/agg/registry.c: count, sum, avg, min, max,
--- approx_count_distinct); with it q18 runs as that rewrite (state: one row
--- per (bidder, auction) pair, unbounded as in Flink) and DuckDB's check is
--- the last row per key. Alternatively the planner recognises
--- ROW_NUMBER() <= N over a partition as a deduplicating / top-N operator
--- (the syntax is parsed and bound already, src/plan/binder.c bind_over;
--- the operator is what is missing).
+-- Deviation (checked against DuckDB by bench/nexmark/check.sh): Flink emits a
+-- retracting changelog; sluice runs ROW_NUMBER() … <= 1 over any order as a
+-- top-N operator in update mode (docs/SEMANTICS.md, "Window functions
+-- (OVER)"): each batch emits, for every (bidder, auction) a bid changed, the
+-- latest bid with rank_number 1, an upsert keyed by (bidder, auction). The
+-- last row of each pair equals DuckDB's ROW_NUMBER() over all the bids
+-- (compared on the pair and its time: two bids of a pair in the same
+-- millisecond tie, and the earlier arrival keeps the rank). State: one row
+-- per (bidder, auction) pair, unbounded as in Flink.
 --
 -- Common deviations: see README.md in this directory.
 

@@ -1,19 +1,14 @@
 -- Nexmark q19: auction TOP-10 price. The ten highest bids of each auction
 -- (Flink nexmark q19.sql, ROW_NUMBER() Top-N).
--- NOT RUNNABLE YET: sluice parses ROW_NUMBER() OVER (…) now, but its OVER on a
--- stream emits each row once, in ascending event-time order, when the
--- watermark passes it (docs/SEMANTICS.md, "Window functions (OVER)"), and
--- refuses this ORDER BY: the ten highest bids of each auction changes as bids
--- arrive, which needs an update-mode top-N operator (or retractions, as
--- Flink emits). Kept as the definition to implement against.
---
--- What would run it: a top-N operator for ROW_NUMBER() OVER (PARTITION BY
--- auction ORDER BY price DESC) <= 10 that keeps the 10 highest bids per
--- auction and, in update mode, emits the changed ranks of an auction as
--- upserts keyed by (auction, rank_number) (Flink emits retractions; Spark's
--- update mode has none). The syntax is parsed and bound already
--- (src/plan/binder.c, bind_over); the operator is what is missing. Its state
--- is 10 rows per auction, unbounded in the number of auctions as in Flink.
+-- Deviation (checked against DuckDB by bench/nexmark/check.sh): Flink emits a
+-- retracting changelog; sluice runs ROW_NUMBER() … <= 10 as a top-N operator
+-- in update mode (docs/SEMANTICS.md, "Window functions (OVER)"): each batch
+-- emits, for every auction a bid changed, each rank from the first one that
+-- changed with the bid now holding it — upserts keyed by (auction,
+-- rank_number). The last row of each (auction, rank) equals DuckDB's
+-- ROW_NUMBER() over all the bids (compared on auction, rank and price: equal
+-- prices tie, and the earlier arrival ranks first). State: 10 rows per
+-- auction, unbounded in the number of auctions as in Flink.
 --
 -- Common deviations: see README.md in this directory.
 

@@ -29,7 +29,7 @@ EVENTS=${NEXMARK_EVENTS:-10000000}
 BATCH=${NEXMARK_BATCH:-100000}
 OUT=${NEXMARK_OUT:-$ROOT/build/bench/nexmark}
 QUERIES=${NEXMARK_QUERIES:-$(ls bench/nexmark/q*.sql | sed 's#.*/\(q[0-9]*\)\.sql#\1#' | sort -V | tr '\n' ' ')}
-CHECKED="q3 q4 q5 q6 q7 q8 q15"   # windowed and join queries (and the update-mode aggregates of q4, q15)
+CHECKED="q3 q4 q5 q6 q7 q8 q15 q18 q19"   # windowed and join queries, the update-mode ones (q4, q15, q18, q19)
 mkdir -p "$OUT"
 [ -x "$SLUICE" ] || { echo "bench-nexmark: $SLUICE is not built (make -j2)"; exit 1; }
 [ -x /usr/bin/time ] || { echo "bench-nexmark: /usr/bin/time is needed for peak RSS (apt-get install time)"; exit 1; }

@@ -14,7 +14,16 @@
  * State: the held rows (their input batches, referenced), and per
  * partition the values of the last n rows of the frame (a ring), or for
  * UNBOUNDED PRECEDING running sums, counts, minima and maxima. Partitions
- * are never forgotten (as Flink's, unbounded in the number of keys). The
+ * are never forgotten (as Flink's, unbounded in the number of keys).
+ *
+ * Top-N (plan.h, over_topn: row_number() <= N over any order, update mode):
+ * each partition keeps its N first rows in ORDER BY order (each row
+ * encoded whole, as a group key is); a row that sorts among them takes its
+ * rank and pushes the later ones down (ties: the earlier arrival first),
+ * and at the end of the batch every rank of a partition from the first one
+ * that changed is emitted again with its row — an upsert keyed by
+ * (partition, rank). Rows never leave the top but by being pushed out, so
+ * the last row emitted for each (partition, rank) is the final top N. The
  * state is not checkpointed: a query with OVER cannot take a checkpoint
  * (the driver says so). */
 #include "exec/op_over.h"
@@ -50,8 +59,17 @@ typedef struct orun {
     oval min, max;
 } orun;
 
+/* A row of a top-N partition: its ORDER BY values, then its encoded
+ * columns, in one block. */
+typedef struct top_row {
+    oval *ord;
+    uint8_t *row;
+} top_row;
+
 typedef struct part {
     uint64_t hash;
+    top_row *top;        /* top-N: n_top rows in order, room for topn */
+    int64_t n_top, changed_from;
     uint8_t *key;
     size_t key_len;
     int64_t seen;        /* rows released so far (row_number) */
@@ -75,6 +93,10 @@ typedef struct over_op {
     uint32_t *index;     /* open addressing: part + 1, 0 empty */
     size_t index_cap;
     sl_buf keybuf;
+    int64_t topn;        /* 0: not a top-N */
+    size_t *changed;     /* top-N: partitions changed in this batch */
+    size_t n_changed, changed_cap;
+    int64_t top_rows;
 } over_op;
 
 /* ---- partitions ---- */
@@ -111,12 +133,15 @@ static part *find_part(over_op *o, const uint8_t *key, size_t len)
     p->hash = h;
     p->key_len = len;
     p->key = sl_malloc(len ? len : 1);
-    if (o->frame > 0) p->ring = sl_calloc((size_t)(o->frame * o->n_fns), sizeof *p->ring);
+    p->changed_from = -1;
+    if (o->topn) p->top = sl_calloc((size_t)o->topn, sizeof *p->top);
+    else if (o->frame > 0) p->ring = sl_calloc((size_t)(o->frame * o->n_fns), sizeof *p->ring);
     else p->run = sl_calloc((size_t)(o->n_fns ? o->n_fns : 1), sizeof *p->run);
-    if (!p->key || (o->frame > 0 ? !p->ring : !p->run)) {
+    if (!p->key || (o->topn ? !p->top : o->frame > 0 ? !p->ring : !p->run)) {
         sl_free(p->key);
         sl_free(p->ring);
         sl_free(p->run);
+        sl_free(p->top);
         return NULL;
     }
     if (len) memcpy(p->key, key, len);
@@ -248,8 +273,116 @@ static int cmp_rows(const void *x, const void *y)
 
 /* ---- operator ---- */
 
+/* -1, 0, 1: ORDER BY values a against b (NULLs first ascending, last
+ * descending, as Spark). */
+static int cmp_ord(const over_op *o, const oval *a, const oval *b)
+{
+    const sl_plan *p = o->base.plan;
+    for (int k = 0; k < p->n_order; k++) {
+        int r;
+        if (a[k].null || b[k].null) {
+            r = a[k].null == b[k].null ? 0 : a[k].null ? -1 : 1;
+        } else {
+            bool f64 = p->order[k]->type == SL_TYPE_DOUBLE;
+            r = less(a[k], b[k], f64) ? -1 : less(b[k], a[k], f64) ? 1 : 0;
+        }
+        if (r) return p->order_desc[k] ? -r : r;
+    }
+    return 0;
+}
+
+static sl_status topn_push(over_op *o, sl_batch *b, sl_exec_ctx *x, sl_error *err)
+{
+    const sl_plan *p = o->base.plan;
+    sl_col *keys[64] = {0}, *order[64] = {0};
+    sl_status st = SL_OK;
+    for (int k = 0; k < p->n_keys && !st; k++) st = sl_expr_eval(p->keys[k], b, &x->ev, &keys[k], err);
+    for (int k = 0; k < p->n_order && !st; k++) st = sl_expr_eval(p->order[k], b, &x->ev, &order[k], err);
+    oval ord[64];
+    for (int64_t r = 0; r < b->n_rows && !st; r++) {
+        sl_buf_reset(&o->keybuf);
+        if (sl_buf_reserve(&o->keybuf, sl_exec_key_bound(keys, p->n_keys, r) + 1)) { st = sl_err_oom(err); break; }
+        size_t len = sl_exec_key_encode_to((uint8_t *)o->keybuf.data, keys, p->n_keys, r);
+        part *pt = find_part(o, (const uint8_t *)o->keybuf.data, len);
+        if (!pt) { st = sl_err_oom(err); break; }
+        for (int k = 0; k < p->n_order; k++) {
+            ord[k] = read_val(order[k], r);
+            if (order[k]->type == SL_TYPE_BOOLEAN && !ord[k].null) ord[k].v.i = sl_col_bool(order[k], r);
+        }
+        /* its rank: after every kept row it does not sort before */
+        int64_t pos = pt->n_top;
+        while (pos > 0 && cmp_ord(o, ord, pt->top[pos - 1].ord) < 0) pos--;
+        if (pos >= o->topn) continue;
+        size_t bound = sl_exec_key_bound(b->cols, b->n_cols, r);
+        top_row nr;
+        if (!(nr.ord = sl_malloc(sizeof(oval) * (size_t)p->n_order + bound + 1))) { st = sl_err_oom(err); break; }
+        nr.row = (uint8_t *)(nr.ord + p->n_order);
+        sl_exec_key_encode_to(nr.row, b->cols, b->n_cols, r);
+        memcpy(nr.ord, ord, sizeof(oval) * (size_t)p->n_order);
+        if (pt->n_top == o->topn) { /* the last one is pushed out */
+            sl_free(pt->top[o->topn - 1].ord);
+            pt->n_top--;
+            o->top_rows--;
+        }
+        memmove(&pt->top[pos + 1], &pt->top[pos], sizeof *pt->top * (size_t)(pt->n_top - pos));
+        pt->top[pos] = nr;
+        pt->n_top++;
+        o->top_rows++;
+        if (pt->changed_from < 0) {
+            if (sl_grow((void **)&o->changed, &o->changed_cap, o->n_changed + 1, sizeof *o->changed)) {
+                st = sl_err_oom(err);
+                break;
+            }
+            o->changed[o->n_changed++] = (size_t)(pt - o->parts);
+            pt->changed_from = pos;
+        } else if (pos < pt->changed_from) {
+            pt->changed_from = pos;
+        }
+    }
+    for (int k = 0; k < 64; k++) { sl_col_unref(keys[k]); sl_col_unref(order[k]); }
+    return st;
+}
+
+/* Emits, for each partition changed in this batch, its ranks from the
+ * first that changed (see the top of this file). */
+static sl_status topn_finish(over_op *o, sl_exec_ctx *x, sl_error *err)
+{
+    const sl_plan *p = o->base.plan;
+    int nc = p->child[0]->schema->n;
+    sl_status st = SL_OK;
+    sl_batch *out = NULL;
+    for (size_t i = 0; i < o->n_changed && !st; i++) {
+        part *pt = &o->parts[o->changed[i]];
+        for (int64_t r = pt->changed_from; r < pt->n_top && !st; r++) {
+            if (!out && !(out = sl_batch_new_builder(p->schema))) { st = sl_err_oom(err); break; }
+            int fail = sl_exec_key_decode(pt->top[r].row, out->cols, nc);
+            for (int f = 0; f < o->n_fns && !fail; f++) fail = sl_col_append_i64(out->cols[nc + f], r + 1);
+            if (fail) st = sl_err_oom(err);
+            if (!st && out->cols[0]->len >= 16384) {
+                if (sl_batch_seal(out)) st = sl_err(err, SL_ERR_INTERNAL, "OVER: ragged top-N batch");
+                if (!st) st = sl_op_emit(&o->base, out, x, err);
+                sl_batch_unref(out);
+                out = NULL;
+            }
+        }
+        pt->changed_from = -1;
+    }
+    for (size_t i = 0; i < o->n_changed; i++) o->parts[o->changed[i]].changed_from = -1;
+    o->n_changed = 0;
+    if (!st && out) {
+        if (sl_batch_seal(out)) st = sl_err(err, SL_ERR_INTERNAL, "OVER: ragged top-N batch");
+        if (!st) st = sl_op_emit(&o->base, out, x, err);
+    }
+    sl_batch_unref(out);
+    o->base.state.rows_total = o->top_rows;
+    o->base.state.mem_bytes = (int64_t)(o->n_parts * (sizeof(part) + (size_t)o->topn * sizeof(top_row)) +
+                                        (size_t)o->top_rows * 64 + o->index_cap * 4);
+    return st;
+}
+
 static sl_status over_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_error *err)
 {
+    if (((over_op *)op)->topn) return topn_push((over_op *)op, b, x, err);
     over_op *o = (over_op *)op;
     const sl_plan *p = op->plan;
     sl_col *tc = NULL;
@@ -385,6 +518,7 @@ done:
 static sl_status over_finish(sl_op *op, sl_exec_ctx *x, sl_error *err)
 {
     over_op *o = (over_op *)op;
+    if (o->topn) return topn_finish(o, x, err);
     const sl_plan *p = op->plan;
     int64_t wm = op->wm_in;
     bool all = !p->streaming;
@@ -428,7 +562,10 @@ static void over_free(sl_op *op)
         sl_free(o->parts[i].key);
         sl_free(o->parts[i].ring);
         sl_free(o->parts[i].run);
+        for (int64_t r = 0; o->parts[i].top && r < o->parts[i].n_top; r++) sl_free(o->parts[i].top[r].ord);
+        sl_free(o->parts[i].top);
     }
+    sl_free(o->changed);
     sl_free(o->parts);
     sl_free(o->index);
     sl_free(o->held);
@@ -454,6 +591,7 @@ sl_status sl_op_over_new(const sl_plan *p, sl_op **out, sl_error *err)
     o->base.out_lag = 0;
     o->n_fns = p->n_aggs;
     o->frame = p->over_preceding < 0 ? -1 : p->over_preceding + 1;
+    o->topn = p->streaming ? p->over_topn : 0;
     sl_buf_init(&o->keybuf);
     o->is_f64 = sl_calloc((size_t)(o->n_fns ? o->n_fns : 1), sizeof *o->is_f64);
     if (!o->is_f64) { over_free(&o->base); return sl_err_oom(err); }

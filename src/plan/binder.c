@@ -1051,6 +1051,46 @@ static sl_status bind_dedup(binder *bd, const sl_ast_select *sel, scope *sc, sl_
 
 /* ---- window functions (OVER) ------------------------------------------- */
 
+/* WHERE rn <= N (rn < N, rn = 1, N >= rn …) over a FROM whose column rn is
+ * an unordered OVER's row_number(): that OVER keeps the top N rows of each
+ * partition (plan.h, over_topn). */
+static void find_topn(sl_plan *from, const sl_expr *pred)
+{
+    if (pred->kind == SL_EX_AND) {
+        for (int i = 0; i < pred->n_args; i++) find_topn(from, pred->args[i]);
+        return;
+    }
+    if (pred->kind != SL_EX_CMP || pred->n_args != 2) return;
+    const sl_expr *a = pred->args[0], *b = pred->args[1];
+    int op = pred->op;
+    if (a->kind == SL_EX_LIT) { /* N >= rn */
+        const sl_expr *t = a; a = b; b = t;
+        op = op == SL_OP_GE ? SL_OP_LE : op == SL_OP_GT ? SL_OP_LT : op == SL_OP_EQ ? SL_OP_EQ : 0;
+    }
+    while (a->kind == SL_EX_CAST) a = a->args[0];
+    while (b->kind == SL_EX_CAST) b = b->args[0];
+    if (a->kind != SL_EX_COL || b->kind != SL_EX_LIT || b->lit_null || b->type == SL_TYPE_DOUBLE) return;
+    int64_t n = op == SL_OP_LE ? b->lit_i64 : op == SL_OP_LT ? b->lit_i64 - 1 : op == SL_OP_EQ && b->lit_i64 == 1 ? 1 : 0;
+    if (n < 1 || n > 100000) return;
+    int col = a->col;
+    sl_plan *p = from;
+    for (;;) {
+        if (p->kind == SL_PLAN_PROJECT) {
+            if (p->exprs[col]->kind != SL_EX_COL) return;
+            col = p->exprs[col]->col;
+            p = p->child[0];
+        } else if (p->kind == SL_PLAN_FILTER) {
+            p = p->child[0];
+        } else {
+            break;
+        }
+    }
+    if (p->kind != SL_PLAN_OVER || !p->over_unordered) return;
+    int nc = p->child[0]->schema->n;
+    if (col < nc || p->over_fn[col - nc] != SL_OVER_ROW_NUMBER) return;
+    if (!p->over_topn || n < p->over_topn) p->over_topn = n;
+}
+
 static sl_status collect_over(binder *bd, const sl_ast_expr *a, const sl_ast_expr **calls, int *n, bool inside)
 {
     if (a->kind == SL_AST_FUNC && a->over) {
@@ -1116,11 +1156,19 @@ static sl_status bind_over(binder *bd, scope *sc, const sl_ast_expr **calls, int
     }
     if (o->streaming) {
         const sl_expr *t = o->order[0];
-        if (t->kind != SL_EX_COL || !child->evtime[t->col] || t->type != SL_TYPE_TIMESTAMP || o->order_desc[0])
-            return bind_error(bd, ov->order[0], SL_ERR_PLAN,
-                              "on a stream, the first ORDER BY key of OVER (…) must be an event-time column (one "
-                              "with a WATERMARK) in ascending order: rows are released in that order as the "
-                              "watermark passes them");
+        bool only_rn = true;
+        for (int i = 0; i < n; i++) only_rn &= !strcasecmp(calls[i]->name, "row_number");
+        if (t->kind != SL_EX_COL || !child->evtime[t->col] || t->type != SL_TYPE_TIMESTAMP || o->order_desc[0]) {
+            if (!only_rn)
+                return bind_error(bd, ov->order[0], SL_ERR_PLAN,
+                                  "on a stream, the first ORDER BY key of OVER (…) must be an event-time column (one "
+                                  "with a WATERMARK) in ascending order: rows are released in that order as the "
+                                  "watermark passes them");
+            /* may still be a top-N: WHERE rn <= N above (bind_topn) */
+            o->over_unordered = true;
+            o->line = ov->order[0]->line;
+            o->col = ov->order[0]->col;
+        }
     }
     /* one frame for the operator: every function's that has one */
     const sl_ast_over *framed = NULL;
@@ -1211,6 +1259,7 @@ static sl_status bind_select_scoped(binder *bd, const sl_ast_select *sel, sl_pla
         sl_expr *pred;
         TRY(bind_expr(bd, &sc, sel->where, &pred));
         TRY(bind_bool(bd, sel->where, pred, &pred));
+        find_topn(p, pred);
         sl_plan *f;
         OOM_IF(f = plan_over(bd, SL_PLAN_FILTER, p));
         f->pred = pred;

@@ -101,6 +101,13 @@ struct sl_plan {
     bool *order_desc;
     sl_over_fn *over_fn;
     int64_t over_preceding;
+    /* On a stream, OVER whose first ORDER BY key is not ascending event
+     * time (over_unordered) runs only as a top-N: row_number() functions
+     * alone, filtered by `rn <= N` above (the binder sets over_topn = N),
+     * keeping N rows per partition and emitting changed ranks in update
+     * mode (exec/op_over.c). */
+    bool over_unordered;
+    int64_t over_topn;
     int dedup_evtime;
     int dedup_key_evtime;        /* the key that is dedup_evtime, or -1 */
     bool dedup_within;

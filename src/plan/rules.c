@@ -126,6 +126,28 @@ static sl_status check_chain(const sl_plan *p, sl_error *err)
     return st ? st : check_chain(p->child[1], err);
 }
 
+/* An OVER on a stream whose order is not ascending event time runs only
+ * as a top-N (row_number() <= N), in update mode (plan.h, over_topn). */
+static sl_status check_over(const sl_plan *p, const char *mode, sl_error *err)
+{
+    if (!p) return SL_OK;
+    if (p->kind == SL_PLAN_OVER && p->streaming && p->over_unordered) {
+        if (!p->over_topn)
+            return sl_err(err, SL_ERR_PLAN,
+                          "line %d, column %d: on a stream, the first ORDER BY key of OVER (…) must be an event-time "
+                          "column (one with a WATERMARK) in ascending order: rows are released in that order as the "
+                          "watermark passes them; any other order only for a top-N, row_number() filtered by "
+                          "WHERE rn <= N in the enclosing SELECT (update mode)", p->line, p->col);
+        if (strcasecmp(mode, "update"))
+            return sl_err(err, SL_ERR_PLAN,
+                          "line %d, column %d: a top-N (row_number() OVER (…) <= %lld) on a stream runs in update "
+                          "mode: a rank's row changes as rows arrive; set 'output.mode' = 'update'",
+                          p->line, p->col, (long long)p->over_topn);
+    }
+    sl_status st = check_over(p->child[0], mode, err);
+    return st ? st : check_over(p->child[1], mode, err);
+}
+
 const char *sl_plan_default_mode(const sl_plan *p) { return "append"; }
 
 sl_status sl_plan_check_mode(const sl_plan *p, const char *mode, sl_error *err)
@@ -134,6 +156,7 @@ sl_status sl_plan_check_mode(const sl_plan *p, const char *mode, sl_error *err)
         return sl_err(err, SL_ERR_CONFIG, "'output.mode' must be append, update or complete, not '%s'", mode);
     sl_status st = check_joins(p, err);
     if (!st) st = check_chain(p, err);
+    if (!st) st = check_over(p, mode, err);
     if (st || !p->streaming) return st;
     int n_aggs = count_aggs(p);
     const sl_plan *agg = first_agg(p);
@@ -247,9 +270,11 @@ void sl_plan_render(const sl_plan *p, sl_buf *out, int indent)
             sl_expr_render(p->order[i], in, out);
             if (p->order_desc[i]) sl_buf_puts(out, " DESC");
         }
-        if (p->over_preceding < 0) sl_buf_puts(out, "] rows unbounded preceding");
+        if (p->over_topn) sl_buf_printf(out, "] top %lld per partition (changed ranks in update mode)",
+                                        (long long)p->over_topn);
+        else if (p->over_preceding < 0) sl_buf_puts(out, "] rows unbounded preceding");
         else sl_buf_printf(out, "] rows %lld preceding", (long long)p->over_preceding);
-        if (p->streaming) sl_buf_puts(out, " (rows held until the watermark passes them)");
+        if (p->streaming && !p->over_topn) sl_buf_puts(out, " (rows held until the watermark passes them)");
         break;
     case SL_PLAN_DEDUP:
         sl_buf_puts(out, p->dedup_within ? "DeduplicateWithinWatermark keys=[" : "Deduplicate keys=[");
