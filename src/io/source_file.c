@@ -326,8 +326,9 @@ static sl_status fsrc_plan(sl_source *src, const char *start, char **out_end, sl
  * (CRLF files) is not part of the record; blank lines are not records; a
  * last line without its newline is one.
  *
- * The buffer grows to at most 'maxRecordBytes' + 1 bytes: a line that
- * fills that much is over the limit whatever follows, so the source keeps
+ * The buffer grows to at most 'maxRecordBytes' + 2 bytes: a line that
+ * fills that much is over the limit whatever follows (even if it ends in
+ * '\r', which is not part of the record), so the source keeps
  * its first kilobyte, reads on to its newline counting bytes without
  * keeping them, and hands the format the head and the full length
  * (sl_lines_add_oversized).  A line of gigabytes costs no more memory than
@@ -365,11 +366,13 @@ static sl_status read_text_file(file_src *f, const char *path, sl_error *err)
     sl_status st = SL_OK;
     if (!f->text && !(f->text = sl_malloc(TEXT_BLOCK))) st = sl_err_oom(err);
     if (!st) f->text_cap = f->text_cap ? f->text_cap : TEXT_BLOCK;
-    size_t limit = (size_t)f->ln.max_record;
+    /* A line that fills limit + 2 bytes is over the limit even without
+     * its '\r' (a line of exactly the limit may end in one). */
+    size_t keep_max = (size_t)f->ln.max_record + 2;
     size_t have = 0; /* bytes of an unfinished line at the start of f->text */
     skipped_line sk = {0};
     while (!st) {
-        if (have == f->text_cap && have > limit) { /* over the limit: stop keeping it */
+        if (have == f->text_cap && have >= keep_max) { /* over the limit: stop keeping it */
             sk.on = true;
             sk.head_len = have < OVERSIZED_HEAD ? have : OVERSIZED_HEAD;
             memcpy(sk.head, f->text, sk.head_len);
@@ -377,7 +380,7 @@ static sl_status read_text_file(file_src *f, const char *path, sl_error *err)
             sk.last = f->text[have - 1];
             have = 0;
         } else if (have == f->text_cap) { /* one line fills the buffer: grow it */
-            size_t cap = f->text_cap * 2 < limit + 1 ? f->text_cap * 2 : limit + 1;
+            size_t cap = f->text_cap * 2 < keep_max ? f->text_cap * 2 : keep_max;
             char *nb = sl_realloc(f->text, cap);
             if (!nb) { st = sl_err_oom(err); break; }
             f->text = nb;

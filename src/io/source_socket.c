@@ -152,7 +152,9 @@ static sl_status index_lines(sock_src *s, size_t from, sl_error *err)
         }
         if (!nl) {
             size_t start = s->n_lines ? s->line_end[s->n_lines - 1] + 1 : 0;
-            if (s->text.len - start > limit) { /* over the limit whatever follows */
+            /* over the limit whatever follows, even if its last byte is a
+             * '\r' that the newline to come makes no part of the record */
+            if (s->text.len - start > limit + 1) {
                 size_t head = s->text.len - start < OVERSIZED_HEAD ? s->text.len - start : OVERSIZED_HEAD;
                 s->skipping = true;
                 s->skip_len = s->text.len - start;

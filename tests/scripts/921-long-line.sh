@@ -131,17 +131,49 @@ for fmt in text json; do
     echo "file $fmt FAILFAST: failed naming the line's $want bytes and the limit: ok"
 done
 
+# At the limit exactly: lines of 1 MB and 1 MB - 1 are kept, also with a
+# '\r' before their newline (not part of the record); 1 MB + 1 is refused,
+# with or without one, and at the end of the file without a newline.
+"$PY" - "$T" <<'PY'
+import os, sys
+T, L = sys.argv[1], 1 << 20
+os.makedirs(f"{T}/edge")
+with open(f"{T}/edge/1.txt", "wb") as f:
+    f.write(b"a" * L + b"\n" + b"b" * (L + 1) + b"\n" + b"c" * (L - 1) + b"\r\n" + b"d" * L + b"\r\n"
+            + b"e" * (L + 1) + b"\r\n" + b"x\n" + b"f" * (L + 1))
+PY
+cat >"$T/edge.sql" <<SQL
+CREATE TABLE t (value STRING) WITH (connector = 'file', path = '$T/edge', format = 'text', maxRecordBytes = '1048576');
+CREATE SINK o WITH (connector = 'file', path = '$T/out.edge', format = 'json') AS
+SELECT substr(value, 1, 1) AS c, length(value) AS n FROM t;
+SQL
+"$SLUICE" run "$T/edge.sql" >/dev/null 2>"$T/edge.err" || fail "edge run: $(tail -3 "$T/edge.err")"
+got=$(cat "$T"/out.edge/part-* | "$PY" -c '
+import json, sys
+print(" ".join(sorted(str(r.get("c", "-")) + str(r.get("n", "")) for r in map(json.loads, sys.stdin))))')
+want="- - - a1048576 c1048575 d1048576 x1"
+[ "$got" = "$want" ] || fail "lines at the limit: got $got, want $want"
+echo "file: lines of exactly maxRecordBytes (with or without CR) kept, one byte more refused: ok"
+
 # The socket source: a peer sends a short line, 64 MB without a newline in
-# 1 MB pieces, then the newline and two short lines, and closes.
+# 1 MB pieces, then the newline and two short lines, then a line of
+# exactly 1 MB whose '\r' comes before its newline, and closes.
 cat >"$T/serve.py" <<'PY'
-import socket, sys
+import socket, sys, time
 srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(1)
 open(sys.argv[1], "w").write(str(srv.getsockname()[1]))
 c, _ = srv.accept()
-c.sendall(b"before\n")
-for _ in range(64):
-    c.sendall(b"w" * (1 << 20))
-c.sendall(b"\r\nafter1\nafter22\n")
+try:
+    c.sendall(b"before\n")
+    for _ in range(64):
+        c.sendall(b"w" * (1 << 20))
+    c.sendall(b"\r\nafter1\nafter22\n")
+    # a line of exactly the limit whose '\r' arrives before its newline
+    c.sendall(b"d" * (1 << 20) + b"\r")
+    time.sleep(0.3)
+    c.sendall(b"\n")
+except (BrokenPipeError, ConnectionResetError):
+    pass  # FAILFAST: the query stopped reading
 c.close()
 PY
 for mode in PERMISSIVE DROPMALFORMED FAILFAST; do
@@ -164,7 +196,7 @@ SQL
         echo "socket FAILFAST: failed naming the line's $((64 << 20)) bytes: ok"
     else
         [ $rc -eq 0 ] || fail "socket $mode exited $rc: $(tail -3 "$T/sock.$mode.err")"
-        want="6 6 7"; [ $mode = PERMISSIVE ] && want="6 6 7 null"
+        want="1048576 6 6 7"; [ $mode = PERMISSIVE ] && want="1048576 6 6 7 null"
         got=$(cat "$T/sock.$mode"/part-* | "$PY" -c 'import json,sys; print(" ".join(sorted(str(json.loads(l).get("n", "null")) for l in sys.stdin)))')
         [ "$got" = "$want" ] || fail "socket $mode: rows $got, want $want"
         bad=$(grep -o '[0-9]* malformed' "$T/sock.$mode.err" | awk '{s += $1} END {print s + 0}')
