@@ -86,12 +86,16 @@ static int run(long long rows, long long per_batch, long long keys, const char *
 int main(int argc, char **argv)
 {
     if (argc < 6) {
-        fprintf(stderr, "usage: ckpt_bench ROWS ROWS_PER_BATCH KEYS BACKEND DIR\n");
+        fprintf(stderr, "usage: ckpt_bench ROWS ROWS_PER_BATCH KEYS BACKEND[:CACHE_BYTES] DIR\n");
         return 2;
     }
     long long rows = atoll(argv[1]), per_batch = atoll(argv[2]), keys = atoll(argv[3]);
-    char opts[1024];
-    snprintf(opts, sizeof opts, ", checkpointLocation = '%s/ck', 'state.backend' = '%s'", argv[5], argv[4]);
+    char opts[1024], backend[64];
+    snprintf(backend, sizeof backend, "%s", argv[4]);
+    char *cache = strchr(backend, ':');
+    if (cache) *cache++ = '\0';
+    snprintf(opts, sizeof opts, ", checkpointLocation = '%s/ck', 'state.backend' = '%s'%s%s%s", argv[5], backend,
+             cache ? ", 'state.rocksdb.cacheBytes' = '" : "", cache ? cache : "", cache ? "'" : "");
     /* off, on, off again: the two "off" runs bound the noise */
     return run(rows, per_batch, keys, "", "off") || run(rows, per_batch, keys, opts, "on") ||
            run(rows, per_batch, keys, "", "off2");

@@ -76,6 +76,7 @@ typedef struct agg_op {
     struct sl_ostore *ws;     /* NULL: every group lives in memory */
     int64_t cache_bytes;      /* the cache's bound after each batch */
     size_t n_fresh;           /* cached groups not in the store yet */
+    int64_t scanned_to;       /* the last expiry scan's watermark */
     sl_buf wval;              /* scratch: one stored value */
 } agg_op;
 
@@ -713,7 +714,9 @@ static sl_status work_expire_stored(agg_op *a, sl_exec_ctx *x, sl_error *err)
     if (mode == SL_OUT_COMPLETE) return SL_OK; /* complete mode keeps every group */
     emit_ctx c = {a, mode == SL_OUT_APPEND ? x : NULL, sl_malloc(4096 * sizeof(uint32_t)), 0};
     if (!c.rows) return sl_err_oom(err);
-    sl_status st = sl_ostore_scan(a->ws, wm, expire_stored_one, &c, err);
+    /* every stored group up to the last scan's watermark is gone: start there */
+    sl_status st = sl_ostore_scan(a->ws, a->scanned_to, wm, expire_stored_one, &c, err);
+    if (!st) a->scanned_to = wm;
     if (!st && c.n) st = emit_slice(&c, err);
     else for (size_t i = 0; i < c.n; i++) free_row(a, c.rows[i]);
     sl_free(c.rows);
@@ -740,7 +743,7 @@ static sl_status work_end_batch(agg_op *a, sl_exec_ctx *x, int32_t touched, sl_e
         /* the cached groups went out already; now the others */
         emit_ctx c = {a, x, sl_malloc(4096 * sizeof(uint32_t)), 0};
         if (!c.rows) return sl_err_oom(err);
-        st = sl_ostore_scan(a->ws, INT64_MAX, emit_stored_one, &c, err);
+        st = sl_ostore_scan(a->ws, INT64_MIN, INT64_MAX, emit_stored_one, &c, err);
         if (!st && c.n) st = emit_slice(&c, err);
         else for (size_t i = 0; i < c.n; i++) free_row(a, c.rows[i]);
         sl_free(c.rows);
@@ -928,6 +931,7 @@ static sl_status agg_attach(sl_op *op, struct sl_opstate *st, int64_t version, i
     a->ws = sl_opstate_work(st);
     if (!a->ws) return sl_err(err, SL_ERR_INTERNAL, "aggregation: the state has no working store");
     a->cache_bytes = cache_bytes > 0 ? cache_bytes : 0;
+    a->scanned_to = INT64_MIN;
     op->state.rows_total = sl_ostore_count(a->ws);
     return SL_OK;
 }

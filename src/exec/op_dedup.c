@@ -59,6 +59,7 @@ typedef struct dedup_op {
     size_t scratch_cap;
     struct sl_ostore *ws;        /* RocksDB working state, or NULL */
     int64_t cache_bytes;
+    int64_t scanned_to;          /* the last expiry scan's bound */
     sl_buf wval;
 } dedup_op;
 
@@ -260,7 +261,9 @@ static sl_status work_end_batch(dedup_op *d, sl_error *err)
                 d->e[i].expires = INT64_MIN;
                 d->n_dead++;
             }
-        if (wm > INT64_MIN + 2) st = sl_ostore_scan(d->ws, wm - 1, forget_stored, d, err);
+        /* from the last scan's bound: what it passed is gone */
+        if (wm > INT64_MIN + 2) st = sl_ostore_scan(d->ws, d->scanned_to, wm - 1, forget_stored, d, err);
+        if (!st && wm > INT64_MIN + 2) d->scanned_to = wm - 1;
     }
     for (size_t i = 0; i < d->n && !st; i++) {
         dentry *e = &d->e[i];
@@ -298,6 +301,7 @@ static sl_status dedup_attach(sl_op *op, struct sl_opstate *st, int64_t version,
     d->ws = sl_opstate_work(st);
     if (!d->ws) return sl_err(err, SL_ERR_INTERNAL, "deduplication: the state has no working store");
     d->cache_bytes = cache_bytes > 0 ? cache_bytes : 0;
+    d->scanned_to = INT64_MIN;
     op->state.rows_total = sl_ostore_count(d->ws);
     return SL_OK;
 }

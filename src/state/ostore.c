@@ -321,16 +321,28 @@ sl_status sl_ostore_flush(sl_ostore *o, sl_error *err)
     return SL_OK;
 }
 
-sl_status sl_ostore_scan(sl_ostore *o, int64_t order_max, sl_ostore_fn fn, void *ctx,
-                         sl_error *err)
+sl_status sl_ostore_scan(sl_ostore *o, int64_t order_min, int64_t order_max, sl_ostore_fn fn,
+                         void *ctx, sl_error *err)
 {
-    rocksdb_iterator_t *it = rocksdb_create_iterator(sl_kv_rocksdb_db(o->rdb), o->ropts);
+    /* From order_min (and past the marker and the by-key index) to an upper
+     * bound RocksDB knows, so that neither end walks over the tombstones of
+     * records deleted before. */
+    if (order_min <= SL_OSTORE_INDEX) order_min = SL_OSTORE_INDEX + 1;
+    if (order_min > order_max) return SL_OK;
+    unsigned char lo[SL_OSTORE_ORDER_LEN], hi[SL_OSTORE_ORDER_LEN];
+    sl_buf b;
+    sl_buf_init(&b);
+    sl_ostore_key(&b, order_min, "", 0);
+    if (order_max < INT64_MAX) sl_ostore_key(&b, order_max + 1, "", 0);
+    if (b.oom) { sl_buf_fini(&b); return sl_err_oom(err); }
+    memcpy(lo, b.data, sizeof lo);
+    if (order_max < INT64_MAX) memcpy(hi, b.data + sizeof lo, sizeof hi);
+    sl_buf_fini(&b);
+    rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+    if (order_max < INT64_MAX) rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *)hi, sizeof hi);
+    rocksdb_iterator_t *it = rocksdb_create_iterator(sl_kv_rocksdb_db(o->rdb), ro);
     sl_status st = SL_OK;
-    /* past the marker and the by-key index */
-    sl_buf_reset(&o->key);
-    sl_ostore_key(&o->key, SL_OSTORE_INDEX + 1, "", 0);
-    if (o->key.oom) { rocksdb_iter_destroy(it); return sl_err_oom(err); }
-    for (rocksdb_iter_seek(it, o->key.data, o->key.len); rocksdb_iter_valid(it) && !st;
+    for (rocksdb_iter_seek(it, (const char *)lo, sizeof lo); rocksdb_iter_valid(it) && !st;
          rocksdb_iter_next(it)) {
         size_t kl, vl;
         const char *k = rocksdb_iter_key(it, &kl), *v = rocksdb_iter_value(it, &vl);
@@ -342,6 +354,7 @@ sl_status sl_ostore_scan(sl_ostore *o, int64_t order_max, sl_ostore_fn fn, void 
     char *msg = NULL;
     rocksdb_iter_get_error(it, &msg);
     rocksdb_iter_destroy(it);
+    rocksdb_readoptions_destroy(ro);
     if (msg && !st) st = rerr(err, "read", msg);
     else rocksdb_free(msg);
     return st;

@@ -85,13 +85,16 @@ bool sl_ostore_snapshot_due(const sl_ostore *o, sl_ckpt_log *log, const char *op
  * deletes are collected in a write batch until then). */
 sl_status sl_ostore_flush(sl_ostore *o, sl_error *err);
 
-/* Calls fn for every record with order <= order_max, in order (key order
- * within one order).  The store must not change during the scan (changes
- * pending in the write batch are fine: they are not seen). */
+/* Calls fn for every record with order_min <= order <= order_max, in order
+ * (key order within one order).  The store must not change during the scan
+ * (changes pending in the write batch are fine: they are not seen).  An
+ * operator that deletes what each scan passes should start the next at
+ * the last one's order_max: the records deleted stay behind as tombstones
+ * until RocksDB compacts them, and walking over them costs. */
 typedef sl_status (*sl_ostore_fn)(void *ctx, int64_t order, const void *key, size_t kl,
                                   const void *val, size_t vl, sl_error *err);
-sl_status sl_ostore_scan(sl_ostore *o, int64_t order_max, sl_ostore_fn fn, void *ctx,
-                         sl_error *err);
+sl_status sl_ostore_scan(sl_ostore *o, int64_t order_min, int64_t order_max, sl_ostore_fn fn,
+                         void *ctx, sl_error *err);
 
 /* Records in the store, pending changes included. */
 int64_t sl_ostore_count(const sl_ostore *o);
