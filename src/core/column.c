@@ -2,6 +2,8 @@
 #include "core/column.h"
 #include "core/mem.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <strings.h>
 
@@ -107,6 +109,74 @@ int sl_col_reserve(sl_col *col, int64_t n, size_t chars_bytes)
     return 0;
 }
 
+/* ---- reuse of large value buffers (sl_col_new_reused) ---------------------
+ * A fresh buffer of megabytes costs a page fault per 4 KB page at its first
+ * write (malloc maps such sizes anew, or trims them off the heap when they
+ * are freed); for a column written once, as a model's scores are, that was
+ * a third of scoring the reference model (docs/MODELS.md). Once
+ * sl_col_new_reused has been called, sl_col_unref keeps value buffers of
+ * REUSE_MIN bytes or more (REUSE_SLOTS of them, REUSE_TOTAL bytes in all)
+ * for the next sl_col_new_reused to take. Process-wide, under a mutex. */
+#define REUSE_MIN ((size_t)1 << 20)
+#define REUSE_SLOTS 4
+#define REUSE_TOTAL ((size_t)32 << 20)
+static pthread_mutex_t reuse_mu = PTHREAD_MUTEX_INITIALIZER;
+static void *reuse_buf[REUSE_SLOTS];
+static size_t reuse_bytes[REUSE_SLOTS], reuse_total;
+static _Atomic bool reuse_on;
+
+/* Keeps buf (bytes long) for reuse; false when there is no room. */
+static bool reuse_keep(void *buf, size_t bytes)
+{
+    if (bytes < REUSE_MIN || !atomic_load_explicit(&reuse_on, memory_order_relaxed)) return false;
+    bool kept = false;
+    pthread_mutex_lock(&reuse_mu);
+    for (int i = 0; i < REUSE_SLOTS && !kept; i++)
+        if (!reuse_buf[i] && reuse_total + bytes <= REUSE_TOTAL) {
+            reuse_buf[i] = buf;
+            reuse_bytes[i] = bytes;
+            reuse_total += bytes;
+            kept = true;
+        }
+    pthread_mutex_unlock(&reuse_mu);
+    return kept;
+}
+
+/* A kept buffer of at least `bytes` (the smallest), or NULL. */
+static void *reuse_take(size_t bytes)
+{
+    pthread_mutex_lock(&reuse_mu);
+    int best = -1;
+    for (int i = 0; i < REUSE_SLOTS; i++)
+        if (reuse_buf[i] && reuse_bytes[i] >= bytes && (best < 0 || reuse_bytes[i] < reuse_bytes[best]))
+            best = i;
+    void *buf = NULL;
+    if (best >= 0) {
+        buf = reuse_buf[best];
+        reuse_buf[best] = NULL;
+        reuse_total -= reuse_bytes[best];
+    }
+    pthread_mutex_unlock(&reuse_mu);
+    return buf;
+}
+
+sl_col *sl_col_new_reused(sl_type type, int64_t n)
+{
+    size_t cap = n > 0 ? (size_t)n : 1, bytes = data_bytes(type, cap);
+    if (bytes < REUSE_MIN || type == SL_TYPE_STRING) return sl_col_new_sized(type, n, 0);
+    atomic_store_explicit(&reuse_on, true, memory_order_relaxed);
+    sl_col *col = sl_calloc(1, sizeof *col);
+    if (!col) return NULL;
+    col->refs = 1;
+    col->type = type;
+    col->data = reuse_take(bytes);
+    if (!col->data) col->data = sl_malloc(bytes);
+    if (!col->data) { sl_free(col); return NULL; }
+    col->cap = cap;
+    col->len = n;
+    return col;
+}
+
 sl_col *sl_col_new_sized(sl_type type, int64_t n, size_t chars_bytes)
 {
     sl_col *col = sl_calloc(1, sizeof *col);
@@ -156,7 +226,7 @@ void sl_col_unref(sl_col *col)
 {
     if (!col || --col->refs > 0) return;
     sl_free(col->validity);
-    sl_free(col->data);
+    if (!col->data || !reuse_keep(col->data, data_bytes(col->type, col->cap))) sl_free(col->data);
     sl_free(col->chars);
     sl_free(col);
 }

@@ -49,6 +49,10 @@ sl_col *sl_col_new(sl_type type);
 /* A column of n rows, all valid, values uninitialised (zeroed for BOOLEAN);
  * for STRING, offsets are all 0 and `chars_bytes` bytes are reserved. */
 sl_col *sl_col_new_sized(sl_type type, int64_t n, size_t chars_bytes);
+/* Like sl_col_new_sized for a fixed-width type, but the values are NOT
+ * zeroed, and a large column may get the warm buffer of one freed before
+ * (column.c says when): for a column whose every value the caller writes. */
+sl_col *sl_col_new_reused(sl_type type, int64_t n);
 /* A column of n NULLs of the given type. */
 sl_col *sl_col_new_nulls(sl_type type, int64_t n);
 sl_col *sl_col_ref(sl_col *col);

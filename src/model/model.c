@@ -514,8 +514,10 @@ sl_status sl_model_score(const sl_model *m, sl_col *const *inputs, int64_t n_row
     /* A block's raw outputs at a time, turned into the columns at once, so
      * no n_rows-sized intermediate is written and read back. */
     double *raw = sl_malloc(sizeof *raw * BLOCK * (size_t)n_out);
-    sl_col *pred = out_pred ? sl_col_new_sized(SL_TYPE_DOUBLE, n_rows, 0) : NULL;
-    sl_col *prob = out_prob1 ? sl_col_new_sized(SL_TYPE_DOUBLE, n_rows, 0) : NULL;
+    /* Every row of both is written below, so their buffers need no zeroing
+     * and may be warm ones of earlier batches (sl_col_new_reused). */
+    sl_col *pred = out_pred ? sl_col_new_reused(SL_TYPE_DOUBLE, n_rows) : NULL;
+    sl_col *prob = out_prob1 ? sl_col_new_reused(SL_TYPE_DOUBLE, n_rows) : NULL;
     score_scratch sc = { 0 };
     if (!raw || (out_pred && !pred) || (out_prob1 && !prob)) { st = sl_err_oom(err); goto fail; }
     if ((st = scratch_init(m, &sc, err)) != SL_OK) goto fail;

@@ -236,6 +236,46 @@ static void make_inputs(sl_col **x, sl_col **s) { make_inputs_n(x, s, 1); }
 
 static const int LEAF[7] = { 4, 3, 3, 2, 2, 3, 3 };
 
+/* Result columns of a million rows (8 MB each) are not zeroed and take the
+ * buffers of freed ones (sl_col_new_reused): the second scoring gets the
+ * first one's buffers back, and every value is written (the buffers held
+ * the first scoring's values, now scored from other inputs). */
+TEST(model_score_reuses_result_buffers)
+{
+    char *path = write_tmp(XGB_MODEL);
+    REQUIRE(path);
+    sl_model *m = NULL;
+    REQUIRE(sl_model_load(path, &m, NULL) == SL_OK);
+    remove(path);
+    const int64_t n = 1000000;
+    sl_col *f0 = sl_col_new_sized(SL_TYPE_DOUBLE, n, 0), *f1 = sl_col_new_sized(SL_TYPE_DOUBLE, n, 0);
+    for (int64_t i = 0; i < n; i++) {
+        sl_col_f64(f0)[i] = i % 3 == 0 ? 0.0 : 0.2;   /* left: margin 1 */
+        sl_col_f64(f1)[i] = i % 2 ? 3.0 : 7.0;        /* -2 or 4 */
+    }
+    sl_col *in[] = { f0, f1 }, *pred, *prob;
+    REQUIRE(sl_model_score(m, in, n, &pred, &prob, NULL) == SL_OK);
+    const void *d_pred = pred->data, *d_prob = prob->data;
+    sl_col_unref(pred);
+    sl_col_unref(prob);
+    for (int64_t i = 0; i < n; i++) sl_col_f64(f0)[i] = i % 3 == 0 ? 0.2 : 0.0;
+    REQUIRE(sl_model_score(m, in, n, &pred, &prob, NULL) == SL_OK);
+    CHECK(pred->data == d_pred || pred->data == d_prob);
+    CHECK(prob->data == d_pred || prob->data == d_prob);
+    int bad = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double margin = i % 3 == 0 ? (i % 2 ? -2.0 : 4.0) : 1.0;
+        bad += sl_col_f64(prob)[i] != sigmoidf_(margin) || sl_col_f64(pred)[i] != (margin > 0);
+    }
+    CHECK_INT(bad, 0);
+    CHECK(pred->validity == NULL && prob->validity == NULL);
+    sl_col_unref(pred);
+    sl_col_unref(prob);
+    sl_col_unref(f0);
+    sl_col_unref(f1);
+    sl_model_free(m);
+}
+
 TEST(model_spark_gbt_rules)
 {
     sl_model *m = spark_model(SL_MDL_GBT_CLS, SL_MDL_INVALID_KEEP);
