@@ -7,7 +7,9 @@
 # query runs with the memory backend; both outputs must be equal row for row,
 # and the final value of every key must equal what Python computes from the
 # input.  The peak RSS of both runs is printed and the RocksDB run's must be
-# below the memory run's (not under ASan) (the state alone is larger than the cache many
+# below the memory run's (not under ASan).  'state.maxBytes' at the same 4 MB
+# fails the memory backend's query, and bounds the RocksDB cache instead:
+# that run goes to the end with the same output. (the state alone is larger than the cache many
 # times over: checked on the memory run's snapshot).  No timing is asserted.
 set -eu
 : "${ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}" "${BUILD:=$ROOT/build}" "${SLUICE:=$BUILD/sluice}"
@@ -43,8 +45,14 @@ SQL
 }
 write_sql mem "'state.backend' = 'memory'"
 write_sql rdb "'state.backend' = 'rocksdb', 'state.rocksdb.cacheBytes' = '$CACHE'"
+# 'state.maxBytes' fails the memory backend's query; with RocksDB it bounds the cache
+write_sql max "'state.backend' = 'rocksdb', 'state.maxBytes' = '$CACHE'"
+write_sql memmax "'state.backend' = 'memory', 'state.maxBytes' = '$CACHE'"
+if "$SLUICE" run "$T/memmax.sql" --quiet > "$T/memmax.log" 2>&1 || ! grep -q "over the limit 'state.maxBytes'" "$T/memmax.log"; then
+    cat "$T/memmax.log"; echo "FAIL: the memory backend did not refuse state over 'state.maxBytes'"; exit 1
+fi
 
-for q in mem rdb; do
+for q in mem rdb max; do
     /usr/bin/time -f "%M" -o "$T/$q.rss" "$SLUICE" run "$T/$q.sql" > "$T/$q.log" 2>&1 ||
         { tail -5 "$T/$q.log"; echo "FAIL: the $q run failed"; exit 1; }
     cat "$T/$q"/out/part-*.json | sort > "$T/$q.rows"
@@ -52,6 +60,8 @@ done
 
 cmp -s "$T/mem.rows" "$T/rdb.rows" ||
     { diff "$T/mem.rows" "$T/rdb.rows" | head; echo "FAIL: RocksDB's output differs from memory's"; exit 1; }
+cmp -s "$T/mem.rows" "$T/max.rows" ||
+    { diff "$T/mem.rows" "$T/max.rows" | head; echo "FAIL: RocksDB's output under 'state.maxBytes' differs from memory's"; exit 1; }
 
 # the last update of every key against Python's aggregation of the input
 $PY - "$T/in" "$T/rdb.rows" <<'PY' || exit 1
@@ -89,4 +99,4 @@ if ldd "$SLUICE" 2>/dev/null | grep -q libasan; then
 else
     [ "$rss_rdb" -lt "$rss_mem" ] || { echo "FAIL: the RocksDB run's RSS is not below the memory run's"; exit 1; }
 fi
-echo "ok: outputs equal ($(wc -l < "$T/rdb.rows") update rows)"
+echo "ok: outputs equal ($(wc -l < "$T/rdb.rows") update rows); 'state.maxBytes' refused by memory, a cache bound for RocksDB"
