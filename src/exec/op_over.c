@@ -64,14 +64,23 @@ typedef struct orun {
 typedef struct top_row {
     oval *ord;
     uint8_t *row;
+    size_t len;          /* bytes of row */
 } top_row;
 
+#define PART_CHUNK 4096
+#define KEY_INLINE 24
+
+/* Partitions live in chunks of PART_CHUNK (never moved, so growing costs no
+ * copy); short keys inline. */
 typedef struct part {
     uint64_t hash;
-    top_row *top;        /* top-N: n_top rows in order, room for topn */
+    uint32_t idx;        /* its number, for part_at */
+    uint32_t key_len;
+    uint8_t *key;        /* kin, or a heap copy when longer */
+    uint8_t kin[KEY_INLINE];
+    top_row *top;        /* top-N: n_top rows in order, room for topn (top1 when 1) */
+    top_row top1;
     int64_t n_top, changed_from;
-    uint8_t *key;
-    size_t key_len;
     int64_t seen;        /* rows released so far (row_number) */
     /* ring: the last `frame` rows' argument values, n_fns per row */
     int64_t ring_len, ring_head;
@@ -88,9 +97,11 @@ typedef struct over_op {
     size_t n_held, held_cap;
     held_batch *batches;
     size_t n_batches, batches_cap;
-    part *parts;
-    size_t n_parts, parts_cap;
-    uint32_t *index;     /* open addressing: part + 1, 0 empty */
+    part **chunks;
+    size_t n_chunks, chunks_cap, n_parts;
+    /* open addressing: part + 1 (0 empty) and the low 32 bits of its hash,
+     * so a probe skips other partitions without touching them */
+    struct oslot { uint32_t part1, h32; } *index;
     size_t index_cap;
     sl_buf keybuf;
     int64_t topn;        /* 0: not a top-N */
@@ -101,15 +112,21 @@ typedef struct over_op {
 
 /* ---- partitions ---- */
 
+static inline part *part_at(const over_op *o, size_t i)
+{
+    return &o->chunks[i / PART_CHUNK][i % PART_CHUNK];
+}
+
 static int index_grow(over_op *o)
 {
     size_t cap = o->index_cap ? o->index_cap * 2 : 256;
-    uint32_t *ni = sl_calloc(cap, sizeof *ni);
+    struct oslot *ni = sl_calloc(cap, sizeof *ni);
     if (!ni) return -1;
     for (size_t i = 0; i < o->n_parts; i++) {
-        size_t h = o->parts[i].hash & (cap - 1);
-        while (ni[h]) h = (h + 1) & (cap - 1);
-        ni[h] = (uint32_t)i + 1;
+        uint64_t hh = part_at(o, i)->hash;
+        size_t h = hh & (cap - 1);
+        while (ni[h].part1) h = (h + 1) & (cap - 1);
+        ni[h] = (struct oslot){(uint32_t)i + 1, (uint32_t)hh};
     }
     sl_free(o->index);
     o->index = ni;
@@ -122,31 +139,38 @@ static part *find_part(over_op *o, const uint8_t *key, size_t len)
     if ((o->n_parts + 1) * 2 > o->index_cap && index_grow(o)) return NULL;
     uint64_t h = sl_xxh64(key, len, 0);
     size_t mask = o->index_cap - 1, i = h & mask;
-    while (o->index[i]) {
-        part *p = &o->parts[o->index[i] - 1];
-        if (p->hash == h && p->key_len == len && (len == 0 || !memcmp(p->key, key, len))) return p;
+    while (o->index[i].part1) {
+        if (o->index[i].h32 == (uint32_t)h) {
+            part *p = part_at(o, o->index[i].part1 - 1);
+            if (p->hash == h && p->key_len == len && (len == 0 || !memcmp(p->key, key, len))) return p;
+        }
         i = (i + 1) & mask;
     }
-    if (sl_grow((void **)&o->parts, &o->parts_cap, o->n_parts + 1, sizeof *o->parts)) return NULL;
-    part *p = &o->parts[o->n_parts];
+    if (o->n_parts % PART_CHUNK == 0) {
+        if (sl_grow((void **)&o->chunks, &o->chunks_cap, o->n_chunks + 1, sizeof *o->chunks)) return NULL;
+        if (!(o->chunks[o->n_chunks] = sl_malloc(sizeof(part) * PART_CHUNK))) return NULL;
+        o->n_chunks++;
+    }
+    part *p = part_at(o, o->n_parts);
     memset(p, 0, sizeof *p);
     p->hash = h;
-    p->key_len = len;
-    p->key = sl_malloc(len ? len : 1);
+    p->idx = (uint32_t)o->n_parts;
+    p->key_len = (uint32_t)len;
+    p->key = len <= KEY_INLINE ? p->kin : sl_malloc(len);
     p->changed_from = -1;
-    if (o->topn) p->top = sl_calloc((size_t)o->topn, sizeof *p->top);
+    if (o->topn) p->top = o->topn == 1 ? &p->top1 : sl_calloc((size_t)o->topn, sizeof *p->top);
     else if (o->frame > 0) p->ring = sl_calloc((size_t)(o->frame * o->n_fns), sizeof *p->ring);
     else p->run = sl_calloc((size_t)(o->n_fns ? o->n_fns : 1), sizeof *p->run);
     if (!p->key || (o->topn ? !p->top : o->frame > 0 ? !p->ring : !p->run)) {
-        sl_free(p->key);
+        if (p->key != p->kin) sl_free(p->key);
         sl_free(p->ring);
         sl_free(p->run);
-        sl_free(p->top);
+        if (p->top != &p->top1) sl_free(p->top);
         return NULL;
     }
     if (len) memcpy(p->key, key, len);
     for (int f = 0; p->run && f < o->n_fns; f++) p->run[f].min.null = p->run[f].max.null = true;
-    o->index[i] = (uint32_t)o->n_parts + 1;
+    o->index[i] = (struct oslot){(uint32_t)o->n_parts + 1, (uint32_t)h};
     o->n_parts++;
     return p;
 }
@@ -317,7 +341,7 @@ static sl_status topn_push(over_op *o, sl_batch *b, sl_exec_ctx *x, sl_error *er
         top_row nr;
         if (!(nr.ord = sl_malloc(sizeof(oval) * (size_t)p->n_order + bound + 1))) { st = sl_err_oom(err); break; }
         nr.row = (uint8_t *)(nr.ord + p->n_order);
-        sl_exec_key_encode_to(nr.row, b->cols, b->n_cols, r);
+        nr.len = sl_exec_key_encode_to(nr.row, b->cols, b->n_cols, r);
         memcpy(nr.ord, ord, sizeof(oval) * (size_t)p->n_order);
         if (pt->n_top == o->topn) { /* the last one is pushed out */
             sl_free(pt->top[o->topn - 1].ord);
@@ -333,7 +357,7 @@ static sl_status topn_push(over_op *o, sl_batch *b, sl_exec_ctx *x, sl_error *er
                 st = sl_err_oom(err);
                 break;
             }
-            o->changed[o->n_changed++] = (size_t)(pt - o->parts);
+            o->changed[o->n_changed++] = pt->idx;
             pt->changed_from = pos;
         } else if (pos < pt->changed_from) {
             pt->changed_from = pos;
@@ -351,10 +375,28 @@ static sl_status topn_finish(over_op *o, sl_exec_ctx *x, sl_error *err)
     int nc = p->child[0]->schema->n;
     sl_status st = SL_OK;
     sl_batch *out = NULL;
+    /* the rows to emit and their bytes, to size each output batch once */
+    int64_t left = 0;
+    size_t bytes = 0;
+    for (size_t i = 0; i < o->n_changed; i++) {
+        const part *pt = part_at(o, o->changed[i]);
+        for (int64_t r = pt->changed_from; r < pt->n_top; r++) { left++; bytes += pt->top[r].len; }
+    }
+    size_t per_row = left ? bytes / (size_t)left + 1 : 0;
     for (size_t i = 0; i < o->n_changed && !st; i++) {
-        part *pt = &o->parts[o->changed[i]];
+        part *pt = part_at(o, o->changed[i]);
         for (int64_t r = pt->changed_from; r < pt->n_top && !st; r++) {
-            if (!out && !(out = sl_batch_new_builder(p->schema))) { st = sl_err_oom(err); break; }
+            if (!out) {
+                int64_t n = left < 16384 ? left : 16384;
+                if (!(out = sl_batch_new_builder(p->schema))) { st = sl_err_oom(err); break; }
+                for (int c = 0; c < out->n_cols; c++)
+                    if (sl_col_reserve(out->cols[c], n, out->cols[c]->type == SL_TYPE_STRING ? per_row * (size_t)n : 0)) {
+                        st = sl_err_oom(err);
+                        break;
+                    }
+                if (st) break;
+            }
+            left--;
             int fail = sl_exec_key_decode(pt->top[r].row, out->cols, nc);
             for (int f = 0; f < o->n_fns && !fail; f++) fail = sl_col_append_i64(out->cols[nc + f], r + 1);
             if (fail) st = sl_err_oom(err);
@@ -367,7 +409,7 @@ static sl_status topn_finish(over_op *o, sl_exec_ctx *x, sl_error *err)
         }
         pt->changed_from = -1;
     }
-    for (size_t i = 0; i < o->n_changed; i++) o->parts[o->changed[i]].changed_from = -1;
+    for (size_t i = 0; i < o->n_changed; i++) part_at(o, o->changed[i])->changed_from = -1;
     o->n_changed = 0;
     if (!st && out) {
         if (sl_batch_seal(out)) st = sl_err(err, SL_ERR_INTERNAL, "OVER: ragged top-N batch");
@@ -376,7 +418,7 @@ static sl_status topn_finish(over_op *o, sl_exec_ctx *x, sl_error *err)
     sl_batch_unref(out);
     o->base.state.rows_total = o->top_rows;
     o->base.state.mem_bytes = (int64_t)(o->n_parts * (sizeof(part) + (size_t)o->topn * sizeof(top_row)) +
-                                        (size_t)o->top_rows * 64 + o->index_cap * 4);
+                                        (size_t)o->top_rows * 64 + o->index_cap * 8);
     return st;
 }
 
@@ -559,14 +601,16 @@ static void over_free(sl_op *op)
     over_op *o = (over_op *)op;
     for (size_t i = 0; i < o->n_batches; i++) sl_batch_unref(o->batches[i].b);
     for (size_t i = 0; i < o->n_parts; i++) {
-        sl_free(o->parts[i].key);
-        sl_free(o->parts[i].ring);
-        sl_free(o->parts[i].run);
-        for (int64_t r = 0; o->parts[i].top && r < o->parts[i].n_top; r++) sl_free(o->parts[i].top[r].ord);
-        sl_free(o->parts[i].top);
+        part *p = part_at(o, i);
+        if (p->key != p->kin) sl_free(p->key);
+        sl_free(p->ring);
+        sl_free(p->run);
+        for (int64_t r = 0; p->top && r < p->n_top; r++) sl_free(p->top[r].ord);
+        if (p->top != &p->top1) sl_free(p->top);
     }
+    for (size_t i = 0; i < o->n_chunks; i++) sl_free(o->chunks[i]);
+    sl_free(o->chunks);
     sl_free(o->changed);
-    sl_free(o->parts);
     sl_free(o->index);
     sl_free(o->held);
     sl_free(o->batches);
