@@ -596,16 +596,16 @@ static sl_status work_load(agg_op *a, int64_t we, const void *key, size_t kl, co
 }
 
 /* An evicted group leaves the store and the state (a delta's delete also
- * when only an earlier delta had it). */
+ * when only an earlier delta had it: stale and not in the store; a group
+ * of this batch alone was never logged). */
 static sl_status work_forget(agg_op *a, uint32_t r, sl_error *err)
 {
     group_hdr *g = row_at(a, r);
+    if (!g->in_db) a->n_fresh--;
+    if (!g->in_db && !g->stale) return SL_OK;
     record_key(g, &a->keybuf);
     if (a->keybuf.oom) return sl_err_oom(err);
-    if (!g->in_db) {
-        a->n_fresh--;
-        return sl_ostore_log_del(a->ws, g->win_end, a->keybuf.data, a->keybuf.len, err);
-    }
+    if (!g->in_db) return sl_ostore_log_del(a->ws, g->win_end, a->keybuf.data, a->keybuf.len, err);
     return sl_ostore_del(a->ws, g->win_end, a->keybuf.data, a->keybuf.len, err);
 }
 
