@@ -2,7 +2,8 @@
 # Model scoring benchmark (issue 8): rows/s per core for the reference Spark
 # pipeline and for a 100-tree depth-6 XGBoost model against libxgboost's
 # XGBoosterPredictFromDense in the same run. Usage: bench/model.sh [rows]
-# (BUILD defaults to build/; the library must be built).
+# (BUILD defaults to build/; the library must be built). SLUICE_MODEL_SIMD=0
+# in the environment gives the scalar tree walk's figures (src/model/tree_simd.c).
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
