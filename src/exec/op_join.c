@@ -20,6 +20,9 @@
 #include "exec/op_join_state.h"
 #include "exec/late.h"
 #include "plan/join_range.h"
+#include "state/kv_int.h"
+#include "state/opstate.h"
+#include "state/ostore.h"
 #include "core/mem.h"
 #include "core/status.h"
 #include "core/xxhash64.h"
@@ -82,6 +85,24 @@ typedef struct join_op {
      * columns instead of being copied pair by pair. Worked out at the
      * first pairs, when the parents are linked. */
     bool *need;
+    /* 'state.backend' = 'rocksdb': the kept rows live here instead of s[]
+     * (sl_op_join_attach, "RocksDB as the working state" below) */
+    struct sl_ostore *ws;
+    int64_t scanned_to;       /* the last eviction scan's bound */
+    int64_t min_new;          /* the least bound of the rows kept since */
+    int64_t row_batch;        /* row ids: batch id, push within it, row */
+    uint32_t row_push;
+    sl_buf wkey, wval;
+    struct cands {            /* a push's candidates read from the store */
+        sl_batch *b;
+        uint8_t *flags;
+        size_t flags_cap;
+        sl_buf recs;          /* per candidate: key length (4), key, value length (4), value */
+        size_t *off;
+        size_t off_cap;
+        int64_t n;
+    } cand;
+    sl_batch *pad[2];         /* evicted unmatched rows of a preserved side */
 } join_op;
 
 static uint64_t key_hash(sl_col *const *keys, int n, int64_t i, bool *has_null)
@@ -212,6 +233,19 @@ static int side_compact(side *s, int n_keys)
     return 0;
 }
 
+/* The event time after which the watermark evicts row r (INT64_MAX: never). */
+static int64_t row_ekey(const sl_join_side_range *rg, const sl_batch *b, int64_t r)
+{
+    int64_t e = INT64_MAX;
+    for (int i = 0; i < rg->n_bounds; i++) {
+        const sl_col *c = b->cols[rg->bounds[i].col];
+        /* a NULL time never satisfies the range: nothing can match */
+        int64_t v = sl_col_is_null(c, r) ? INT64_MIN : sl_col_i64(c)[r] + rg->bounds[i].off;
+        if (v < e) e = v;
+    }
+    return e;
+}
+
 /* Keeps batch b on side s, taking references to it and its keys, and
  * ownership of flags; hashes (NULL: computed here) are the rows' key hashes. */
 static int side_add(side *s, sl_batch *b, sl_col **keys, int n_keys, uint8_t *flags, const uint64_t *hashes)
@@ -230,13 +264,7 @@ static int side_add(side *s, sl_batch *b, sl_col **keys, int n_keys, uint8_t *fl
     if (rg->n_bounds) {
         if (!(k->ekey = sl_malloc(sizeof *k->ekey * (size_t)(b->n_rows ? b->n_rows : 1)))) return -1;
         for (int64_t r = 0; r < b->n_rows; r++) {
-            int64_t e = INT64_MAX;
-            for (int i = 0; i < rg->n_bounds; i++) {
-                const sl_col *c = b->cols[rg->bounds[i].col];
-                /* a NULL time never satisfies the range: nothing can match */
-                int64_t v = sl_col_is_null(c, r) ? INT64_MIN : sl_col_i64(c)[r] + rg->bounds[i].off;
-                if (v < e) e = v;
-            }
+            int64_t e = row_ekey(rg, b, r);
             k->ekey[r] = e;
             if (!(flags[r] & ROW_DEAD) && e < k->min_ekey) k->min_ekey = e;
         }
@@ -499,6 +527,272 @@ static inline bool tc_pass(const join_op *j, const sl_batch *lb, int64_t lr, con
     return true;
 }
 
+/* ---- RocksDB as the working state ------------------------------------------ */
+
+/* With 'state.backend' = 'rocksdb' (sl_op_join_attach) the kept rows of
+ * both sides live in the operator's store (state/ostore.h), one record a
+ * row:
+ *   key   = side (1 byte), the join key (per key column a NULL flag, then
+ *           the value: integers widened to 8 bytes, doubles with -0.0 as
+ *           0.0, strings as a 4-byte length and the bytes), the row id
+ *           (batch id, push within the batch, row: 16 bytes);
+ *   value = the row's eviction bound (8 bytes, the record's order), matched
+ *           (1 byte), the row's values (sl_join_row_encode).
+ * Records are ordered by the bound, so the watermark's eviction reads only
+ * the rows it passed, and indexed by key (a keyed store), so a probe reads
+ * the other side's rows of one join key by prefix.  Nothing is cached in
+ * memory yet: a push reads the stored rows of each of its distinct keys
+ * once into a batch of candidates, probes them as kept rows, writes back
+ * the candidates that matched for the first time, then stores its own
+ * rows (and flushes, so that the other side's next push sees them). */
+
+static void work_join_key(sl_buf *k, int side, sl_col *const *keys, int n, int64_t i)
+{
+    sl_buf_reset(k);
+    sl_buf_putc(k, (char)side);
+    for (int c = 0; c < n; c++) {
+        const sl_col *col = keys[c];
+        if (sl_col_is_null(col, i)) { sl_buf_putc(k, 0); continue; }
+        sl_buf_putc(k, 1);
+        switch (col->type) {
+        case SL_TYPE_STRING: {
+            size_t len;
+            const char *s = sl_col_str(col, i, &len);
+            uint32_t l = (uint32_t)len;
+            sl_buf_append(k, &l, 4);
+            sl_buf_append(k, s, len);
+            break;
+        }
+        case SL_TYPE_BOOLEAN: sl_buf_putc(k, (char)sl_col_bool(col, i)); break;
+        case SL_TYPE_INT: case SL_TYPE_DATE: { int64_t v = sl_col_i32(col)[i]; sl_buf_append(k, &v, 8); break; }
+        case SL_TYPE_DOUBLE: {
+            double d = sl_col_f64(col)[i];
+            if (d == 0) d = 0;
+            sl_buf_append(k, &d, 8);
+            break;
+        }
+        default: sl_buf_append(k, &sl_col_i64(col)[i], 8); break;
+        }
+    }
+}
+
+static sl_status work_bad_record(sl_error *err)
+{
+    return sl_err(err, SL_ERR_CHECKPOINT,
+                  "join state: a stored row does not fit this join's inputs (the checkpoint was not written "
+                  "by this query)");
+}
+
+/* sl_ostore_scan_prefix callback: one stored row of the other side. */
+static sl_status work_collect(void *ctx, int64_t order, const void *key, size_t kl, const void *val, size_t vl,
+                              sl_error *err)
+{
+    (void)order;
+    join_op *j = ctx;
+    struct cands *c = &j->cand;
+    const uint8_t *v = val;
+    if (vl < 9 || kl > UINT32_MAX || vl > UINT32_MAX) return work_bad_record(err);
+    if (sl_grow((void **)&c->flags, &c->flags_cap, (size_t)c->n + 1, 1) ||
+        sl_grow((void **)&c->off, &c->off_cap, (size_t)c->n + 1, sizeof *c->off))
+        return sl_err_oom(err);
+    if (sl_join_row_decode(c->b, v + 9, v + vl)) return work_bad_record(err);
+    c->b->n_rows++;
+    c->flags[c->n] = v[8] ? ROW_MATCHED : 0;
+    c->off[c->n] = c->recs.len;
+    uint32_t l = (uint32_t)kl;
+    sl_buf_append(&c->recs, &l, 4);
+    sl_buf_append(&c->recs, key, kl);
+    l = (uint32_t)vl;
+    sl_buf_append(&c->recs, &l, 4);
+    sl_buf_append(&c->recs, val, vl);
+    c->n++;
+    return c->recs.oom ? sl_err_oom(err) : SL_OK;
+}
+
+static void work_cands_reset(join_op *j)
+{
+    sl_batch_unref(j->cand.b);
+    j->cand.b = NULL;
+    j->cand.n = 0;
+    sl_buf_reset(&j->cand.recs);
+}
+
+static int64_t work_order(int64_t e) { return e < SL_OSTORE_INDEX + 1 ? SL_OSTORE_INDEX + 1 : e; }
+
+/* The push of b on `port` with the rows in the store: probe, then keep. */
+static sl_status work_push(join_op *j, int port, sl_batch *b, sl_col **keys, uint8_t *flags, sl_exec_ctx *x,
+                           sl_error *err)
+{
+    int other = 1 - port, nk = j->n_keys;
+    int64_t n = b->n_rows;
+    struct cands *c = &j->cand;
+    sl_status st = SL_OK;
+    int64_t *range = sl_malloc(sizeof *range * (size_t)(n ? n : 1) * 2);
+    sl_kv_hash *groups = sl_kv_hash_new();
+    work_cands_reset(j);
+    if (!range || !groups || !(c->b = sl_batch_new_builder(j->base.plan->child[other]->schema))) {
+        st = sl_err_oom(err);
+        goto done;
+    }
+    /* the stored rows of each distinct key, read once */
+    for (int64_t i = 0; i < n && !st; i++) {
+        range[2 * i] = range[2 * i + 1] = 0;
+        if (flags[i] & ROW_DEAD) continue;
+        for (int k = 0; k < nk; k++)
+            if (sl_col_is_null(keys[k], i)) flags[i] |= ROW_NULL_KEY;
+        if (flags[i] & ROW_NULL_KEY) continue;
+        work_join_key(&j->wkey, other, keys, nk, i);
+        if (j->wkey.oom) { st = sl_err_oom(err); break; }
+        size_t vl;
+        const void *g = sl_kv_hash_get(groups, j->wkey.data, j->wkey.len, &vl);
+        if (g) { memcpy(&range[2 * i], g, 16); continue; } /* the hash's values are not aligned */
+        int64_t r[2] = {c->n, 0};
+        if ((st = sl_ostore_scan_prefix(j->ws, j->wkey.data, j->wkey.len, work_collect, j, err))) break;
+        r[1] = c->n;
+        if (sl_kv_hash_put(groups, j->wkey.data, j->wkey.len, r, sizeof r)) { st = sl_err_oom(err); break; }
+        range[2 * i] = r[0];
+        range[2 * i + 1] = r[1];
+    }
+    if (st) goto done;
+    if (sl_batch_seal(c->b)) { st = sl_err_oom(err); goto done; }
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t e = range[2 * i]; e < range[2 * i + 1]; e++) {
+            if (j->n_tc && !(port == 0 ? tc_pass(j, b, i, c->b, e) : tc_pass(j, c->b, e, b, i))) continue;
+            int r = port == 0 ? pairs_add(&j->pp, b, (int32_t)i, &flags[i], c->b, (int32_t)e, &c->flags[e])
+                              : pairs_add(&j->pp, c->b, (int32_t)e, &c->flags[e], b, (int32_t)i, &flags[i]);
+            if (r) { st = sl_err_oom(err); goto done; }
+            if (j->pp.n >= SL_BATCH_ROWS && (st = flush(j, false, x, err))) goto done;
+        }
+    if ((st = flush(j, false, x, err))) goto done;
+    /* stored rows that matched for the first time */
+    for (int64_t e = 0; e < c->n && !st; e++) {
+        if (!(c->flags[e] & ROW_MATCHED)) continue;
+        uint8_t *p = (uint8_t *)c->recs.data + c->off[e];
+        uint32_t kl, vl;
+        memcpy(&kl, p, 4);
+        memcpy(&vl, p + 4 + kl, 4);
+        uint8_t *v = p + 8 + kl;
+        if (v[8]) continue;
+        v[8] = 1;
+        st = sl_ostore_put(j->ws, p + 4, kl, v, vl, false, err);
+    }
+    /* this push's rows */
+    if (x->ev.batch_id != j->row_batch) { j->row_batch = x->ev.batch_id; j->row_push = 0; }
+    uint32_t push = j->row_push++;
+    for (int64_t i = 0; i < n && !st; i++) {
+        if (flags[i] & ROW_DEAD) continue;
+        work_join_key(&j->wkey, port, keys, nk, i);
+        uint32_t row = (uint32_t)i;
+        sl_buf_append(&j->wkey, &j->row_batch, 8);
+        sl_buf_append(&j->wkey, &push, 4);
+        sl_buf_append(&j->wkey, &row, 4);
+        int64_t order = work_order(row_ekey(&j->s[port].range, b, i));
+        if (order < j->min_new) j->min_new = order;
+        sl_buf_reset(&j->wval);
+        sl_buf_append(&j->wval, &order, 8);
+        sl_buf_putc(&j->wval, (flags[i] & ROW_MATCHED) ? 1 : 0);
+        sl_join_row_encode(&j->wval, b, i);
+        if (j->wkey.oom || j->wval.oom) { st = sl_err_oom(err); break; }
+        st = sl_ostore_put(j->ws, j->wkey.data, j->wkey.len, j->wval.data, j->wval.len, true, err);
+    }
+    if (!st) st = sl_ostore_flush(j->ws, err);
+    j->base.state.rows_updated += n;
+done:
+    work_cands_reset(j);
+    sl_kv_hash_free(groups);
+    sl_free(range);
+    return st;
+}
+
+/* Emits side's evicted unmatched rows, padded with NULLs. */
+static sl_status work_emit_pad(join_op *j, int side, sl_exec_ctx *x, sl_error *err)
+{
+    sl_batch *b = j->pad[side];
+    if (!b) return SL_OK;
+    j->pad[side] = NULL;
+    sl_status st = SL_OK;
+    uint8_t dummy = 0;
+    if (sl_batch_seal(b)) st = sl_err_oom(err);
+    for (int64_t r = 0; r < b->n_rows && !st; r++) {
+        int e = side == 0 ? pairs_add(&j->pp, b, (int32_t)r, &dummy, NULL, 0, NULL)
+                          : pairs_add(&j->pp, NULL, 0, NULL, b, (int32_t)r, &dummy);
+        if (e) st = sl_err_oom(err);
+        else if (j->pp.n >= SL_BATCH_ROWS) st = flush(j, true, x, err);
+    }
+    if (!st) st = flush(j, true, x, err);
+    j->pp.n = 0;
+    sl_batch_unref(b);
+    return st;
+}
+
+typedef struct work_evict_ctx { join_op *j; sl_exec_ctx *x; } work_evict_ctx;
+
+/* sl_ostore_scan callback: a stored row the watermark passed. */
+static sl_status work_evict_row(void *ctx, int64_t order, const void *key, size_t kl, const void *val, size_t vl,
+                                sl_error *err)
+{
+    work_evict_ctx *ec = ctx;
+    join_op *j = ec->j;
+    const uint8_t *k = key, *v = val;
+    if (kl < 1 || k[0] > 1 || vl < 9) return work_bad_record(err);
+    int side = k[0];
+    j->base.state.rows_removed++;
+    if (j->s[side].preserved && !v[8]) {
+        if (!j->pad[side] && !(j->pad[side] = sl_batch_new_builder(j->base.plan->child[side]->schema)))
+            return sl_err_oom(err);
+        if (sl_join_row_decode(j->pad[side], v + 9, v + vl)) return work_bad_record(err);
+        j->pad[side]->n_rows++;
+        if (j->pad[side]->n_rows >= SL_BATCH_ROWS) {
+            sl_status st = work_emit_pad(j, side, ec->x, err);
+            if (st) return st;
+        }
+    }
+    return sl_ostore_del(j->ws, order, key, kl, err);
+}
+
+/* The end of a batch: the stored rows the watermark passed are evicted,
+ * read from where the last scan stopped (or from the least bound of a row
+ * kept since, which may lie behind it). */
+static sl_status work_finish(join_op *j, sl_exec_ctx *x, sl_error *err)
+{
+    int64_t wm = j->base.wm_in;
+    sl_status st = SL_OK;
+    if (j->base.stateful && wm != SL_NO_WATERMARK && wm > SL_OSTORE_INDEX + 1) {
+        int64_t from = j->min_new < j->scanned_to ? j->min_new : j->scanned_to;
+        work_evict_ctx ec = {j, x};
+        st = sl_ostore_scan(j->ws, from, wm - 1, work_evict_row, &ec, err);
+        for (int s = 0; s < 2 && !st; s++) st = work_emit_pad(j, s, x, err);
+        if (!st) st = sl_ostore_flush(j->ws, err);
+        if (!st) {
+            j->scanned_to = wm - 1;
+            j->min_new = INT64_MAX;
+        }
+    }
+    for (int s = 0; s < 2; s++) { sl_batch_unref(j->pad[s]); j->pad[s] = NULL; }
+    return st;
+}
+
+sl_status sl_op_join_attach(sl_op *op, struct sl_opstate *st, int64_t version, int64_t cache_bytes, sl_error *err)
+{
+    join_op *j = (join_op *)op;
+    (void)cache_bytes; /* nothing is cached yet */
+    if (j->s[0].n || j->s[1].n)
+        return sl_err(err, SL_ERR_INTERNAL, "join: working state attached to a non-empty operator");
+    sl_status rst = sl_opstate_restore_working(st, version, true, err);
+    if (rst) {
+        sl_err_prefix(err, "stream-stream join: restoring its rows into RocksDB (a join checkpoint written by the "
+                           "memory backend cannot be restored into RocksDB yet: if it was, resume with "
+                           "'state.backend' = 'memory')");
+        return rst;
+    }
+    if (!(j->ws = sl_opstate_work(st))) return sl_err(err, SL_ERR_INTERNAL, "join: the state has no working store");
+    j->scanned_to = INT64_MIN;
+    j->min_new = INT64_MAX;
+    j->row_batch = INT64_MIN;
+    op->state.rows_total = sl_ostore_count(j->ws);
+    return SL_OK;
+}
+
 /* ---- push: probe, then keep ---------------------------------------------- */
 
 /* Marks rows behind the watermark dead, counts them and hands them to the
@@ -538,6 +832,7 @@ static sl_status join_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_
     for (int k = 0; k < nk && !st; k++) st = sl_expr_eval(kx[k], b, &x->ev, &keys[k], err);
     if (st) goto done;
     if ((st = drop_late(j, port, b, flags, op->wm_late[port], x, err))) goto done;
+    if (j->ws) { st = work_push(j, port, b, keys, flags, x, err); goto done; }
 
     side *other = &j->s[1 - port];
     if (other->head_cap && !(hashes = sl_malloc(sizeof *hashes * (size_t)b->n_rows))) { st = sl_err_oom(err); goto done; }
@@ -590,7 +885,7 @@ done:
     sl_free(flags);
     sl_free(hashes);
     for (int k = 0; k < nk; k++) sl_col_unref(keys[k]);
-    op->state.rows_total = j->s[0].rows + j->s[1].rows;
+    op->state.rows_total = j->ws ? sl_ostore_count(j->ws) : j->s[0].rows + j->s[1].rows;
     op->state.mem_bytes = (int64_t)(j->s[0].bytes + j->s[1].bytes);
     return st;
 }
@@ -646,10 +941,12 @@ static sl_status join_finish(sl_op *op, sl_exec_ctx *x, sl_error *err)
         /* a batch join: both inputs are complete, so every row is final */
         for (int s = 0; s < 2 && !st; s++)
             if (j->s[s].preserved) st = evict(j, s, 0, true, x, err);
+    } else if (j->ws) {
+        st = work_finish(j, x, err);
     } else if (op->stateful && op->wm_in != SL_NO_WATERMARK) {
         for (int s = 0; s < 2 && !st; s++) st = evict(j, s, op->wm_in, false, x, err);
     }
-    op->state.rows_total = j->s[0].rows + j->s[1].rows;
+    op->state.rows_total = j->ws ? sl_ostore_count(j->ws) : j->s[0].rows + j->s[1].rows;
     op->state.mem_bytes = (int64_t)(j->s[0].bytes + j->s[1].bytes);
     return st;
 }
@@ -662,6 +959,13 @@ static void join_free(sl_op *op)
     for (int s = 0; s < 2; s++) { sl_free(j->pp.b[s]); sl_free(j->pp.r[s]); sl_free(j->pp.f[s]); }
     sl_schema_free(j->pair_schema);
     sl_free(j->need);
+    sl_batch_unref(j->cand.b);
+    sl_free(j->cand.flags);
+    sl_free(j->cand.off);
+    sl_buf_fini(&j->cand.recs);
+    sl_buf_fini(&j->wkey);
+    sl_buf_fini(&j->wval);
+    for (int s = 0; s < 2; s++) sl_batch_unref(j->pad[s]);
     sl_free(j);
 }
 

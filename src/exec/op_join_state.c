@@ -10,7 +10,12 @@
  * that arrived, matched for the first time or were evicted.
  *
  * Event-time bounds and key hashes are not saved: sl_op_join_rows_add
- * recomputes them from the row, as when the row first arrived. */
+ * recomputes them from the row, as when the row first arrived.
+ *
+ * A checkpoint of the RocksDB working state (op_join.c) holds records of
+ * another form, read here too when the memory backend restores one: key =
+ * side, join key, row id; value = the row's eviction bound (8 bytes),
+ * matched (1), the row's values. */
 #include "exec/op_join_state.h"
 #include "state/kv_int.h"
 #include "state/opstate.h"
@@ -20,7 +25,7 @@
 
 #include <string.h>
 
-static void encode_row(sl_buf *k, const sl_batch *b, int64_t r)
+void sl_join_row_encode(sl_buf *k, const sl_batch *b, int64_t r)
 {
     for (int c = 0; c < b->n_cols; c++) {
         const sl_col *col = b->cols[c];
@@ -43,9 +48,7 @@ static void encode_row(sl_buf *k, const sl_batch *b, int64_t r)
     }
 }
 
-/* Appends the row encoded at p (end: the end of the row bytes) to the
- * builder b; -1 when the bytes do not fit b's schema. */
-static int decode_row(sl_batch *b, const uint8_t *p, const uint8_t *end)
+int sl_join_row_decode(sl_batch *b, const uint8_t *p, const uint8_t *end)
 {
     for (int c = 0; c < b->n_cols; c++) {
         sl_col *col = b->cols[c];
@@ -88,7 +91,7 @@ static sl_status save_row(void *ctx, int side, const sl_batch *b, int64_t row, b
     save_ctx *c = ctx;
     sl_buf_reset(&c->key);
     sl_buf_putc(&c->key, (char)side);
-    encode_row(&c->key, b, row);
+    sl_join_row_encode(&c->key, b, row);
     if (c->key.oom) return sl_err_oom(err);
     size_t vl;
     const uint32_t *seen = sl_kv_hash_get(c->occ, c->key.data, c->key.len, &vl);
@@ -102,6 +105,7 @@ static sl_status save_row(void *ctx, int side, const sl_batch *b, int64_t row, b
 
 static sl_status join_save(sl_op *op, sl_opstate *out, sl_error *err)
 {
+    if (sl_opstate_work(out)) return SL_OK; /* the store has every change already */
     save_ctx c = {.out = out};
     sl_buf_init(&c.key);
     if (!(c.occ = sl_kv_hash_new())) return sl_err_oom(err);
@@ -137,7 +141,9 @@ static sl_status load_row(void *ctx, const void *key, size_t key_len, const void
 {
     load_ctx *c = ctx;
     const uint8_t *k = key;
-    if (key_len < 5 || val_len != 1 || k[0] > 1)
+    const uint8_t *v = val, *row = k + 1, *row_end = k + key_len - 4;
+    if (val_len >= 9) { row = v + 9; row_end = v + val_len; v += 8; } /* the RocksDB working state's */
+    if (key_len < 5 || (val_len != 1 && val_len < 9) || k[0] > 1)
         return sl_err(err, SL_ERR_CHECKPOINT, "join state: a record does not fit this join");
     int side = k[0];
     if (!c->b[side]) {
@@ -146,10 +152,10 @@ static sl_status load_row(void *ctx, const void *key, size_t key_len, const void
     sl_batch *b = c->b[side];
     size_t n = (size_t)b->n_rows;
     if (sl_grow((void **)&c->matched[side], &c->cap[side], n + 1, sizeof(bool))) return sl_err_oom(err);
-    if (decode_row(b, k + 1, k + key_len - 4))
+    if (sl_join_row_decode(b, row, row_end))
         return sl_err(err, SL_ERR_CHECKPOINT, "join state: a saved row does not fit the %s input's columns",
                       side ? "right" : "left");
-    c->matched[side][n] = *(const uint8_t *)val != 0;
+    c->matched[side][n] = *v != 0;
     b->n_rows++;
     if (b->n_rows >= SL_BATCH_ROWS) return flush_side(c, side, err);
     return SL_OK;
@@ -174,4 +180,4 @@ static sl_status join_load(sl_op *op, const void *key, size_t key_len, const voi
     return sl_err(err, SL_ERR_INTERNAL, "join state is restored with sl_op_join_restore");
 }
 
-const sl_op_ckpt_ops sl_op_join_ckpt = {.save = join_save, .load = join_load};
+const sl_op_ckpt_ops sl_op_join_ckpt = {.save = join_save, .load = join_load, .attach = sl_op_join_attach};

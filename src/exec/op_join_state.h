@@ -5,6 +5,7 @@
 #define SL_EXEC_OP_JOIN_STATE_H
 
 #include "exec/op.h"
+#include "core/buf.h"
 
 /* Visits every kept, live row of both sides (side 0 = left), with whether
  * it has matched (outer joins emit unmatched rows at eviction). */
@@ -15,6 +16,18 @@ sl_status sl_op_join_rows_each(sl_op *op, sl_join_row_fn fn, void *ctx, sl_error
  * arrived, without probing; matched[i] marks rows that already matched
  * (may be NULL). */
 sl_status sl_op_join_rows_add(sl_op *op, int side, sl_batch *b, const bool *matched, sl_error *err);
+
+/* A row's values as the records store them (per column a NULL flag, then
+ * the value: fixed width, or a 4-byte length and a string's bytes), and
+ * back: appends the row at p..end to the builder b, -1 when the bytes do
+ * not fit b's schema. */
+void sl_join_row_encode(sl_buf *k, const sl_batch *b, int64_t r);
+int sl_join_row_decode(sl_batch *b, const uint8_t *p, const uint8_t *end);
+
+/* 'state.backend' = 'rocksdb': the kept rows live in the store of st
+ * (op_join.c, "RocksDB as the working state"). */
+sl_status sl_op_join_attach(sl_op *op, struct sl_opstate *st, int64_t version, int64_t cache_bytes,
+                            sl_error *err);
 
 /* The join's checkpoint callbacks (set by sl_op_join_new on stream-stream
  * joins).  Its load is not used: the driver restores a join with

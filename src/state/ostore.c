@@ -360,6 +360,34 @@ sl_status sl_ostore_scan(sl_ostore *o, int64_t order_min, int64_t order_max, sl_
     return st;
 }
 
+sl_status sl_ostore_scan_prefix(sl_ostore *o, const void *prefix, size_t pl, sl_ostore_fn fn,
+                                void *ctx, sl_error *err)
+{
+    if (!o->keyed) return sl_err(err, SL_ERR_INTERNAL, "working state: a scan by key in a store without its index");
+    sl_buf lo; /* not o->key: fn may change the store's pending writes */
+    sl_buf_init(&lo);
+    sl_ostore_key(&lo, SL_OSTORE_INDEX, prefix, pl);
+    if (lo.oom) { sl_buf_fini(&lo); return sl_err_oom(err); }
+    rocksdb_iterator_t *it = rocksdb_create_iterator(sl_kv_rocksdb_db(o->rdb), o->ropts);
+    sl_status st = SL_OK;
+    for (rocksdb_iter_seek(it, lo.data, lo.len); rocksdb_iter_valid(it) && !st; rocksdb_iter_next(it)) {
+        size_t kl, vl;
+        const char *k = rocksdb_iter_key(it, &kl), *v = rocksdb_iter_value(it, &vl);
+        if (kl < lo.len || memcmp(k, lo.data, lo.len)) break;
+        int64_t order;
+        if (vl < 8) { st = sl_err(err, SL_ERR_CHECKPOINT, "working state: a record has no event time"); break; }
+        memcpy(&order, v, 8);
+        st = fn(ctx, order, k + SL_OSTORE_ORDER_LEN, kl - SL_OSTORE_ORDER_LEN, v, vl, err);
+    }
+    char *msg = NULL;
+    rocksdb_iter_get_error(it, &msg);
+    rocksdb_iter_destroy(it);
+    sl_buf_fini(&lo);
+    if (msg && !st) st = rerr(err, "read", msg);
+    else rocksdb_free(msg);
+    return st;
+}
+
 int64_t sl_ostore_count(const sl_ostore *o)
 {
     int64_t n = (sl_kv_count(o->kv) - 1) / (o->keyed ? 2 : 1); /* the marker, the index */

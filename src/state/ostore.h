@@ -96,6 +96,12 @@ typedef sl_status (*sl_ostore_fn)(void *ctx, int64_t order, const void *key, siz
 sl_status sl_ostore_scan(sl_ostore *o, int64_t order_min, int64_t order_max, sl_ostore_fn fn,
                          void *ctx, sl_error *err);
 
+/* keyed stores: calls fn for every record whose key starts with the
+ * prefix (key order; order is the record's own, read from its value).
+ * The stream-stream join finds a key's kept rows this way. */
+sl_status sl_ostore_scan_prefix(sl_ostore *o, const void *prefix, size_t pl, sl_ostore_fn fn,
+                                void *ctx, sl_error *err);
+
 /* Records in the store, pending changes included. */
 int64_t sl_ostore_count(const sl_ostore *o);
 

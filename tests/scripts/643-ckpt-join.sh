@@ -5,7 +5,10 @@
 # The kept rows of both sides (with their matched marks, which decide the
 # NULL-padded rows emitted at eviction) are checkpointed and restored; the
 # committed output must equal an uninterrupted run's row for row, including
-# the unmatched rows.
+# the unmatched rows.  The crashes run once with the memory backend and
+# once with RocksDB as the join's working state and a 1-byte cache (every
+# kept row read from and written to RocksDB), both against the memory
+# backend's uninterrupted run.
 set -eu
 : "${ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}" "${BUILD:=$ROOT/build}" "${SLUICE:=$BUILD/sluice}"
 PY=/usr/bin/python3
@@ -26,16 +29,21 @@ for f in range(30):
                 o.write('{"k":%d,"x":%d,"ts":"2024-01-01 00:%02d:%02d"}\n' % (r.randint(0, 80), r.randint(0, 999), t // 60, t % 60))
         os.utime(p, (base + f, base + f))
 PY
-cat > "$T/q.sql" <<SQL
+write_sql() { # $1: file, $2: state backend (rocksdb-cache1: RocksDB with a 1-byte cache)
+    local extra=""
+    [ "$2" = rocksdb-cache1 ] && extra="'state.backend' = 'rocksdb', 'state.rocksdb.cacheBytes' = '1',"
+    cat > "$1" <<SQL
 CREATE SOURCE a (k INT, x INT, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '20' SECOND)
 WITH (connector = 'file', path = '$T/a', format = 'json', maxFilesPerTrigger = '1');
 CREATE SOURCE b (k INT, x INT, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '20' SECOND)
 WITH (connector = 'file', path = '$T/b', format = 'json', maxFilesPerTrigger = '1');
 CREATE SINK o WITH (connector = 'file', path = '\${OUT}', format = 'json', checkpointLocation = '\${CK}',
-                    'state.snapshotInterval' = '5', trigger = 'availableNow') AS
+                    $extra 'state.snapshotInterval' = '5', trigger = 'availableNow') AS
 SELECT a.k, a.x AS ax, b.x AS bx FROM a LEFT JOIN b
 ON a.k = b.k AND b.ts BETWEEN a.ts - INTERVAL '5' SECOND AND a.ts + INTERVAL '5' SECOND;
 SQL
+}
+write_sql "$T/q.sql" memory
 committed() { # $1: sink dir → its committed rows, sorted (read through the manifest)
     cat > "$T/read.sql" <<SQL
 CREATE TABLE r (k INT, ax INT, bx INT) WITH (connector = 'file', path = '$1', format = 'json');
@@ -49,19 +57,30 @@ committed "$T/ref" > "$T/ref.txt"
 unmatched=$(grep -vc '"bx"' "$T/ref.txt" || true)
 [ "$unmatched" -gt 0 ] && [ "$(wc -l < "$T/ref.txt")" -gt "$unmatched" ] ||
     { echo "FAIL: the data should give matched and unmatched rows"; exit 1; }
-kills=0 runs=0
-RANDOM=643
-while [ $runs -lt 100 ]; do
-    runs=$((runs + 1)); rc=0
-    SLUICE_CRASH_AT_STEP=$((1 + RANDOM % 40)) "$SLUICE" run "$T/q.sql" --var OUT="$T/cr" --var CK="$T/crck" \
-        >> "$T/crlog" 2>&1 || rc=$?
-    [ $rc -eq 0 ] && break
-    [ $rc -eq 137 ] || { tail -5 "$T/crlog"; echo "FAIL: run $runs ended with status $rc"; exit 1; }
-    kills=$((kills + 1))
-done
-"$SLUICE" run "$T/q.sql" --var OUT="$T/cr" --var CK="$T/crck" --quiet >> "$T/crlog" 2>&1 || { tail -5 "$T/crlog"; echo "FAIL: final run"; exit 1; }
-[ $kills -ge 10 ] || { echo "FAIL: only $kills kills landed"; exit 1; }
-[ -d "$T/crck/state/0-symmetricHashJoin" ] || { echo "FAIL: no join state was checkpointed"; exit 1; }
-committed "$T/cr" > "$T/cr.txt"
-cmp -s "$T/ref.txt" "$T/cr.txt" || { diff "$T/ref.txt" "$T/cr.txt" | head; echo "FAIL: after $kills kills the join output differs"; exit 1; }
-echo "ok: join state across $kills SIGKILLs: $(wc -l < "$T/cr.txt") rows ($unmatched unmatched) equal the uninterrupted run"
+crash_run() { # $1: state backend
+    local be=$1 kills=0 runs=0 rc
+    write_sql "$T/q-$be.sql" "$be"
+    RANDOM=643
+    while [ $runs -lt 100 ]; do
+        runs=$((runs + 1)); rc=0
+        SLUICE_CRASH_AT_STEP=$((1 + RANDOM % 40)) "$SLUICE" run "$T/q-$be.sql" --var OUT="$T/cr-$be" --var CK="$T/crck-$be" \
+            >> "$T/crlog-$be" 2>&1 || rc=$?
+        [ $rc -eq 0 ] && break
+        [ $rc -eq 137 ] || { tail -5 "$T/crlog-$be"; echo "FAIL: $be: run $runs ended with status $rc"; exit 1; }
+        kills=$((kills + 1))
+    done
+    "$SLUICE" run "$T/q-$be.sql" --var OUT="$T/cr-$be" --var CK="$T/crck-$be" --quiet >> "$T/crlog-$be" 2>&1 ||
+        { tail -5 "$T/crlog-$be"; echo "FAIL: $be: final run"; exit 1; }
+    [ $kills -ge 10 ] || { echo "FAIL: $be: only $kills kills landed"; exit 1; }
+    [ -d "$T/crck-$be/state/0-symmetricHashJoin" ] || { echo "FAIL: $be: no join state was checkpointed"; exit 1; }
+    if [ "$be" = rocksdb-cache1 ]; then
+        ls -d "$T/crck-$be/state/0-symmetricHashJoin/"*.snapdir > /dev/null 2>&1 ||
+            { echo "FAIL: $be: the join state has no RocksDB snapshot"; exit 1; }
+    fi
+    committed "$T/cr-$be" > "$T/cr-$be.txt"
+    cmp -s "$T/ref.txt" "$T/cr-$be.txt" ||
+        { diff "$T/ref.txt" "$T/cr-$be.txt" | head; echo "FAIL: $be: after $kills kills the join output differs"; exit 1; }
+    echo "ok: $be: join state across $kills SIGKILLs: $(wc -l < "$T/cr-$be.txt") rows ($unmatched unmatched) equal the uninterrupted run"
+}
+crash_run memory
+crash_run rocksdb-cache1

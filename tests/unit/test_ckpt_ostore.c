@@ -185,6 +185,25 @@ static void ostore_behaviour(int *sl_test_failed)
     CHECK_INT(sl_ostore_count(o3), 1);
     CHECK(sl_ostore_get_by_key(o, "a", 1, &v, &found, &err) == SL_ERR_INTERNAL); /* not keyed */
 
+    /* keyed: every record whose key starts with a prefix (the join's
+     * probe), in key order, each with its own order; deleted ones not */
+    CHECK(put(o3, 5, "jk1b", true, &err) == SL_OK);
+    CHECK(put(o3, 3, "jk1a", true, &err) == SL_OK);
+    CHECK(put(o3, -7, "jk2a", true, &err) == SL_OK);
+    CHECK(put(o3, 9, "jk1c", true, &err) == SL_OK);
+    CHECK(sl_ostore_flush(o3, &err) == SL_OK);
+    CHECK(sl_ostore_del(o3, 9, "jk1c", 4, &err) == SL_OK);
+    CHECK(sl_ostore_flush(o3, &err) == SL_OK);
+    s = (seen){.n = 0};
+    CHECK(sl_ostore_scan_prefix(o3, "jk1", 3, collect, &s, &err) == SL_OK);
+    CHECK(s.n == 2 && !strcmp(s.key[0], "jk1a") && s.order[0] == 3 && !strcmp(s.key[1], "jk1b") && s.order[1] == 5);
+    s = (seen){.n = 0};
+    CHECK(sl_ostore_scan_prefix(o3, "jk", 2, collect, &s, &err) == SL_OK);
+    CHECK(s.n == 3 && !strcmp(s.key[2], "jk2a") && s.order[2] == -7);
+    s = (seen){.n = 0};
+    CHECK(sl_ostore_scan_prefix(o3, "jk3", 3, collect, &s, &err) == SL_OK && s.n == 0);
+    CHECK(sl_ostore_scan_prefix(o, "a", 1, collect, &s, &err) == SL_ERR_INTERNAL); /* not keyed */
+
     sl_buf_fini(&v);
     sl_ostore_free(o);
     sl_ostore_free(o2);
