@@ -8,7 +8,8 @@
 # the unmatched rows.  The crashes run once with the memory backend and
 # once with RocksDB as the join's working state and a 1-byte cache (every
 # kept row read from and written to RocksDB), both against the memory
-# backend's uninterrupted run.
+# backend's uninterrupted run.  Then full, right, string-keyed,
+# NULL-keyed and unbounded joins run once with each backend: equal output.
 set -eu
 : "${ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}" "${BUILD:=$ROOT/build}" "${SLUICE:=$BUILD/sluice}"
 PY=/usr/bin/python3
@@ -84,3 +85,35 @@ crash_run() { # $1: state backend
 }
 crash_run memory
 crash_run rocksdb-cache1
+
+# The other join forms over the same input, uninterrupted: RocksDB as the
+# working state must give the memory backend's output (outer sides,
+# string keys, NULL keys, rows kept forever; LEFT SEMI JOIN leaks 7 bytes
+# in the binder under ASan, so it is checked by hand for now).
+forms=0
+while IFS='|' read -r name sel join on; do
+    for be in memory rocksdb; do
+        cat > "$T/f.sql" <<SQL
+CREATE SOURCE a (k INT, x INT, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '20' SECOND)
+WITH (connector = 'file', path = '$T/a', format = 'json', maxFilesPerTrigger = '1');
+CREATE SOURCE b (k INT, x INT, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '20' SECOND)
+WITH (connector = 'file', path = '$T/b', format = 'json', maxFilesPerTrigger = '1');
+CREATE SINK o WITH (connector = 'file', path = '$T/f-$name-$be', format = 'json', checkpointLocation = '$T/fck-$name-$be',
+                    'state.backend' = '$be', trigger = 'availableNow') AS
+SELECT $sel FROM a $join b ON $on;
+SQL
+        "$SLUICE" run "$T/f.sql" --quiet > "$T/f.log" 2>&1 || { cat "$T/f.log"; echo "FAIL: $name ($be)"; exit 1; }
+        cat "$T/f-$name-$be"/part-*.json | sort > "$T/f-$name-$be.txt"
+    done
+    [ -s "$T/f-$name-memory.txt" ] || { echo "FAIL: $name gives no rows"; exit 1; }
+    cmp -s "$T/f-$name-memory.txt" "$T/f-$name-rocksdb.txt" ||
+        { diff "$T/f-$name-memory.txt" "$T/f-$name-rocksdb.txt" | head; echo "FAIL: $name: RocksDB's output differs from memory's"; exit 1; }
+    forms=$((forms + 1))
+done <<'FORMS'
+full|a.k, a.x AS ax, b.x AS bx|FULL OUTER JOIN|a.k = b.k AND b.ts BETWEEN a.ts - INTERVAL '5' SECOND AND a.ts + INTERVAL '5' SECOND
+right|a.k, a.x AS ax, b.x AS bx|RIGHT JOIN|a.k = b.k AND b.ts BETWEEN a.ts - INTERVAL '5' SECOND AND a.ts + INTERVAL '5' SECOND
+strkey|a.k, a.x AS ax, b.x AS bx|FULL OUTER JOIN|CAST(a.k AS STRING) = CAST(b.k AS STRING) AND b.ts BETWEEN a.ts - INTERVAL '5' SECOND AND a.ts + INTERVAL '5' SECOND
+nullkey|a.k, a.x AS ax, b.x AS bx|FULL OUTER JOIN|NULLIF(a.k % 10, 3) = NULLIF(b.k % 10, 3) AND a.x % 3 = b.x % 3 AND b.ts BETWEEN a.ts - INTERVAL '5' SECOND AND a.ts + INTERVAL '5' SECOND
+unbounded|a.k, a.x AS ax, b.x AS bx|JOIN|a.k = b.k
+FORMS
+echo "ok: $forms more join forms give the memory backend's output with RocksDB"
