@@ -438,6 +438,15 @@ int sl_schema_set(sl_schema *s, int i, const char *name, sl_type type)
     return 0;
 }
 
+void sl_schema_truncate(sl_schema *s, int n)
+{
+    for (int i = n; i < s->n; i++) {
+        sl_free(s->fields[i].name);
+        s->fields[i].name = NULL;
+    }
+    if (n < s->n) s->n = n;
+}
+
 void sl_schema_free(sl_schema *s)
 {
     if (!s) return;

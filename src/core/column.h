@@ -130,6 +130,8 @@ typedef struct sl_schema {
 /* Heap-owned schema; names are copied. */
 sl_schema *sl_schema_new(int n);
 int sl_schema_set(sl_schema *s, int i, const char *name, sl_type type);
+/* Keeps the first n fields (frees the names of the rest). */
+void sl_schema_truncate(sl_schema *s, int n);
 void sl_schema_free(sl_schema *s);
 /* Index of the field whose name equals `name` (case-insensitive, as Spark's
  * default resolution), or -1. */

@@ -291,12 +291,15 @@ static sl_status run_batch(sl_engine *eng, int64_t *last_start, sl_error *err)
             if (s) { sl_err_prefix(err, "sink %s", q->name); return s; }
         }
     }
-    for (int i = 0; i < cat->n_sources; i++) {
-        if (!eng->rt[i] || !eng->pending[i]) continue;
-        fanout f = {eng, i};
-        sl_status s = eng->rt[i]->ops->read(eng->rt[i], eng->committed[i], eng->pending[i], fan_out, &f, err);
-        if (s) { sl_err_prefix(err, "source %s", eng->rt[i]->name); return s; }
-    }
+    /* Tables first: a stream joined with a table probes all of it, in the
+     * first batch too (Spark's stream-static join sees the whole table). */
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < cat->n_sources; i++) {
+            if (!eng->rt[i] || !eng->pending[i] || cat->sources[i]->bounded != (pass == 0)) continue;
+            fanout f = {eng, i};
+            sl_status s = eng->rt[i]->ops->read(eng->rt[i], eng->committed[i], eng->pending[i], fan_out, &f, err);
+            if (s) { sl_err_prefix(err, "source %s", eng->rt[i]->name); return s; }
+        }
     for (size_t k = 0; k < eng->n_queries; k++) {
         sl_query *q = eng->queries[k];
         if (!q->ran) continue;

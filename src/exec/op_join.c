@@ -69,7 +69,8 @@ typedef struct join_op {
     side s[2];
     int n_keys, n_left;
     sl_schema *pair_schema;   /* left ++ right: what the residual reads */
-    bool semi;
+    bool semi;                /* left semi: a matched left row once, left columns only */
+    bool anti;                /* left anti: unmatched left rows only, left columns only */
     int static_outer;         /* port of a stream preserved against a table, or -1 */
     /* One key column of a fixed-width type other than DOUBLE: its hash
      * (xxh64 of one 64-bit value under a fixed seed, a bijection) equals
@@ -408,7 +409,7 @@ static sl_batch *pairs_batch(join_op *j, const pairs *pp)
     return out;
 }
 
-/* The first n_left columns of b (a left semi join's output). */
+/* The first n_left columns of b (a left semi or anti join's output). */
 static sl_batch *left_part(const join_op *j, sl_batch *b)
 {
     sl_batch *out = sl_batch_new(j->n_left);
@@ -442,13 +443,14 @@ static sl_status flush(join_op *j, bool padded, sl_exec_ctx *x, sl_error *err)
             bool first = !(*lf & ROW_MATCHED);
             *lf |= ROW_MATCHED;
             *rf |= ROW_MATCHED;
-            if (!j->semi || first) sel[m++] = sel[i]; /* a semi join emits a left row once */
+            /* a semi join emits a left row once, an anti join never a matched one */
+            if (!j->anti && (!j->semi || first)) sel[m++] = sel[i];
         }
         k = m;
     }
     if (k) {
         sl_batch *out = k == full->n_rows ? sl_batch_ref(full) : sl_batch_gather(full, sel, k);
-        if (out && j->semi) {
+        if (out && (j->semi || j->anti)) {
             sl_batch *l = left_part(j, out);
             sl_batch_unref(out);
             out = l;
@@ -991,6 +993,7 @@ sl_status sl_op_join_new(const sl_plan *p, sl_op **out, sl_error *err)
     j->n_keys = p->n_join_keys;
     j->n_left = p->child[0]->schema->n;
     j->semi = p->join_type == SL_JOIN_SEMI;
+    j->anti = p->join_type == SL_JOIN_ANTI;
     j->static_outer = -1;
     if (ls != rs && p->join_type != SL_JOIN_INNER && p->join_type != SL_JOIN_SEMI) j->static_outer = ls ? 0 : 1;
     for (int s = 0; s < 2; s++) {
@@ -1004,7 +1007,7 @@ sl_status sl_op_join_new(const sl_plan *p, sl_op **out, sl_error *err)
                                      lt == SL_TYPE_TIMESTAMP || lt == SL_TYPE_BOOLEAN);
     }
     if (p->residual) tc_collect(j, p->residual);
-    j->s[0].preserved = p->join_type == SL_JOIN_LEFT || p->join_type == SL_JOIN_FULL;
+    j->s[0].preserved = p->join_type == SL_JOIN_LEFT || p->join_type == SL_JOIN_FULL || j->anti;
     j->s[1].preserved = p->join_type == SL_JOIN_RIGHT || p->join_type == SL_JOIN_FULL;
     /* the output watermark: kept rows may be as old as their bounds allow */
     j->base.out_lag = 0;

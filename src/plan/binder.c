@@ -898,7 +898,7 @@ static sl_status bind_from(binder *bd, const sl_ast_from *f, sl_plan **out, scop
     }
     if (j->join_type == SL_JOIN_SEMI || j->join_type == SL_JOIN_ANTI) {
         /* only the left side's columns come out */
-        j->schema->n = l->schema->n;
+        sl_schema_truncate(j->schema, l->schema->n);
         sc->n = l->schema->n;
     }
     *out = j;

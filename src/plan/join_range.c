@@ -250,8 +250,8 @@ sl_status sl_plan_check_join(const sl_plan *p, sl_error *err)
     if (p->n_join_keys == 0)
         return sl_err(err, SL_ERR_PLAN, "a join needs at least one equality condition between its two sides");
     if (p->n_join_keys > 64) return sl_err(err, SL_ERR_PLAN, "a join has at most 64 equality keys");
-    if (t == SL_JOIN_ANTI && (ls || rs))
-        return sl_err(err, SL_ERR_PLAN, "LeftAnti joins with a streaming DataFrame/Dataset are not supported");
+    if (t == SL_JOIN_ANTI && rs) /* Spark: only a stream on the left of a static right side */
+        return sl_err(err, SL_ERR_PLAN, "LeftAnti joins with a streaming DataFrame/Dataset on the right are not supported");
     if (ls && rs) {
         /* the preserved side's rows must be able to expire, or their NULL
          * rows (or, for semi, the end of their state) never come */
