@@ -43,6 +43,15 @@ void sl_buf_append(sl_buf *b, const void *p, size_t n)
 
 void sl_buf_puts(sl_buf *b, const char *s) { sl_buf_append(b, s, strlen(s)); }
 
+void sl_buf_put_varint(sl_buf *b, unsigned long long v)
+{
+    unsigned char tmp[10];
+    size_t n = 0;
+    while (v >= 0x80) { tmp[n++] = (unsigned char)(v | 0x80); v >>= 7; }
+    tmp[n++] = (unsigned char)v;
+    sl_buf_append(b, tmp, n);
+}
+
 void sl_buf_putc(sl_buf *b, char c) { sl_buf_append(b, &c, 1); }
 
 void sl_buf_vprintf(sl_buf *b, const char *fmt, va_list ap)

@@ -21,6 +21,8 @@ void sl_buf_puts(sl_buf *b, const char *s);
 void sl_buf_putc(sl_buf *b, char c);
 void sl_buf_printf(sl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sl_buf_vprintf(sl_buf *b, const char *fmt, va_list ap);
+/* Appends v as an unsigned LEB128 varint (7 bits a byte, low first). */
+void sl_buf_put_varint(sl_buf *b, unsigned long long v);
 /* Appends s as a JSON string literal, quotes included. */
 void sl_buf_json_str(sl_buf *b, const char *s, size_t n);
 /* Takes the heap string out of the buffer (caller frees with sl_free) and

@@ -212,20 +212,11 @@ int pq_bitpacked_msb_decode(const uint8_t *p, size_t len, int bw, uint32_t *out,
     return 0;
 }
 
-static void put_varint(sl_buf *out, uint64_t v)
-{
-    uint8_t b[10];
-    int n = 0;
-    while (v >= 0x80) { b[n++] = (uint8_t)(v | 0x80); v >>= 7; }
-    b[n++] = (uint8_t)v;
-    sl_buf_append(out, b, (size_t)n);
-}
-
 static void emit_bitpacked(sl_buf *out, const uint32_t *v, size_t n, int bw)
 {
     /* n is a multiple of 8 except for the very last run of the data */
     size_t groups = (n + 7) / 8;
-    put_varint(out, (uint64_t)groups << 1 | 1);
+    sl_buf_put_varint(out, (uint64_t)groups << 1 | 1);
     size_t nbytes = groups * (size_t)bw;
     if (sl_buf_reserve(out, nbytes)) return;
     uint8_t *d = (uint8_t *)out->data + out->len;
@@ -240,7 +231,7 @@ static void emit_bitpacked(sl_buf *out, const uint32_t *v, size_t n, int bw)
 
 static void emit_rle(sl_buf *out, uint32_t val, size_t run, int bw)
 {
-    put_varint(out, (uint64_t)run << 1);
+    sl_buf_put_varint(out, (uint64_t)run << 1);
     uint8_t b[4];
     size_t vb = (size_t)(bw + 7) / 8;
     for (size_t k = 0; k < vb; k++) b[k] = (uint8_t)(val >> (8 * k));

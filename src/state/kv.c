@@ -136,19 +136,6 @@ void sl_kv_iter_free(sl_kv_iter *it)
 
 /* ---- encoding ----------------------------------------------------------- */
 
-static void put_varint(sl_buf *b, uint64_t v)
-{
-    unsigned char tmp[10];
-    int n = 0;
-    do {
-        tmp[n] = (unsigned char)(v & 0x7F);
-        v >>= 7;
-        if (v) tmp[n] |= 0x80;
-        n++;
-    } while (v);
-    sl_buf_append(b, tmp, (size_t)n);
-}
-
 typedef struct reader {
     const unsigned char *p, *e;
     bool bad;
@@ -182,8 +169,8 @@ static void put_header(sl_buf *b, const char *magic, int64_t version, uint64_t c
 {
     sl_buf_append(b, magic, 4);
     sl_buf_putc(b, 1);
-    put_varint(b, (uint64_t)(version + 1));
-    put_varint(b, count);
+    sl_buf_put_varint(b, (uint64_t)(version + 1));
+    sl_buf_put_varint(b, count);
 }
 
 static bool get_header(reader *r, const char *magic, int64_t *version, uint64_t *count)
@@ -225,10 +212,10 @@ sl_status sl_kv_commit(sl_kv *kv, sl_buf *out_delta, sl_error *err)
             sl_status st = sl_kv_get(kv, k, kl, &val, &found, err);
             if (st != SL_OK) { sl_buf_fini(&val); return st; }
             sl_buf_putc(out_delta, found ? 1 : 2);
-            put_varint(out_delta, kl);
+            sl_buf_put_varint(out_delta, kl);
             sl_buf_append(out_delta, k, kl);
             if (found) {
-                put_varint(out_delta, val.len);
+                sl_buf_put_varint(out_delta, val.len);
                 sl_buf_append(out_delta, val.data, val.len);
             }
         }
@@ -252,9 +239,9 @@ sl_status sl_kv_snapshot(sl_kv *kv, sl_buf *out, sl_error *err)
     const void *k, *v;
     size_t kl, vl;
     while (sl_kv_iter_next(it, &k, &kl, &v, &vl)) {
-        put_varint(out, kl);
+        sl_buf_put_varint(out, kl);
         sl_buf_append(out, k, kl);
-        put_varint(out, vl);
+        sl_buf_put_varint(out, vl);
         sl_buf_append(out, v, vl);
     }
     sl_kv_iter_free(it);

@@ -58,19 +58,6 @@ struct sl_opstate {
 /* A state file's header: magic (4), format (1), two varints (10 each). */
 #define HEADER_ROOM 25
 
-static void put_varint(sl_buf *b, uint64_t v)
-{
-    unsigned char tmp[10];
-    int n = 0;
-    do {
-        tmp[n] = (unsigned char)(v & 0x7F);
-        v >>= 7;
-        if (v) tmp[n] |= 0x80;
-        n++;
-    } while (v);
-    sl_buf_append(b, tmp, (size_t)n);
-}
-
 sl_status sl_opstate_open(sl_ckpt_log *log, const char *op_id, const sl_options *opts,
                           sl_opstate **out, sl_error *err)
 {
@@ -268,9 +255,9 @@ sl_status sl_opstate_put(sl_opstate *s, const void *key, size_t key_len, const v
     if (s->kv) return changed ? sl_kv_put(s->kv, key, key_len, val, val_len, err) : SL_OK;
     if (!s->snap && !changed) return SL_OK;
     if (!s->snap) sl_buf_putc(&s->body, 1);
-    put_varint(&s->body, key_len);
+    sl_buf_put_varint(&s->body, key_len);
     sl_buf_append(&s->body, key, key_len);
-    put_varint(&s->body, val_len);
+    sl_buf_put_varint(&s->body, val_len);
     sl_buf_append(&s->body, val, val_len);
     s->n_body++;
     return s->body.oom ? sl_err_oom(err) : SL_OK;
@@ -337,7 +324,7 @@ sl_status sl_opstate_commit(sl_opstate *s, sl_error *err)
             st = sl_kv_delete(s->kv, gone.data + off, (size_t)len, err);
         } else if (!s->snap) {
             sl_buf_putc(&s->body, 2);
-            put_varint(&s->body, len);
+            sl_buf_put_varint(&s->body, len);
             sl_buf_append(&s->body, gone.data + off, (size_t)len);
             s->n_body++;
         }
@@ -351,8 +338,8 @@ sl_status sl_opstate_commit(sl_opstate *s, sl_error *err)
     } else if (!st) {
         sl_buf_append(&file, s->snap ? "SKVS" : "SKVD", 4);
         sl_buf_putc(&file, 1);
-        put_varint(&file, (uint64_t)(s->version + 1));
-        put_varint(&file, (uint64_t)s->n_body);
+        sl_buf_put_varint(&file, (uint64_t)(s->version + 1));
+        sl_buf_put_varint(&file, (uint64_t)s->n_body);
         if (file.oom || s->body.oom) {
             st = sl_err_oom(err);
         } else {

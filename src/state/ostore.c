@@ -32,19 +32,6 @@ struct sl_ostore {
 
 static const unsigned char marker_key[SL_OSTORE_ORDER_LEN] = {0};
 
-static void put_varint(sl_buf *b, uint64_t v)
-{
-    unsigned char tmp[10];
-    int n = 0;
-    do {
-        tmp[n] = (unsigned char)(v & 0x7F);
-        v >>= 7;
-        if (v) tmp[n] |= 0x80;
-        n++;
-    } while (v);
-    sl_buf_append(b, tmp, (size_t)n);
-}
-
 void sl_ostore_key(sl_buf *out, int64_t order, const void *key, size_t kl)
 {
     uint64_t u = (uint64_t)order ^ (UINT64_C(1) << 63);
@@ -123,9 +110,9 @@ static sl_status put_to(sl_ostore *o, const void *k, size_t kl, const void *v, s
     if (db) rocksdb_writebatch_put(o->wb, k, kl, v, vl);
     if (!log) return SL_OK;
     sl_buf_putc(&o->delta, 1);
-    put_varint(&o->delta, kl);
+    sl_buf_put_varint(&o->delta, kl);
     sl_buf_append(&o->delta, k, kl);
-    put_varint(&o->delta, vl);
+    sl_buf_put_varint(&o->delta, vl);
     sl_buf_append(&o->delta, v, vl);
     o->n_delta++;
     return o->delta.oom ? sl_err_oom(err) : SL_OK;
@@ -287,7 +274,7 @@ static void raw_del(sl_ostore *o, int64_t order, const void *key, size_t kl, boo
         sl_kv_rocksdb_count_add(o->rdb, -1);
     }
     sl_buf_putc(&o->delta, 2);
-    put_varint(&o->delta, o->key.len);
+    sl_buf_put_varint(&o->delta, o->key.len);
     sl_buf_append(&o->delta, o->key.data, o->key.len);
     o->n_delta++;
 }
@@ -410,8 +397,8 @@ sl_status sl_ostore_checkpoint(sl_ostore *o, sl_ckpt_log *log, const char *op_id
         sl_buf_init(&hdr);
         sl_buf_append(&hdr, "SKVD", 4);
         sl_buf_putc(&hdr, 1);
-        put_varint(&hdr, (uint64_t)(version + 1));
-        put_varint(&hdr, (uint64_t)o->n_delta);
+        sl_buf_put_varint(&hdr, (uint64_t)(version + 1));
+        sl_buf_put_varint(&hdr, (uint64_t)o->n_delta);
         if (hdr.oom || o->delta.oom) {
             st = sl_err_oom(err);
         } else {
