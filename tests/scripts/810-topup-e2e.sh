@@ -74,11 +74,19 @@ start_pipeline() {
     run_pid=$!
     pids+=($run_pid)
 }
-start_pipeline
+# The topics are filled before the pipeline starts. Started first, its
+# first plan could see the bureau topic a message or two ahead of the
+# customer topic (the two are listed one after the other while the producer
+# writes); the bureau rows then move the watermark past the first
+# customers, which arrive late and are dropped — Spark's rule too (a source
+# without data yet does not hold the global watermark back), so the
+# expectation below (every customer of a closed window) would not hold.
+# Restarts while producing are 811's test.
 "$SLUICE" produce --bootstrap "$BS" --topic customer_data="$T/data/customer.jsonl" \
     --topic bureau_data="$T/data/bureau.jsonl" --group-by ID --batch 10-30 \
     --format json-array --interval 20ms 2> "$T/produce.err" ||
     { cat "$T/produce.err"; echo "FAIL: sluice produce"; exit 1; }
+start_pipeline
 total=$(( $(wc -l < "$T/data/customer.jsonl") + $(wc -l < "$T/data/bureau.jsonl") ))
 
 # Await the pipeline's reading every produced row, then the batch after it
