@@ -67,7 +67,12 @@ for _ in $(seq 200); do [ -s "$T/port" ] && break; sleep 0.05; done
 [ -s "$T/port" ] || { cat "$T/broker.err"; echo "FAIL: broker wrote no port file"; exit 1; }
 BS=$(cat "$T/port")
 
-PIPELINE=$ROOT/examples/topup/pipeline.sql
+# pipeline.sql with 8 messages a batch instead of 128, so that the filled
+# topics are read in several batches (and several Kafka messages); 'even'
+# takes the next 8 in send order from both topics, which stay aligned.
+PIPELINE=$T/pipeline.sql
+sed "s/maxOffsetsPerTrigger = '128'/maxOffsetsPerTrigger = '8'/" "$ROOT/examples/topup/pipeline.sql" > "$PIPELINE"
+[ "$(grep -c "maxOffsetsPerTrigger = '8'" "$PIPELINE")" -eq 2 ] || { echo "FAIL: pipeline.sql's batch cap not found"; exit 1; }
 start_pipeline() {
     "$SLUICE" run "$PIPELINE" --var KAFKA="$BS" --var MODEL="$T/model" \
         --var OUT="$T/out" > "$T/run.out" 2> "$T/run.err" &
