@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The top-up service end to end (issue 9), on generated data and an embedded
 # broker: examples/topup/train.sql trains the model, `sluice produce` replays
-# the customers with their bureau rows in batches of 10-30 IDs while
-# examples/topup/pipeline.sql runs, unchanged. Then, independently of sluice:
+# the customers with their bureau rows in batches of 10-30 IDs, then
+# examples/topup/pipeline.sql runs (its batch cap lowered from 128 to 8
+# messages, nothing else changed). Then, independently of sluice:
 #   - DuckDB reads the Parquet predictions; Python checks them against the
 #     input CSVs: every (ID, ts, Top-up Month) is a customer's, ts lies in its
 #     30-second window, no customer twice, and exactly the customers whose
