@@ -210,6 +210,10 @@ static sl_status parse_over(parser *ps, sl_ast_over **out)
     if (is_kw(ps, "partition")) {
         TRY(advance(ps));
         TRY(expect_kw(ps, "by"));
+        /* ORDER would parse as a column named "order" and the error would
+         * land on the BY after it. */
+        if (is_kw(ps, "order") || is_op(ps, ")"))
+            return syntax_error(ps, &ps->tok, "PARTITION BY needs at least one expression");
         TRY(parse_expr_list(ps, &o->part, &o->n_part));
     }
     if (!is_kw(ps, "order"))
