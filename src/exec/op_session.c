@@ -23,7 +23,11 @@
  * are chained through `next` (a key has few open sessions: those within the
  * watermark delay).  Rows a merge absorbed stay allocated until the end of
  * the batch, pointing at the survivor, so this batch's rows that were
- * assigned to them before the merge find their session. */
+ * assigned to them before the merge find their session.
+ *
+ * With 'state.backend' = 'rocksdb' the sessions live in RocksDB and the
+ * rows above are a cache of whole keys ("RocksDB as the working state"
+ * below). */
 #include "exec/op.h"
 #include "exec/op_session.h"
 #include "exec/late.h"
@@ -33,6 +37,7 @@
 #include "core/status.h"
 #include "core/xxhash64.h"
 #include "state/opstate.h"
+#include "state/ostore.h"
 
 #include <string.h>
 
@@ -46,7 +51,9 @@ typedef struct sess_hdr {
     uint32_t next;            /* row + 1 of the key's next session, 0 = none */
     uint32_t merged_into;     /* row + 1 of the session that absorbed this one */
     int32_t touched;          /* batch id + 1 of the last change */
+    int64_t db_start, db_end; /* working state: the stored record's start and end (in_db) */
     uint8_t alive;
+    uint8_t in_db;            /* working state: the store has this session (as db_start, db_end) */
     uint8_t key[KEY_INLINE];  /* or a pointer to a heap copy when longer */
 } sess_hdr;
 
@@ -67,6 +74,12 @@ typedef struct sess_op {
     size_t n_sessions;
     sl_buf keybuf;
     sl_buf blockkeys;         /* the keys of one block of rows (sess_push) */
+    /* RocksDB working state (sess_attach): the rows are a cache of whole keys */
+    struct sl_ostore *ws;     /* NULL: every session lives in memory */
+    int64_t cache_bytes;      /* the cache's bound after each batch */
+    int64_t scanned_to;       /* the last expiry scan's watermark */
+    sl_buf wkey, wval;        /* scratch: one stored record */
+    sl_error *load_err;       /* work_load_key's scan callback */
 } sess_op;
 
 static inline sess_hdr *row_at(const sess_op *s, uint32_t r)
@@ -217,13 +230,128 @@ static void unlink_session(sess_op *s, size_t slot, uint32_t r)
 
 static inline uint64_t key_hash(const uint8_t *key, size_t len) { return sl_xxh64(key, len, 0); }
 
+/* ---- RocksDB as the working state ------------------------------------------
+ * With sess_attach, the sessions live in the operator's store
+ * (state/ostore.h) as their checkpoint records (key: start + encoded group
+ * key, value: end + aggregate states), ordered by the session's end, so the
+ * watermark's closing reads only the sessions it passed; the store is
+ * indexed by the group key then the start (SL_OSTORE_KEYED_AFTER8), so a
+ * key's sessions are found by prefix.  The rows in memory are a cache of
+ * whole keys: a key in the index has all its sessions cached; a key not in
+ * it has them all in the store only.  A batch loads each key it meets that
+ * is not cached (work_load_key), merges and extends in memory, and at its
+ * end writes every session it changed through to the store (the old record
+ * deleted when the session's start or end moved) and into the version's
+ * delta; then the cache drops whole keys, those the batch did not touch
+ * first, until it fits 'state.rocksdb.cacheBytes' (docs/CHECKPOINTS.md). */
+
+/* The store's key of a session: start, then the group key. */
+static void work_record_key(sl_buf *k, int64_t start, const uint8_t *key, size_t len)
+{
+    sl_buf_reset(k);
+    sl_buf_append(k, &start, 8);
+    if (len) sl_buf_append(k, key, len);
+}
+
+/* Fills the states of session g (just created: initialised) from a stored
+ * value (end, then the states). */
+static sl_status load_states(sess_op *s, sess_hdr *g, const void *val, size_t vl, sl_error *err)
+{
+    const sl_plan *p = s->base.plan;
+    const uint8_t *q = (const uint8_t *)val + 8, *stop = (const uint8_t *)val + vl;
+    if (vl < 8 || (!p->n_aggs && vl != 8))
+        return sl_err(err, SL_ERR_CHECKPOINT, "session window state: a record is malformed");
+    for (int a = 0; a < p->n_aggs; a++)
+        if (p->aggs[a].def->load(state_of(s, g, a), s->arg_type[a], &q, stop) || (a == p->n_aggs - 1 && q != stop))
+            return sl_err(err, SL_ERR_CHECKPOINT, "session window state: the saved state of %s() does not fit this query",
+                          p->aggs[a].def->name);
+    return SL_OK;
+}
+
+/* Deletes session g's stored record, if it has one. */
+static sl_status work_del(sess_op *s, sess_hdr *g, sl_error *err)
+{
+    if (!g->in_db) return SL_OK;
+    work_record_key(&s->wkey, g->db_start, key_of(g), g->key_len);
+    if (s->wkey.oom) return sl_err_oom(err);
+    g->in_db = 0;
+    return sl_ostore_del(s->ws, g->db_end, s->wkey.data, s->wkey.len, err);
+}
+
+/* Writes session g through to the store (and the delta). */
+static sl_status work_put(sess_op *s, sess_hdr *g, sl_error *err)
+{
+    const sl_plan *p = s->base.plan;
+    sl_status st = SL_OK;
+    bool same = g->in_db && g->db_start == g->start && g->db_end == g->end;
+    if (g->in_db && !same && (st = work_del(s, g, err))) return st;
+    work_record_key(&s->wkey, g->start, key_of(g), g->key_len);
+    sl_buf_reset(&s->wval);
+    sl_buf_append(&s->wval, &g->end, 8);
+    for (int a = 0; a < p->n_aggs; a++) p->aggs[a].def->save(state_of(s, g, a), s->arg_type[a], &s->wval);
+    if (s->wkey.oom || s->wval.oom) return sl_err_oom(err);
+    if ((st = sl_ostore_put(s->ws, s->wkey.data, s->wkey.len, s->wval.data, s->wval.len, !same, err))) return st;
+    g->in_db = 1;
+    g->db_start = g->start;
+    g->db_end = g->end;
+    return SL_OK;
+}
+
+typedef struct load_key_ctx {
+    sess_op *s;
+    size_t slot, len;
+    uint64_t h;
+    const uint8_t *key;
+} load_key_ctx;
+
+/* sl_ostore_scan_prefix callback: one stored session of the key being
+ * loaded (index key: the group key, then the start). */
+static sl_status work_load_one(void *ctx, int64_t order, const void *ikey, size_t kl, const void *val, size_t vl,
+                               sl_error *err)
+{
+    load_key_ctx *c = ctx;
+    sess_op *s = c->s;
+    if (kl != c->len + 8 || vl < 8)
+        return sl_err(err, SL_ERR_CHECKPOINT, "session window state: a stored session does not fit this query");
+    int64_t start;
+    memcpy(&start, (const uint8_t *)ikey + c->len, 8);
+    uint32_t r;
+    if (new_session(s, c->key, c->len, c->h, start, order, &r)) return sl_err_oom(err);
+    sess_hdr *g = row_at(s, r);
+    sl_status st = load_states(s, g, val, vl, err);
+    if (st) {
+        release_row(s, r);
+        s->n_sessions--;
+        return st;
+    }
+    g->in_db = 1;
+    g->db_start = start;
+    g->db_end = order;
+    if (s->index[c->slot]) g->next = entry_head(s->index[c->slot]);
+    else s->n_keys_live++;
+    s->index[c->slot] = entry_make(c->h, r + 1);
+    return SL_OK;
+}
+
+/* The key is not cached (its index slot is empty): brings its stored
+ * sessions into the cache. */
+static sl_status work_load_key(sess_op *s, size_t slot, const uint8_t *key, size_t len, uint64_t h, sl_error *err)
+{
+    load_key_ctx c = {s, slot, len, h, key};
+    return sl_ostore_scan_prefix(s->ws, key, len, work_load_one, &c, err);
+}
+
 /* Assigns the event at ts of the key (hash h) to its session, creating,
  * extending or merging sessions; *out_row is the session it joined. */
-static int assign(sess_op *s, const uint8_t *key, size_t len, uint64_t h, int64_t ts, int64_t gap,
-                  int32_t touched, uint32_t *out_row)
+static sl_status assign(sess_op *s, const uint8_t *key, size_t len, uint64_t h, int64_t ts, int64_t gap,
+                       int32_t touched, uint32_t *out_row, sl_error *err)
 {
-    if ((s->n_keys_live + 1) * 4 > s->index_cap * 3 && index_grow(s)) return -1;
+    if ((s->n_keys_live + 1) * 4 > s->index_cap * 3 && index_grow(s)) return sl_err_oom(err);
     size_t slot = index_slot(s, h, key, len);
+    if (s->ws && !s->index[slot]) {
+        sl_status st = work_load_key(s, slot, key, len, h, err);
+        if (st) return st;
+    }
     int64_t lo = ts, hi = ts + gap;
     uint32_t keep = UINT32_MAX;
     const sl_plan *p = s->base.plan;
@@ -236,7 +364,7 @@ static int assign(sess_op *s, const uint8_t *key, size_t len, uint64_t h, int64_
         /* A second session touches the event: the event bridges them. */
         sess_hdr *k = row_at(s, keep);
         for (int a = 0; a < p->n_aggs; a++)
-            if (p->aggs[a].def->merge(state_of(s, k, a), state_of(s, g, a), s->arg_type[a])) return -1;
+            if (p->aggs[a].def->merge(state_of(s, k, a), state_of(s, g, a), s->arg_type[a])) return sl_err_oom(err);
         if (g->start < k->start) k->start = g->start;
         if (g->end > k->end) k->end = g->end;
         unlink_session(s, slot, r);
@@ -246,7 +374,7 @@ static int assign(sess_op *s, const uint8_t *key, size_t len, uint64_t h, int64_
     }
     if (keep == UINT32_MAX) {
         uint32_t r;
-        if (new_session(s, key, len, h, lo, hi, &r)) return -1;
+        if (new_session(s, key, len, h, lo, hi, &r)) return sl_err_oom(err);
         sess_hdr *g = row_at(s, r);
         if (s->index[slot]) g->next = entry_head(s->index[slot]);
         else s->n_keys_live++;
@@ -258,7 +386,7 @@ static int assign(sess_op *s, const uint8_t *key, size_t len, uint64_t h, int64_
     if (hi > k->end) k->end = hi;
     if (k->touched != touched) { k->touched = touched; s->base.state.rows_updated++; }
     *out_row = keep;
-    return 0;
+    return SL_OK;
 }
 
 static sl_status sess_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_error *err)
@@ -320,11 +448,9 @@ static sl_status sess_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_
         const uint8_t *kbase = (const uint8_t *)(bk->data ? bk->data : "");
         for (int q = 0; q < nb; q++) {
             int64_t j = j0 + q;
-            if (assign(s, kbase + koff[q], koff[q + 1] - koff[q], hs[q], sl_col_i64(tcol)[src[j]], gap, touched,
-                       &target[j])) {
-                st = sl_err_oom(err);
+            if ((st = assign(s, kbase + koff[q], koff[q + 1] - koff[q], hs[q], sl_col_i64(tcol)[src[j]], gap,
+                             touched, &target[j], err)))
                 goto done;
-            }
         }
     }
     op->state.rows_dropped_late += n_late;
@@ -349,16 +475,21 @@ static sl_status sess_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_
     }
 done:
     /* Absorbed rows are no longer referenced once this batch's rows were
-     * folded into their survivors. */
-    for (size_t i = 0; i < s->n_absorbed; i++) release_row(s, s->absorbed[i]);
+     * folded into their survivors (their stored records go). */
+    for (size_t i = 0; i < s->n_absorbed; i++) {
+        sess_hdr *g = row_at(s, s->absorbed[i]);
+        if (s->ws && !st) st = work_del(s, g, err);
+        release_row(s, s->absorbed[i]);
+    }
     s->n_absorbed = 0;
+    if (s->ws && !st) st = sl_ostore_flush(s->ws, err);
     for (int k = 0; k < 64; k++) { sl_col_unref(keys[k]); sl_col_unref(args[k]); }
     sl_col_unref(tcol);
     sl_free(src);
     sl_free(late);
     sl_free(target);
     sl_free(rows);
-    op->state.rows_total = (int64_t)s->n_sessions;
+    op->state.rows_total = s->ws ? sl_ostore_count(s->ws) : (int64_t)s->n_sessions;
     return st;
 }
 
@@ -390,12 +521,206 @@ static sl_status emit_rows(sess_op *s, const uint32_t *sel, size_t n, sl_exec_ct
     return SL_OK;
 }
 
+/* ---- the working state at the end of a batch ------------------------------ */
+
+/* Stored sessions of keys not cached, emitted a slice at a time through
+ * detached rows (never linked into the index). */
+typedef struct stored_ctx {
+    sess_op *s;
+    sl_exec_ctx *x;           /* NULL: delete without emitting */
+    bool del;                 /* closing: the sessions leave the store */
+    uint32_t *rows;
+    size_t n;
+} stored_ctx;
+
+static sl_status stored_slice(stored_ctx *c, sl_error *err)
+{
+    sl_status st = c->x ? emit_rows(c->s, c->rows, c->n, c->x, err) : SL_OK;
+    for (size_t i = 0; i < c->n; i++) {
+        release_row(c->s, c->rows[i]);
+        c->s->n_sessions--;
+    }
+    c->n = 0;
+    return st;
+}
+
+/* sl_ostore_scan callback: a stored session (key: start + group key). */
+static sl_status stored_one(void *ctx, int64_t order, const void *key, size_t kl, const void *val, size_t vl,
+                            sl_error *err)
+{
+    stored_ctx *c = ctx;
+    sess_op *s = c->s;
+    if (kl < 8) return sl_err(err, SL_ERR_CHECKPOINT, "session window state: a stored session's key is too short");
+    const uint8_t *gk = (const uint8_t *)key + 8;
+    size_t len = kl - 8;
+    uint64_t h = key_hash(gk, len);
+    /* a cached key's sessions are judged in memory (the cache is newer) */
+    if (s->index_cap && s->index[index_slot(s, h, gk, len)]) return SL_OK;
+    sl_status st = SL_OK;
+    if (c->del) {
+        if ((st = sl_ostore_del(s->ws, order, key, kl, err))) return st;
+        s->base.state.rows_removed++;
+    }
+    if (!c->x) return SL_OK;
+    int64_t start;
+    memcpy(&start, key, 8);
+    uint32_t r;
+    if (new_session(s, gk, len, h, start, order, &r)) return sl_err_oom(err);
+    if ((st = load_states(s, row_at(s, r), val, vl, err))) {
+        release_row(s, r);
+        s->n_sessions--;
+        return st;
+    }
+    c->rows[c->n++] = r;
+    return c->n == 4096 ? stored_slice(c, err) : SL_OK;
+}
+
+/* Scans the stored sessions with order_min <= end <= order_max of keys not
+ * cached: emitted when x is set, deleted when del. */
+static sl_status work_stored(sess_op *s, int64_t order_min, int64_t order_max, sl_exec_ctx *x, bool del,
+                             sl_error *err)
+{
+    stored_ctx c = {s, x, del, sl_malloc(4096 * sizeof(uint32_t)), 0};
+    if (!c.rows) return sl_err_oom(err);
+    sl_status st = sl_ostore_scan(s->ws, order_min, order_max, stored_one, &c, err);
+    if (!st && c.n) st = stored_slice(&c, err);
+    else {
+        c.x = NULL;
+        stored_slice(&c, err);
+    }
+    sl_free(c.rows);
+    return st;
+}
+
+static size_t cache_bytes(const sess_op *s)
+{
+    return s->n_sessions * s->row_size + s->index_cap * sizeof *s->index;
+}
+
+/* Drops key slot's sessions from the cache (they are all in the store). */
+static void drop_key(sess_op *s, size_t slot)
+{
+    for (uint32_t r1 = entry_head(s->index[slot]); r1;) {
+        sess_hdr *g = row_at(s, r1 - 1);
+        uint32_t next = g->next;
+        g->next = 0;
+        release_row(s, r1 - 1);
+        s->n_sessions--;
+        r1 = next;
+    }
+    index_clear(s, slot);
+    s->n_keys_live--;
+}
+
+/* Moves the live sessions into as few chunks as they need and rebuilds the
+ * index, so that memory trimmed from the cache goes back to the system. */
+static int compact(sess_op *s)
+{
+    size_t live = s->n_sessions, nch = (live + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
+    size_t icap = 1024;
+    while ((s->n_keys_live + 1) * 4 > icap * 3) icap *= 2;
+    uint8_t **chunks = sl_calloc(nch ? nch : 1, sizeof *chunks);
+    uint64_t *idx = sl_calloc(icap, sizeof *idx);
+    uint32_t *map = sl_malloc(sizeof *map * (s->n_rows ? s->n_rows : 1));
+    uint32_t *fr = sl_malloc(sizeof *fr * (live + 1)), *ab = sl_malloc(sizeof *ab * (live + 1));
+    bool ok = chunks && idx && map && fr && ab;
+    for (size_t i = 0; i < nch && ok; i++) ok = (chunks[i] = sl_malloc(s->row_size * ROWS_PER_CHUNK)) != NULL;
+    if (!ok) {
+        for (size_t i = 0; chunks && i < nch; i++) sl_free(chunks[i]);
+        sl_free(chunks);
+        sl_free(idx);
+        sl_free(map);
+        sl_free(fr);
+        sl_free(ab);
+        return -1;
+    }
+    uint32_t n = 0;
+    for (uint32_t r = 0; r < s->n_rows; r++) {
+        const sess_hdr *g = row_at(s, r);
+        if (!g->alive) continue;
+        map[r] = n;
+        memcpy(chunks[n / ROWS_PER_CHUNK] + (size_t)(n % ROWS_PER_CHUNK) * s->row_size, g, s->row_size);
+        n++;
+    }
+    for (size_t i = 0; i < s->index_cap; i++) {
+        uint64_t e = s->index[i];
+        if (!e) continue;
+        size_t h = entry_tag(e) & (icap - 1);
+        while (idx[h]) h = (h + 1) & (icap - 1);
+        idx[h] = (uint64_t)entry_tag(e) << 32 | (map[entry_head(e) - 1] + 1);
+    }
+    for (size_t i = 0; i < s->n_chunks; i++) sl_free(s->chunks[i]);
+    sl_free(s->chunks);
+    sl_free(s->index);
+    sl_free(s->free_rows);
+    sl_free(s->absorbed);
+    s->chunks = chunks;
+    s->n_chunks = s->chunks_cap = nch;
+    s->n_rows = n;
+    s->index = idx;
+    s->index_cap = icap;
+    s->free_rows = fr;
+    s->absorbed = ab;
+    s->n_free = 0;
+    s->free_cap = s->absorbed_cap = live + 1;
+    for (uint32_t r = 0; r < n; r++) {
+        sess_hdr *g = row_at(s, r);
+        if (g->next) g->next = map[g->next - 1] + 1;
+    }
+    sl_free(map);
+    return 0;
+}
+
+/* After finish emitted and closed: writes the sessions this batch changed
+ * through to the store, in complete mode emits the sessions only the store
+ * has, and trims the cache to its bound by whole keys. */
+static sl_status work_end_batch(sess_op *s, sl_exec_ctx *x, int32_t touched, bool complete, sl_error *err)
+{
+    sl_status st = SL_OK;
+    for (uint32_t r = 0; r < s->n_rows && !st; r++) {
+        sess_hdr *g = row_at(s, r);
+        if (g->alive && g->touched == touched) st = work_put(s, g, err);
+    }
+    if (!st) st = sl_ostore_flush(s->ws, err);
+    if (!st && complete) st = work_stored(s, INT64_MIN, INT64_MAX, x, false, err);
+    size_t before = s->n_sessions, bound = (size_t)s->cache_bytes;
+    for (int pass = 0; pass < 2 && !st && cache_bytes(s) > bound; pass++)
+        for (uint32_t r = 0; r < s->n_rows && cache_bytes(s) > bound; r++) {
+            sess_hdr *g = row_at(s, r);
+            if (!g->alive || g->merged_into) continue;
+            if (!pass) { /* a key any of whose sessions this batch touched stays */
+                bool hot = false;
+                size_t slot = index_slot(s, g->hash, key_of(g), g->key_len);
+                for (uint32_t q = entry_head(s->index[slot]); q && !hot; q = row_at(s, q - 1)->next)
+                    hot = row_at(s, q - 1)->touched == touched;
+                if (!hot) drop_key(s, slot);
+                continue;
+            }
+            drop_key(s, index_slot(s, g->hash, key_of(g), g->key_len));
+        }
+    if (!st && s->n_sessions < before &&
+        ((size_t)s->n_rows > 2 * s->n_sessions + ROWS_PER_CHUNK || cache_bytes(s) > bound) && compact(s))
+        st = sl_err_oom(err);
+    s->base.state.rows_total = sl_ostore_count(s->ws);
+    s->base.state.mem_bytes = (int64_t)cache_bytes(s);
+    return st;
+}
+
 static sl_status sess_finish(sl_op *op, sl_exec_ctx *x, sl_error *err)
 {
     sess_op *s = (sess_op *)op;
     const sl_plan *p = op->plan;
     int32_t touched = (int32_t)x->ev.batch_id + 1;
     int64_t wm = op->wm_in;
+    bool complete = p->streaming && !p->per_batch && x->mode == SL_OUT_COMPLETE;
+    if (s->ws && p->streaming && !p->per_batch && !complete && wm != SL_NO_WATERMARK && wm > s->scanned_to) {
+        /* the stored sessions of keys not cached that the watermark closed
+         * (append mode emits them); every one up to the last scan is gone */
+        sl_status wst = work_stored(s, s->scanned_to, wm, x->mode == SL_OUT_APPEND ? x : NULL, true, err);
+        if (!wst) wst = sl_ostore_flush(s->ws, err);
+        if (wst) return wst;
+        s->scanned_to = wm;
+    }
     uint32_t *sel = sl_malloc(sizeof *sel * (s->n_rows ? s->n_rows : 1));
     uint32_t *evict = sl_malloc(sizeof *evict * (s->n_rows ? s->n_rows : 1));
     if (!sel || !evict) { sl_free(sel); sl_free(evict); return sl_err_oom(err); }
@@ -424,6 +749,7 @@ static sl_status sess_finish(sl_op *op, sl_exec_ctx *x, sl_error *err)
         for (size_t q = 0; q < nb; q++) {
             uint32_t r = evict[i0 + q];
             sess_hdr *g = row_at(s, r);
+            if (s->ws && !st) st = work_del(s, g, err);
             unlink_session(s, index_slot(s, g->hash, key_of(g), g->key_len), r);
             release_row(s, r);
             s->n_sessions--;
@@ -434,6 +760,7 @@ static sl_status sess_finish(sl_op *op, sl_exec_ctx *x, sl_error *err)
     op->state.mem_bytes = (int64_t)(s->n_chunks * ROWS_PER_CHUNK * s->row_size + s->index_cap * sizeof *s->index);
     sl_free(sel);
     sl_free(evict);
+    if (s->ws && !st) st = work_end_batch(s, x, touched, complete, err);
     return st;
 }
 
@@ -451,6 +778,8 @@ static void sess_free(sl_op *op)
     sl_free(s->arg_type);
     sl_buf_fini(&s->keybuf);
     sl_buf_fini(&s->blockkeys);
+    sl_buf_fini(&s->wkey);
+    sl_buf_fini(&s->wval);
     sl_free(s);
 }
 
@@ -461,6 +790,7 @@ static sl_status sess_save(sl_op *op, struct sl_opstate *out, sl_error *err)
 {
     sess_op *s = (sess_op *)op;
     const sl_plan *p = op->plan;
+    if (s->ws) return SL_OK; /* every change went into the store and the delta at the batch's end */
     sl_buf k, v;
     sl_buf_init(&k);
     sl_buf_init(&v);
@@ -515,8 +845,25 @@ static sl_status sess_load(sl_op *op, const void *key, size_t key_len, const voi
     return SL_OK;
 }
 
+/* Keeps the sessions in the store from now on (the store holds the
+ * restored state; the cache starts empty). */
+static sl_status sess_attach(sl_op *op, struct sl_opstate *st, int64_t version, int64_t cache_bytes, sl_error *err)
+{
+    sess_op *s = (sess_op *)op;
+    if (s->n_sessions)
+        return sl_err(err, SL_ERR_INTERNAL, "session windows: working state attached to a non-empty operator");
+    sl_status rst = sl_opstate_restore_working(st, version, SL_OSTORE_KEYED_AFTER8, err);
+    if (rst) return rst;
+    if (!(s->ws = sl_opstate_work(st)))
+        return sl_err(err, SL_ERR_INTERNAL, "session windows: the state has no working store");
+    s->cache_bytes = cache_bytes > 0 ? cache_bytes : 0;
+    s->scanned_to = INT64_MIN;
+    op->state.rows_total = sl_ostore_count(s->ws);
+    return SL_OK;
+}
+
 static const sl_op_ops sess_ops = {"sessionWindowAggregate", sess_push, sess_finish, sess_free};
-static const sl_op_ckpt_ops sess_ckpt = {.save = sess_save, .load = sess_load};
+static const sl_op_ckpt_ops sess_ckpt = {.save = sess_save, .load = sess_load, .attach = sess_attach};
 
 sl_status sl_op_session_new(const sl_plan *p, sl_op **out, sl_error *err)
 {

@@ -184,7 +184,7 @@ bool sl_opstate_work_snapshot_due(const sl_opstate *s)
     return s->work && s->open && sl_ostore_snapshot_due(s->work, s->log, s->id, s->version);
 }
 
-sl_status sl_opstate_restore_working(sl_opstate *s, int64_t version, bool keyed, sl_error *err)
+sl_status sl_opstate_restore_working(sl_opstate *s, int64_t version, int keyed, sl_error *err)
 {
     if (!s->kv) return sl_err(err, SL_ERR_INTERNAL, "state %s: working state needs rocksdb", s->id);
     sl_status st = SL_OK;

@@ -74,8 +74,8 @@ bool sl_opstate_keep(sl_opstate *s, const void *key, size_t key_len);
 struct sl_ostore;
 /* Whether the backend can hold a working state (rocksdb). */
 bool sl_opstate_can_work(const sl_opstate *s);
-/* keyed: records are also found by key alone (sl_ostore_open) */
-sl_status sl_opstate_restore_working(sl_opstate *s, int64_t version, bool keyed, sl_error *err);
+/* keyed: SL_OSTORE_KEYED*, how records are also found by key (sl_ostore_open) */
+sl_status sl_opstate_restore_working(sl_opstate *s, int64_t version, int keyed, sl_error *err);
 /* The working store, NULL unless sl_opstate_restore_working succeeded. */
 struct sl_ostore *sl_opstate_work(const sl_opstate *s);
 /* Between begin and commit: whether this version is written as a snapshot

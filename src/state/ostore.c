@@ -27,7 +27,7 @@ struct sl_ostore {
     int64_t n_delta;
     sl_buf key;                 /* scratch: one stored key */
     bool force_snapshot;        /* the chain on disk is in the plain layout */
-    bool keyed;                 /* every record also under SL_OSTORE_INDEX */
+    int keyed;                  /* SL_OSTORE_KEYED*: every record also under SL_OSTORE_INDEX */
 };
 
 static const unsigned char marker_key[SL_OSTORE_ORDER_LEN] = {0};
@@ -39,6 +39,18 @@ void sl_ostore_key(sl_buf *out, int64_t order, const void *key, size_t kl)
     for (int i = 0; i < 8; i++) be[i] = (unsigned char)(u >> (56 - 8 * i));
     sl_buf_append(out, be, 8);
     sl_buf_append(out, key, kl);
+}
+
+/* Appends the index key of record key `key`: SL_OSTORE_INDEX, then the key
+ * (SL_OSTORE_KEYED_AFTER8: the key without its first 8 bytes, then those). */
+static void index_key(const sl_ostore *o, sl_buf *out, const void *key, size_t kl)
+{
+    if (o->keyed != SL_OSTORE_KEYED_AFTER8 || kl < 8) {
+        sl_ostore_key(out, SL_OSTORE_INDEX, key, kl);
+        return;
+    }
+    sl_ostore_key(out, SL_OSTORE_INDEX, (const char *)key + 8, kl - 8);
+    sl_buf_append(out, key, 8);
 }
 
 static int64_t key_order(const void *k)
@@ -70,7 +82,7 @@ bool sl_ostore_key_is_index(const void *k, size_t kl)
     return kl > SL_OSTORE_ORDER_LEN && key_order(k) == SL_OSTORE_INDEX;
 }
 
-sl_status sl_ostore_open(sl_kv *kv, bool keyed, sl_ostore **out, sl_error *err)
+sl_status sl_ostore_open(sl_kv *kv, int keyed, sl_ostore **out, sl_error *err)
 {
     *out = NULL;
     if (strcmp(sl_kv_backend_name(kv), "rocksdb"))
@@ -159,7 +171,7 @@ static sl_status convert(sl_ostore *o, sl_error *err)
         rocksdb_writebatch_put(wb, o->key.data, o->key.len, v, vl);
         if (o->keyed) {
             sl_buf_reset(&o->key);
-            sl_ostore_key(&o->key, SL_OSTORE_INDEX, k, kl);
+            index_key(o, &o->key, k, kl);
             if (o->key.oom) { st = sl_err_oom(err); break; }
             rocksdb_writebatch_put(wb, o->key.data, o->key.len, v, vl);
             sl_kv_rocksdb_count_add(o->rdb, 1);
@@ -202,7 +214,8 @@ sl_status sl_ostore_restore(sl_ostore *o, const sl_ckpt_state_chain *chain, sl_e
 sl_status sl_ostore_get_by_key(sl_ostore *o, const void *key, size_t kl, sl_buf *val, bool *found,
                                sl_error *err)
 {
-    if (!o->keyed) return sl_err(err, SL_ERR_INTERNAL, "working state: a lookup by key in a store without its index");
+    if (o->keyed != SL_OSTORE_KEYED)
+        return sl_err(err, SL_ERR_INTERNAL, "working state: a lookup by key in a store without its index");
     return sl_ostore_get(o, SL_OSTORE_INDEX, key, kl, val, found, err);
 }
 
@@ -239,7 +252,7 @@ static sl_status record_put(sl_ostore *o, const void *key, size_t kl, const void
     sl_status st = put_to(o, o->key.data, o->key.len, val, vl, db, log, err);
     if (!st && o->keyed) {
         sl_buf_reset(&o->key);
-        sl_ostore_key(&o->key, SL_OSTORE_INDEX, key, kl);
+        index_key(o, &o->key, key, kl);
         st = o->key.oom ? sl_err_oom(err) : put_to(o, o->key.data, o->key.len, val, vl, db, log, err);
     }
     if (!st && db && is_new) sl_kv_rocksdb_count_add(o->rdb, o->keyed ? 2 : 1);
@@ -267,7 +280,8 @@ sl_status sl_ostore_store_put(sl_ostore *o, const void *key, size_t kl, const vo
 static void raw_del(sl_ostore *o, int64_t order, const void *key, size_t kl, bool db)
 {
     sl_buf_reset(&o->key);
-    sl_ostore_key(&o->key, order, key, kl);
+    if (order == SL_OSTORE_INDEX) index_key(o, &o->key, key, kl);
+    else sl_ostore_key(&o->key, order, key, kl);
     if (o->key.oom) return;
     if (db) {
         rocksdb_writebatch_delete(o->wb, o->key.data, o->key.len);

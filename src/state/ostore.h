@@ -45,8 +45,14 @@ typedef struct sl_ostore sl_ostore;
 
 #define SL_OSTORE_INDEX (INT64_MIN + 1)
 
+/* keyed: SL_OSTORE_UNKEYED (0, false), SL_OSTORE_KEYED (1, true: the
+ * index key is the record key), SL_OSTORE_KEYED_AFTER8 (the record key
+ * without its first 8 bytes, then those 8: session windows, whose record
+ * key is the session's start and then the group key, find a group key's
+ * sessions by prefix). */
+enum { SL_OSTORE_UNKEYED = 0, SL_OSTORE_KEYED = 1, SL_OSTORE_KEYED_AFTER8 = 2 };
 /* Wraps kv (a RocksDB store, borrowed: it must outlive the ostore). */
-sl_status sl_ostore_open(sl_kv *kv, bool keyed, sl_ostore **out, sl_error *err);
+sl_status sl_ostore_open(sl_kv *kv, int keyed, sl_ostore **out, sl_error *err);
 /* Whether a stored key belongs to the by-key index (plain restores skip it). */
 bool sl_ostore_key_is_index(const void *k, size_t kl);
 void sl_ostore_free(sl_ostore *o);
@@ -58,7 +64,7 @@ sl_status sl_ostore_restore(sl_ostore *o, const sl_ckpt_state_chain *chain, sl_e
 /* The record (order, key); *found says whether it exists.  val is reset. */
 sl_status sl_ostore_get(sl_ostore *o, int64_t order, const void *key, size_t kl, sl_buf *val,
                         bool *found, sl_error *err);
-/* keyed stores: the record with this key, whatever its order. */
+/* SL_OSTORE_KEYED stores: the record with this key, whatever its order. */
 sl_status sl_ostore_get_by_key(sl_ostore *o, const void *key, size_t kl, sl_buf *val, bool *found,
                                sl_error *err);
 /* Writes a record whose value starts with its order (vl >= 8).  is_new:
@@ -96,8 +102,9 @@ typedef sl_status (*sl_ostore_fn)(void *ctx, int64_t order, const void *key, siz
 sl_status sl_ostore_scan(sl_ostore *o, int64_t order_min, int64_t order_max, sl_ostore_fn fn,
                          void *ctx, sl_error *err);
 
-/* keyed stores: calls fn for every record whose key starts with the
- * prefix (key order; order is the record's own, read from its value).
+/* keyed stores: calls fn for every record whose index key starts with the
+ * prefix (key order; order is the record's own, read from its value; the
+ * key passed to fn is the index key, rotated for SL_OSTORE_KEYED_AFTER8).
  * The stream-stream join finds a key's kept rows this way. */
 sl_status sl_ostore_scan_prefix(sl_ostore *o, const void *prefix, size_t pl, sl_ostore_fn fn,
                                 void *ctx, sl_error *err);
