@@ -106,6 +106,15 @@ typedef struct join_op {
     sl_batch *pad[2];         /* evicted unmatched rows of a preserved side */
 } join_op;
 
+/* Join keys compare as Spark normalises them (SPARK-26021; "NaN
+ * Semantics" in the Spark SQL reference: NaN = NaN, and NaN is a normal
+ * value in join keys): every NaN is one value, -0.0 is 0.0. */
+static inline double key_double(double d)
+{
+    if (d != d) return __builtin_nan("");
+    return d == 0 ? 0.0 : d;
+}
+
 static uint64_t key_hash(sl_col *const *keys, int n, int64_t i, bool *has_null)
 {
     uint64_t h = 0x9e3779b97f4a7c15ULL;
@@ -123,9 +132,8 @@ static uint64_t key_hash(sl_col *const *keys, int n, int64_t i, bool *has_null)
         case SL_TYPE_BOOLEAN: h = sl_xxh64_long(sl_col_bool(c, i), h); break;
         case SL_TYPE_INT: case SL_TYPE_DATE: h = sl_xxh64_long(sl_col_i32(c)[i], h); break;
         case SL_TYPE_DOUBLE: {
-            double d = sl_col_f64(c)[i];
+            double d = key_double(sl_col_f64(c)[i]);
             int64_t bits;
-            if (d == 0) d = 0;
             memcpy(&bits, &d, 8);
             h = sl_xxh64_long(bits, h);
             break;
@@ -149,7 +157,11 @@ static bool keys_equal(sl_col *const *a, int64_t i, sl_col *const *b, int64_t j,
         }
         case SL_TYPE_BOOLEAN: if (sl_col_bool(x, i) != sl_col_bool(y, j)) return false; break;
         case SL_TYPE_INT: case SL_TYPE_DATE: if (sl_col_i32(x)[i] != sl_col_i32(y)[j]) return false; break;
-        case SL_TYPE_DOUBLE: if (sl_col_f64(x)[i] != sl_col_f64(y)[j]) return false; break;
+        case SL_TYPE_DOUBLE: {
+            double dx = sl_col_f64(x)[i], dy = sl_col_f64(y)[j];
+            if (dx != dy && !(dx != dx && dy != dy)) return false; /* NaN = NaN */
+            break;
+        }
         default: if (sl_col_i64(x)[i] != sl_col_i64(y)[j]) return false; break;
         }
     }
@@ -536,7 +548,7 @@ static inline bool tc_pass(const join_op *j, const sl_batch *lb, int64_t lr, con
  * row:
  *   key   = side (1 byte), the join key (per key column a NULL flag, then
  *           the value: integers widened to 8 bytes, doubles with -0.0 as
- *           0.0, strings as a 4-byte length and the bytes), the row id
+ *           0.0 and every NaN as one, strings as a 4-byte length and the bytes), the row id
  *           (batch id, push within the batch, row: 16 bytes);
  *   value = the row's eviction bound (8 bytes, the record's order), matched
  *           (1 byte), the row's values (sl_join_row_encode).
@@ -568,8 +580,7 @@ static void work_join_key(sl_buf *k, int side, sl_col *const *keys, int n, int64
         case SL_TYPE_BOOLEAN: sl_buf_putc(k, (char)sl_col_bool(col, i)); break;
         case SL_TYPE_INT: case SL_TYPE_DATE: { int64_t v = sl_col_i32(col)[i]; sl_buf_append(k, &v, 8); break; }
         case SL_TYPE_DOUBLE: {
-            double d = sl_col_f64(col)[i];
-            if (d == 0) d = 0;
+            double d = key_double(sl_col_f64(col)[i]);
             sl_buf_append(k, &d, 8);
             break;
         }
