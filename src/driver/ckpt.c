@@ -73,6 +73,51 @@ static const char *join_type_name(sl_join_type t)
     return (unsigned)t < sizeof names / sizeof *names ? names[t] : "?";
 }
 
+/* OVER and top-N (exec/op_over.c): its state holds whole input rows (held
+ * rows, a top-N's rows), so the input's columns belong here too. */
+static void describe_over(sl_buf *b, const sl_plan *p, const sl_schema *in)
+{
+    static const char *const fns[] = {"avg", "sum", "count", "min", "max", "row_number"};
+    sl_buf_puts(b, ",\"partitionBy\":[");
+    for (int k = 0; k < p->n_keys; k++) {
+        if (k) sl_buf_putc(b, ',');
+        json_expr(b, p->keys[k], in);
+    }
+    sl_buf_puts(b, "],\"orderBy\":[");
+    for (int k = 0; k < p->n_order; k++) {
+        sl_buf t;
+        sl_buf_init(&t);
+        sl_expr_render(p->order[k], in, &t);
+        sl_buf_puts(&t, p->order_desc[k] ? " DESC" : " ASC");
+        if (k) sl_buf_putc(b, ',');
+        sl_buf_json_str(b, t.data ? t.data : "", t.len);
+        sl_buf_fini(&t);
+    }
+    if (p->over_preceding < 0) sl_buf_puts(b, "],\"frame\":\"ROWS UNBOUNDED PRECEDING\",\"functions\":[");
+    else sl_buf_printf(b, "],\"frame\":\"ROWS %" PRId64 " PRECEDING\",\"functions\":[", p->over_preceding);
+    for (int k = 0; k < p->n_aggs; k++) {
+        sl_buf t;
+        sl_buf_init(&t);
+        sl_buf_printf(&t, "%s(", (unsigned)p->over_fn[k] < 6 ? fns[p->over_fn[k]] : "?");
+        if (p->aggs[k].arg) sl_expr_render(p->aggs[k].arg, in, &t);
+        else if (p->over_fn[k] != SL_OVER_ROW_NUMBER) sl_buf_putc(&t, '*');
+        sl_buf_putc(&t, ')');
+        if (k) sl_buf_putc(b, ',');
+        sl_buf_json_str(b, t.data, t.len);
+        sl_buf_fini(&t);
+    }
+    sl_buf_printf(b, "],\"topN\":%" PRId64 ",\"input\":[", p->over_unordered ? p->over_topn : (int64_t)0);
+    for (int c = 0; in && c < in->n; c++) {
+        sl_buf t;
+        sl_buf_init(&t);
+        sl_buf_printf(&t, "%s %s", in->fields[c].name, sl_type_name(in->fields[c].type));
+        if (c) sl_buf_putc(b, ',');
+        sl_buf_json_str(b, t.data, t.len);
+        sl_buf_fini(&t);
+    }
+    sl_buf_putc(b, ']');
+}
+
 static void describe_op(sl_buf *b, const sl_op *op, const char *id)
 {
     const sl_plan *p = op->plan;
@@ -138,6 +183,8 @@ static void describe_op(sl_buf *b, const sl_op *op, const char *id)
         }
     } else if (p->kind == SL_PLAN_DEDUP) {
         sl_buf_printf(b, ",\"withinWatermark\":%s", p->dedup_within ? "true" : "false");
+    } else if (p->kind == SL_PLAN_OVER) {
+        describe_over(b, p, in);
     }
     sl_buf_putc(b, '}');
 }

@@ -23,15 +23,22 @@
  * and at the end of the batch every rank of a partition from the first one
  * that changed is emitted again with its row — an upsert keyed by
  * (partition, rank). Rows never leave the top but by being pushed out, so
- * the last row emitted for each (partition, rank) is the final top N. The
- * state is not checkpointed: a query with OVER cannot take a checkpoint
- * (the driver says so). */
+ * the last row emitted for each (partition, rank) is the final top N.
+ *
+ * Checkpoints (docs/CHECKPOINTS.md, "Operator state"): one record per held
+ * row (key 'H' + its arrival number, value its event time and its columns
+ * encoded as group keys are) and one per partition (key 'P' + the encoded
+ * PARTITION BY values; value the row_number counter and the frame's ring in
+ * order or the running sums, or for a top-N its rows in rank order).  A
+ * restart decodes the held rows into one batch they all point into. Records
+ * a batch did not change are only marked as kept (sl_opstate_keep). */
 #include "exec/op_over.h"
 #include "exec/groupkey.h"
 #include "exec/late.h"
 #include "core/mem.h"
 #include "core/status.h"
 #include "core/xxhash64.h"
+#include "state/opstate.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +47,7 @@ typedef struct held_row {
     uint32_t batch;      /* index in over_op.batches */
     int32_t row;
     int64_t ts;          /* ORDER BY's first key (event time) */
+    int64_t seq;         /* arrival number: ties release in this order */
 } held_row;
 
 typedef struct held_batch {
@@ -81,6 +89,7 @@ typedef struct part {
     top_row *top;        /* top-N: n_top rows in order, room for topn (top1 when 1) */
     top_row top1;
     int64_t n_top, changed_from;
+    bool dirty;          /* changed since the last checkpoint save */
     int64_t seen;        /* rows released so far (row_number) */
     /* ring: the last `frame` rows' argument values, n_fns per row */
     int64_t ring_len, ring_head;
@@ -108,6 +117,12 @@ typedef struct over_op {
     size_t *changed;     /* top-N: partitions changed in this batch */
     size_t n_changed, changed_cap;
     int64_t top_rows;
+    /* checkpoints: the next arrival number; held rows numbered below
+     * saved_seq are in the last save; restored rows are decoded into
+     * `loading` (batches[0]) and sorted at the first use (settle) */
+    int64_t next_seq, saved_seq;
+    sl_batch *loading;
+    bool unsorted;
 } over_op;
 
 /* ---- partitions ---- */
@@ -351,6 +366,7 @@ static sl_status topn_push(over_op *o, sl_batch *b, sl_exec_ctx *x, sl_error *er
         memmove(&pt->top[pos + 1], &pt->top[pos], sizeof *pt->top * (size_t)(pt->n_top - pos));
         pt->top[pos] = nr;
         pt->n_top++;
+        pt->dirty = true;
         o->top_rows++;
         if (pt->changed_from < 0) {
             if (sl_grow((void **)&o->changed, &o->changed_cap, o->n_changed + 1, sizeof *o->changed)) {
@@ -422,13 +438,37 @@ static sl_status topn_finish(over_op *o, sl_exec_ctx *x, sl_error *err)
     return st;
 }
 
+static int cmp_seq(const void *x, const void *y)
+{
+    int64_t a = ((const held_row *)x)->seq, b = ((const held_row *)y)->seq;
+    return a < b ? -1 : a > b;
+}
+
+/* After a restore: seals the batch the held rows were decoded into and
+ * puts them back in arrival order (records come back in any order). */
+static sl_status settle(over_op *o, sl_error *err)
+{
+    if (o->loading) {
+        if (sl_batch_seal(o->loading))
+            return sl_err(err, SL_ERR_CHECKPOINT, "OVER state: the restored rows have columns of different lengths");
+        o->loading = NULL; /* batches[0] holds it */
+    }
+    if (o->unsorted) {
+        qsort(o->held, o->n_held, sizeof *o->held, cmp_seq);
+        o->unsorted = false;
+    }
+    return SL_OK;
+}
+
 static sl_status over_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_error *err)
 {
     if (((over_op *)op)->topn) return topn_push((over_op *)op, b, x, err);
     over_op *o = (over_op *)op;
     const sl_plan *p = op->plan;
+    sl_status st = settle(o, err);
+    if (st) return st;
     sl_col *tc = NULL;
-    sl_status st = sl_expr_eval(p->order[0], b, &x->ev, &tc, err);
+    st = sl_expr_eval(p->order[0], b, &x->ev, &tc, err);
     if (st) return st;
     int64_t wm = p->streaming ? op->wm_late[0] : SL_NO_WATERMARK;
     int32_t *late = NULL;
@@ -452,7 +492,7 @@ static sl_status over_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_
             }
             continue;
         }
-        o->held[o->n_held++] = (held_row){(uint32_t)o->n_batches, (int32_t)r, ts};
+        o->held[o->n_held++] = (held_row){(uint32_t)o->n_batches, (int32_t)r, ts, o->next_seq++};
         kept++;
     }
     sl_col_unref(tc);
@@ -505,6 +545,7 @@ static sl_status release(over_op *o, const size_t *rel, size_t n, sl_exec_ctx *x
         part *pt = find_part(o, (const uint8_t *)o->keybuf.data, len);
         if (!pt) { st = sl_err_oom(err); goto done; }
         pt->seen++;
+        pt->dirty = true;
         if (o->frame > 0) {
             /* the ring holds the frame's rows, this one last */
             int64_t slot = (pt->ring_head + pt->ring_len) % o->frame;
@@ -561,6 +602,8 @@ static sl_status over_finish(sl_op *op, sl_exec_ctx *x, sl_error *err)
 {
     over_op *o = (over_op *)op;
     if (o->topn) return topn_finish(o, x, err);
+    sl_status st0 = settle(o, err);
+    if (st0) return st0;
     const sl_plan *p = op->plan;
     int64_t wm = op->wm_in;
     bool all = !p->streaming;
@@ -619,7 +662,259 @@ static void over_free(sl_op *op)
     sl_free(o);
 }
 
+/* ---- checkpoints ----
+ * Values are native-endian as the other operators' records; an oval is a
+ * NULL flag byte and 8 bytes. */
+
+static void put_i64(sl_buf *b, int64_t v) { sl_buf_append(b, &v, 8); }
+
+static void put_oval(sl_buf *b, oval v)
+{
+    sl_buf_putc(b, v.null ? 0 : 1);
+    sl_buf_append(b, &v.v, 8);
+}
+
+typedef struct reader {
+    const uint8_t *p, *end;
+    bool bad;
+} reader;
+
+static int64_t get_i64(reader *r)
+{
+    int64_t v = 0;
+    if (r->end - r->p < 8) { r->bad = true; return 0; }
+    memcpy(&v, r->p, 8);
+    r->p += 8;
+    return v;
+}
+
+static oval get_oval(reader *r)
+{
+    oval v = {.null = true};
+    if (r->end - r->p < 9 || r->p[0] > 1) { r->bad = true; return v; }
+    v.null = !r->p[0];
+    memcpy(&v.v, r->p + 1, 8);
+    r->p += 9;
+    return v;
+}
+
+/* Bytes of one row of `s` encoded by sl_exec_key_encode_to at p (n bytes
+ * available), or -1 when it does not fit there. */
+static int64_t row_bytes(const uint8_t *p, size_t n, const sl_schema *s)
+{
+    size_t at = 0;
+    for (int c = 0; c < s->n; c++) {
+        if (at >= n || p[at] > 1) return -1;
+        if (!p[at++]) continue;
+        size_t w;
+        switch (s->fields[c].type) {
+        case SL_TYPE_BOOLEAN: w = 1; break;
+        case SL_TYPE_INT: case SL_TYPE_DATE: w = 4; break;
+        case SL_TYPE_STRING: {
+            uint32_t len;
+            if (n - at < 4) return -1;
+            memcpy(&len, p + at, 4);
+            w = 4 + (size_t)len;
+            break;
+        }
+        default: w = 8; break;
+        }
+        if (n - at < w) return -1;
+        at += w;
+    }
+    return (int64_t)at;
+}
+
+static sl_status bad_record(const char *what, sl_error *err)
+{
+    return sl_err(err, SL_ERR_CHECKPOINT,
+                  "OVER state: a %s record is malformed or does not fit this query (its input columns, "
+                  "ORDER BY, frame or functions)", what);
+}
+
+static void held_key(uint8_t k[9], int64_t seq)
+{
+    k[0] = 'H';
+    for (int i = 0; i < 8; i++) k[1 + i] = (uint8_t)((uint64_t)seq >> (56 - 8 * i));
+}
+
+/* A partition's value: see the top of the file. */
+static void part_value(const over_op *o, const part *pt, sl_buf *v)
+{
+    const sl_plan *p = o->base.plan;
+    if (o->topn) {
+        put_i64(v, pt->n_top);
+        for (int64_t r = 0; r < pt->n_top; r++) {
+            for (int k = 0; k < p->n_order; k++) put_oval(v, pt->top[r].ord[k]);
+            uint32_t len = (uint32_t)pt->top[r].len;
+            sl_buf_append(v, &len, 4);
+            sl_buf_append(v, pt->top[r].row, pt->top[r].len);
+        }
+        return;
+    }
+    put_i64(v, pt->seen);
+    if (o->frame > 0) {
+        put_i64(v, pt->ring_len);
+        for (int64_t k = 0; k < pt->ring_len; k++)
+            for (int f = 0; f < o->n_fns; f++) put_oval(v, pt->ring[((pt->ring_head + k) % o->frame) * o->n_fns + f]);
+    } else {
+        for (int f = 0; f < o->n_fns; f++) {
+            const orun *r = &pt->run[f];
+            put_i64(v, r->cnt);
+            put_i64(v, r->isum);
+            sl_buf_append(v, &r->dsum, 8);
+            put_oval(v, r->min);
+            put_oval(v, r->max);
+        }
+    }
+}
+
+static sl_status over_save(sl_op *op, struct sl_opstate *out, sl_error *err)
+{
+    over_op *o = (over_op *)op;
+    sl_status st = settle(o, err);
+    if (st) return st;
+    sl_buf k, v;
+    sl_buf_init(&k);
+    sl_buf_init(&v);
+    for (size_t i = 0; i < o->n_held && !st; i++) {
+        const held_row *h = &o->held[i];
+        uint8_t hk[9];
+        held_key(hk, h->seq);
+        if (h->seq < o->saved_seq && sl_opstate_keep(out, hk, sizeof hk)) continue;
+        const sl_batch *b = o->batches[h->batch].b;
+        sl_buf_reset(&v);
+        if (sl_buf_reserve(&v, 8 + sl_exec_key_bound(b->cols, b->n_cols, h->row) + 1)) { st = sl_err_oom(err); break; }
+        memcpy(v.data, &h->ts, 8);
+        size_t n = sl_exec_key_encode_to((uint8_t *)v.data + 8, b->cols, b->n_cols, h->row);
+        st = sl_opstate_put(out, hk, sizeof hk, v.data, 8 + n, err);
+    }
+    if (!st) o->saved_seq = o->next_seq;
+    for (size_t i = 0; i < o->n_parts && !st; i++) {
+        part *pt = part_at(o, i);
+        sl_buf_reset(&k);
+        sl_buf_putc(&k, 'P');
+        sl_buf_append(&k, pt->key, pt->key_len);
+        if (k.oom) { st = sl_err_oom(err); break; }
+        if (!pt->dirty && sl_opstate_keep(out, k.data, k.len)) continue;
+        sl_buf_reset(&v);
+        part_value(o, pt, &v);
+        if (v.oom) { st = sl_err_oom(err); break; }
+        if (!(st = sl_opstate_put(out, k.data, k.len, v.data, v.len, err))) pt->dirty = false;
+    }
+    sl_buf_fini(&k);
+    sl_buf_fini(&v);
+    return st;
+}
+
+static sl_status load_held(over_op *o, int64_t seq, const uint8_t *val, size_t val_len, sl_error *err)
+{
+    const sl_schema *in = o->base.plan->child[0]->schema;
+    int64_t ts;
+    if (val_len < 8 || seq < 0 || (int64_t)(val_len - 8) != row_bytes(val + 8, val_len - 8, in))
+        return bad_record("held row", err);
+    memcpy(&ts, val, 8);
+    if (!o->loading) {
+        if (o->n_batches) return sl_err(err, SL_ERR_INTERNAL, "OVER: state restored into a running operator");
+        if (!(o->loading = sl_batch_new_builder(in)) ||
+            sl_grow((void **)&o->batches, &o->batches_cap, 1, sizeof *o->batches)) {
+            sl_batch_unref(o->loading);
+            o->loading = NULL;
+            return sl_err_oom(err);
+        }
+        o->batches[o->n_batches++] = (held_batch){o->loading, 0};
+    }
+    if (sl_grow((void **)&o->held, &o->held_cap, o->n_held + 1, sizeof *o->held) ||
+        sl_exec_key_decode(val + 8, o->loading->cols, o->loading->n_cols))
+        return sl_err_oom(err);
+    int32_t row = (int32_t)o->batches[0].live++;
+    o->held[o->n_held++] = (held_row){0, row, ts, seq};
+    if (seq >= o->next_seq) o->next_seq = o->saved_seq = seq + 1;
+    o->unsorted = true;
+    return SL_OK;
+}
+
+static sl_status load_part(over_op *o, const uint8_t *key, size_t key_len, const uint8_t *val, size_t val_len,
+                           sl_error *err)
+{
+    const sl_plan *p = o->base.plan;
+    part *pt = find_part(o, key, key_len);
+    if (!pt) return sl_err_oom(err);
+    if (pt->seen || pt->n_top || pt->ring_len) return bad_record("partition (a duplicate)", err);
+    reader r = {val, val + val_len, false};
+    if (o->topn) {
+        int64_t n = get_i64(&r);
+        if (n < 1 || n > o->topn) return bad_record("top-N partition", err);
+        for (int64_t i = 0; i < n; i++) {
+            oval ord[64];
+            for (int k = 0; k < p->n_order; k++) ord[k] = get_oval(&r);
+            uint32_t len = 0;
+            if (!r.bad && r.end - r.p >= 4) {
+                memcpy(&len, r.p, 4);
+                r.p += 4;
+            } else {
+                r.bad = true;
+            }
+            if (r.bad || (size_t)(r.end - r.p) < len ||
+                row_bytes(r.p, len, p->child[0]->schema) != (int64_t)len)
+                return bad_record("top-N partition", err);
+            top_row nr;
+            if (!(nr.ord = sl_malloc(sizeof(oval) * (size_t)p->n_order + len + 1))) return sl_err_oom(err);
+            nr.row = (uint8_t *)(nr.ord + p->n_order);
+            nr.len = len;
+            memcpy(nr.ord, ord, sizeof(oval) * (size_t)p->n_order);
+            memcpy(nr.row, r.p, len);
+            r.p += len;
+            pt->top[pt->n_top++] = nr;
+            o->top_rows++;
+        }
+    } else {
+        pt->seen = get_i64(&r);
+        if (o->frame > 0) {
+            int64_t n = get_i64(&r);
+            if (r.bad || n < 0 || n > o->frame || pt->seen < n) return bad_record("partition", err);
+            for (int64_t k = 0; k < n; k++)
+                for (int f = 0; f < o->n_fns; f++) pt->ring[k * o->n_fns + f] = get_oval(&r);
+            pt->ring_len = n;
+            pt->ring_head = 0;
+        } else {
+            for (int f = 0; f < o->n_fns; f++) {
+                orun *run = &pt->run[f];
+                run->cnt = get_i64(&r);
+                run->isum = get_i64(&r);
+                int64_t d = get_i64(&r);
+                memcpy(&run->dsum, &d, 8);
+                run->min = get_oval(&r);
+                run->max = get_oval(&r);
+            }
+        }
+        if (pt->seen < 1) r.bad = true;
+    }
+    if (r.bad || r.p != r.end) return bad_record(o->topn ? "top-N partition" : "partition", err);
+    return SL_OK;
+}
+
+static sl_status over_load(sl_op *op, const void *key, size_t key_len, const void *val, size_t val_len,
+                           sl_error *err)
+{
+    over_op *o = (over_op *)op;
+    const uint8_t *k = key;
+    sl_status st;
+    if (key_len == 9 && k[0] == 'H' && !o->topn) {
+        int64_t seq = 0;
+        for (int i = 0; i < 8; i++) seq = (int64_t)((uint64_t)seq << 8 | k[1 + i]);
+        st = load_held(o, seq, val, val_len, err);
+    } else if (key_len >= 1 && k[0] == 'P') {
+        st = load_part(o, k + 1, key_len - 1, val, val_len, err);
+    } else {
+        st = bad_record("state", err);
+    }
+    op->state.rows_total = o->topn ? o->top_rows : (int64_t)(o->n_held + o->n_parts);
+    return st;
+}
+
 static const sl_op_ops over_ops = {"over", over_push, over_finish, over_free};
+static const sl_op_ckpt_ops over_ckpt = {.save = over_save, .load = over_load};
 
 sl_status sl_op_over_new(const sl_plan *p, sl_op **out, sl_error *err)
 {
@@ -631,6 +926,7 @@ sl_status sl_op_over_new(const sl_plan *p, sl_op **out, sl_error *err)
     o->base.plan = p;
     o->base.n_inputs = 1;
     o->base.stateful = p->streaming;
+    if (p->streaming) o->base.ckpt = &over_ckpt;
     o->base.evtime_max = SL_NO_WATERMARK;
     o->base.out_lag = 0;
     o->n_fns = p->n_aggs;
