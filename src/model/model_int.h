@@ -121,6 +121,19 @@ typedef struct sl_mdl_cnodef {
     int32_t off;          /* s = -1: the source's negated column */
 } sl_mdl_cnodef;
 
+/* The AVX-512 walk's copy of a complete XGBoost tree's first six levels
+ * and (depth <= 6) its leaves, one array per vector register so a tree's
+ * splits are loaded once per block and each row's node is picked by a
+ * permute (tree_simd.c). With kp = level-order index + 1 (level d holds kp
+ * = 2^d .. 2^(d+1) - 1): levels 0-3 at t03[kp]; level 4 at t4[kp & 15];
+ * level 5 at t5[kp & 31]; leaf j of a tree of depth D <= 6 at
+ * leaf[(2^D + j) & 63]. o* are the nodes' block offsets (sl_mdl_cnodef). */
+typedef struct sl_mdl_zlev {
+    float t03[16], t4[16], t5[32];
+    int32_t o03[16], o4[16], o5[32];
+    float leaf[64];
+} sl_mdl_zlev;
+
 typedef struct sl_mdl_tree {
     int32_t n_nodes;
     int32_t depth;          /* longest root-to-leaf path in edges */
@@ -134,6 +147,10 @@ typedef struct sl_mdl_tree {
     sl_mdl_cnodef *cnodesf;
     int32_t *cleaf;
     double *cval;
+    /* XGBoost complete trees: the leaf values as the margin adds them
+     * (float), and the AVX-512 walk's layout (sl_mdl_zlev). */
+    float *cvalf;
+    sl_mdl_zlev *zlev;
     /* Spark categorical splits: node i goes left iff its value is one of
      * cats[cat_off[i] .. cat_off[i] + n_cat[i]); n_cat[i] < 0: continuous.
      * NULL when the tree has no categorical split. */
@@ -286,16 +303,27 @@ void sl_mdl_tree_walk_xgb(const sl_mdl_tree *t, const float *x, int n, int32_t *
 void sl_mdl_ens_predict(const sl_model *m, const void *x, int n, double *out);
 void sl_mdl_linear_predict(const sl_model *m, const double *x, int n, double *out);
 
-/* The AVX2 walks (tree_simd.c). sl_mdl_simd_enabled: the CPU has AVX2 and
- * SLUICE_MODEL_SIMD is not "0" (decided once). sl_mdl_simd_set, for tests:
- * 0 off, 1 on if the CPU can, -1 back to the default; returns whether the
- * SIMD walks now run. sl_mdl_cwalk_{xgb,spark}_avx2 walk complete tree t
- * (depth >= 1) for rows in whole eights from 0 and returns how many rows
- * it did; the caller walks the rest. */
+/* The SIMD walks (tree_simd.c). sl_mdl_simd_level: which of them run —
+ * SL_MDL_SIMD_OFF (the scalar walks), SL_MDL_SIMD_AVX2, SL_MDL_SIMD_AVX512
+ * (XGBoost's complete trees summed 16 rows a vector, the AVX2 walks for the
+ * rest): the best the CPU has, capped by SLUICE_MODEL_SIMD ("0" off,
+ * "avx2"), decided once. sl_mdl_simd_enabled: level >= AVX2.
+ * sl_mdl_simd_set, for tests: the highest level wanted (-1: back to the
+ * default); returns the level now in effect (lower when the CPU lacks it).
+ * sl_mdl_cwalk_{xgb,spark}_avx2 walk complete tree t (depth >= 1) for rows
+ * in whole eights from 0 and return how many rows they did; the caller
+ * walks the rest. sl_mdl_csum_xgb_avx512 adds the leaf value of complete
+ * XGBoost tree t (with zlev) to margin[i] for rows in whole sixteens from
+ * 0, returning how many it did. sl_mdl_zlev_build fills t->zlev and
+ * t->cvalf from the complete form; -1 on OOM. */
+enum { SL_MDL_SIMD_OFF = 0, SL_MDL_SIMD_AVX2 = 1, SL_MDL_SIMD_AVX512 = 2 };
+int sl_mdl_simd_level(void);
 bool sl_mdl_simd_enabled(void);
-bool sl_mdl_simd_set(int on);
+int sl_mdl_simd_set(int level);
 int sl_mdl_cwalk_xgb_avx2(const sl_mdl_tree *t, const float *x, int n, int32_t *leaf);
 int sl_mdl_cwalk_spark_avx2(const sl_mdl_tree *t, const double *x, int n, int32_t *leaf);
+int sl_mdl_csum_xgb_avx512(const sl_mdl_tree *t, const float *x, int n, float *margin);
+int sl_mdl_zlev_build(sl_mdl_tree *t);
 
 void sl_mdl_tree_fini(sl_mdl_tree *t);
 /* Builds t->wnodes from t->nodes and m's slots, and the complete form when

@@ -34,6 +34,8 @@ void sl_mdl_tree_fini(sl_mdl_tree *t)
     sl_free(t->cnodesf);
     sl_free(t->cleaf);
     sl_free(t->cval);
+    sl_free(t->cvalf);
+    sl_free(t->zlev);
     memset(t, 0, sizeof *t);
 }
 
@@ -213,6 +215,7 @@ static int build_complete(const sl_model *m, sl_mdl_tree *t)
     sl_free(cb.lo);
     sl_free(cb.hi);
     sl_free(cb.off);
+    if (rc == 0 && t->complete && cb.xgb && sl_mdl_zlev_build(t) != 0) rc = -1;
     if (!t->complete) {
         sl_free(t->cleaf);
         sl_free(t->cval);
@@ -500,17 +503,23 @@ void sl_mdl_ens_predict(const sl_model *m, const void *xv, int n, double *out)
         int g = e->n_groups;
         float margin[(size_t)n * g];
         for (int i = 0; i < n * g; i++) margin[i] = e->base_margin;
+        bool z = g == 1 && sl_mdl_simd_level() >= SL_MDL_SIMD_AVX512;
         for (int t = 0; t < e->n_trees; t++) {
             const sl_mdl_tree *tr = &e->trees[t];
-            sl_mdl_tree_walk_xgb(tr, x, n, leaf);
             int grp = e->group ? e->group[t] : 0;
             if (tr->complete) {
-                const double *cv = tr->cval;
+                /* AVX-512: the leaf values straight into the margin for
+                 * whole sixteens of rows; the rest by leaf positions. */
+                int i0 = z && tr->zlev ? sl_mdl_csum_xgb_avx512(tr, x, n, margin) : 0;
+                if (i0 == n) continue;
+                sl_mdl_tree_walk_xgb(tr, x + i0, n - i0, leaf + i0);
+                const float *cv = tr->cvalf;
                 if (g == 1)
-                    for (int i = 0; i < n; i++) margin[i] += (float)cv[leaf[i]];
+                    for (int i = i0; i < n; i++) margin[i] += cv[leaf[i]];
                 else
-                    for (int i = 0; i < n; i++) margin[(size_t)i * g + grp] += (float)cv[leaf[i]];
+                    for (int i = 0; i < n; i++) margin[(size_t)i * g + grp] += cv[leaf[i]];
             } else {
+                sl_mdl_tree_walk_xgb(tr, x, n, leaf);
                 for (int i = 0; i < n; i++)
                     margin[(size_t)i * g + grp] += (float)tr->wnodes[leaf[i]].a;
             }

@@ -15,6 +15,7 @@
  * after a runtime check (sl_mdl_simd_enabled), so the binary still runs on
  * any x86-64. SLUICE_MODEL_SIMD=0 in the environment turns them off. */
 #include "model/model_int.h"
+#include "core/mem.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -32,41 +33,76 @@
 #include <immintrin.h>
 #endif
 
-/* -1: not decided yet; 0 off; 1 on. */
+/* -1: not decided yet; else an SL_MDL_SIMD_* level. */
 static _Atomic int simd_mode = -1;
 
-static bool cpu_has_avx2(void)
+/* The best level this CPU has (__builtin_cpu_supports checks that the OS
+ * saves the registers too). */
+static int cpu_level(void)
 {
 #ifdef SL_MDL_HAVE_AVX2
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2");
-#else
-    return false;
+    if (__builtin_cpu_supports("avx512f")) return SL_MDL_SIMD_AVX512;
+    if (__builtin_cpu_supports("avx2")) return SL_MDL_SIMD_AVX2;
 #endif
+    return SL_MDL_SIMD_OFF;
 }
 
+static int min_level(int a, int b) { return a < b ? a : b; }
+
+/* SLUICE_MODEL_SIMD: "0" the scalar walks, "avx2" no AVX-512, anything
+ * else (or unset) the best the CPU has. */
 static int simd_detect(void)
 {
     const char *env = getenv("SLUICE_MODEL_SIMD");
-    if (env && strcmp(env, "0") == 0) return 0;
-    return cpu_has_avx2() ? 1 : 0;
+    int cap = SL_MDL_SIMD_AVX512;
+    if (env && strcmp(env, "0") == 0) cap = SL_MDL_SIMD_OFF;
+    else if (env && strcmp(env, "avx2") == 0) cap = SL_MDL_SIMD_AVX2;
+    return min_level(cap, cpu_level());
 }
 
-bool sl_mdl_simd_enabled(void)
+int sl_mdl_simd_level(void)
 {
     int m = atomic_load_explicit(&simd_mode, memory_order_relaxed);
     if (m < 0) {
         m = simd_detect();
         atomic_store_explicit(&simd_mode, m, memory_order_relaxed);
     }
-    return m == 1;
+    return m;
 }
 
-bool sl_mdl_simd_set(int on)
+bool sl_mdl_simd_enabled(void)
 {
-    int m = on == 0 ? 0 : on > 0 ? (cpu_has_avx2() ? 1 : 0) : simd_detect();
+    return sl_mdl_simd_level() >= SL_MDL_SIMD_AVX2;
+}
+
+int sl_mdl_simd_set(int level)
+{
+    int m = level < 0 ? simd_detect() : min_level(level, cpu_level());
     atomic_store_explicit(&simd_mode, m, memory_order_relaxed);
-    return m == 1;
+    return m;
+}
+
+/* The AVX-512 layout of a complete XGBoost tree (model_int.h,
+ * sl_mdl_zlev): plain C, built once at load. */
+int sl_mdl_zlev_build(sl_mdl_tree *t)
+{
+    const int depth = t->depth, n_leaves = 1 << depth;
+    t->cvalf = sl_malloc(sizeof *t->cvalf * (size_t)n_leaves);
+    t->zlev = depth >= 1 ? sl_calloc(1, sizeof *t->zlev) : NULL;
+    if (!t->cvalf || (depth >= 1 && !t->zlev)) return -1;
+    for (int j = 0; j < n_leaves; j++) t->cvalf[j] = (float)t->cval[j];
+    if (!t->zlev) return 0;
+    sl_mdl_zlev *z = t->zlev;
+    for (int kp = 1; kp < 64 && kp < n_leaves; kp++) {
+        const sl_mdl_cnodef *q = &t->cnodesf[kp - 1];
+        if (kp < 16) { z->t03[kp] = q->t; z->o03[kp] = q->off; }
+        else if (kp < 32) { z->t4[kp & 15] = q->t; z->o4[kp & 15] = q->off; }
+        else { z->t5[kp & 31] = q->t; z->o5[kp & 31] = q->off; }
+    }
+    if (depth <= 6)
+        for (int j = 0; j < n_leaves; j++) z->leaf[(n_leaves + j) & 63] = t->cvalf[j];
+    return 0;
 }
 
 #ifdef SL_MDL_HAVE_AVX2
@@ -245,6 +281,163 @@ AVX2 int sl_mdl_cwalk_spark_avx2(const sl_mdl_tree *t, const double *x, int n, i
     }
 }
 
+/* ---- AVX-512: XGBoost, sixteen rows a vector, leaves into the margin ----
+ * A lane's node kp (level-order index + 1) picks its split from registers
+ * holding the tree's first six levels (sl_mdl_zlev) by a permute, and its
+ * value from the block: for levels 1-3 each of the level's 2^d columns is
+ * loaded whole and the lane's own picked by a tree of blends on the bits of
+ * kp (as the AVX2 walk does); below that by a gather (row + the node's
+ * column offset). The step is the scalar walk's exactly, out = !(v <= t)
+ * (NLE_UQ: true for NaN), kp' = 2 kp + out. Levels 6 and deeper (trees of
+ * depth 7 or more) gather their splits from cnodesf. The leaf's value is
+ * picked the same way (four registers of 64 leaves, or a gather from
+ * cvalf) and added to the row's margin, trees in the caller's order: the
+ * same float additions as the scalar path, so the same bits.
+ *
+ * A step waits on the one before (gather, compare, next index), so ZG
+ * groups of sixteen rows go down together and their chains overlap.
+ * Measured on the 100x6 bench model (one run each, load about 4; rows/s
+ * through sl_model_score): ZG 1 / 2 / 4 / 8 / 16 with gathers from level 1
+ * 2.42M / 3.45M / 4.69M / 4.82M / 4.90M; then, blends instead of gathers
+ * for levels 1 / 1-2 / 1-3 (ZBLEND 1 / 2 / 3, ZG 16) 4.85M / 5.73M / 5.72M;
+ * ZBLEND 3 with ZG 4 / 8 / 16 6.29M / 7.07M / 5.97M. */
+#define AVX512 __attribute__((target("avx512f")))
+#ifndef ZBLEND
+#define ZBLEND 3
+#endif
+#ifndef ZG
+#define ZG 8
+#endif
+#if ZBLEND > 3 || ZBLEND < 0
+#error "ZBLEND: levels 1 to 3 at most (their nodes are t03 / o03)"
+#endif
+
+INLINE AVX512 __m512i zstep(__m512i kp, __m512 v, __m512 t)
+{
+    __mmask16 out = _mm512_cmp_ps_mask(v, t, _CMP_NLE_UQ);
+    __m512i k2 = _mm512_add_epi32(kp, kp);
+    return _mm512_mask_add_epi32(k2, out, k2, _mm512_set1_epi32(1));
+}
+
+/* Level d's values (d = 1, 2, 3) for one group: the columns of its nodes
+ * kp = 2^d .. 2^(d+1) - 1 loaded whole from xg, each lane's picked by a
+ * tree of blends on the low d bits of its kp. */
+INLINE AVX512 __m512 zcol(const sl_mdl_zlev *z, const float *xg, int kp)
+{
+    return _mm512_loadu_ps(xg + z->o03[kp]);
+}
+INLINE AVX512 __m512 zsel(__m512i kp, int bit, __m512 a, __m512 b)
+{
+    return _mm512_mask_blend_ps(_mm512_test_epi32_mask(kp, _mm512_set1_epi32(1 << bit)), a, b);
+}
+INLINE AVX512 __m512 zpick4(const sl_mdl_zlev *z, const float *xg, __m512i kp, int k0)
+{
+    return zsel(kp, 1, zsel(kp, 0, zcol(z, xg, k0), zcol(z, xg, k0 + 1)),
+                zsel(kp, 0, zcol(z, xg, k0 + 2), zcol(z, xg, k0 + 3)));
+}
+INLINE AVX512 __m512 zblend(const sl_mdl_zlev *z, const float *xg, __m512i kp, const int d)
+{
+    if (d == 1) return zsel(kp, 0, zcol(z, xg, 2), zcol(z, xg, 3));
+    if (d == 2) return zpick4(z, xg, kp, 4);
+    return zsel(kp, 2, zpick4(z, xg, kp, 8), zpick4(z, xg, kp, 12));
+}
+
+/* G groups of sixteen rows from row i of block x through tree tr (depth
+ * `depth`, a constant after inlining), their leaf values into margin. */
+INLINE AVX512 void zgroups(const sl_mdl_tree *tr, const float *x, float *margin, int i,
+                           const int G, const int depth)
+{
+    const sl_mdl_zlev *z = tr->zlev;
+    const int vl = depth < 6 ? depth : 6;
+    const __m512 t03 = _mm512_loadu_ps(z->t03), t4 = _mm512_loadu_ps(z->t4);
+    const __m512 t5a = _mm512_loadu_ps(z->t5), t5b = _mm512_loadu_ps(z->t5 + 16);
+    const __m512i o4 = _mm512_loadu_si512(z->o4);
+    const __m512i o5a = _mm512_loadu_si512(z->o5), o5b = _mm512_loadu_si512(z->o5 + 16);
+    const __m512 l0 = _mm512_loadu_ps(z->leaf), l1 = _mm512_loadu_ps(z->leaf + 16);
+    const __m512 l2 = _mm512_loadu_ps(z->leaf + 32), l3 = _mm512_loadu_ps(z->leaf + 48);
+    const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i one = _mm512_set1_epi32(1);
+    __m512i kp[ZG];
+#pragma GCC unroll 16
+    for (int g = 0; g < G; g++)
+        kp[g] = zstep(one, _mm512_loadu_ps(x + i + 16 * g + z->o03[1]), _mm512_set1_ps(z->t03[1]));
+#pragma GCC unroll 8
+    for (int d = 1; d < vl; d++)
+#pragma GCC unroll 16
+        for (int g = 0; g < G; g++) {
+            const float *xg = x + i + 16 * g;
+            __m512 v, t;
+            if (d <= ZBLEND) {
+                v = zblend(z, xg, kp[g], d);
+                t = _mm512_permutexvar_ps(kp[g], t03);
+            } else {
+                __m512i o;
+                if (d < 4) {
+                    t = _mm512_permutexvar_ps(kp[g], t03);
+                    o = _mm512_permutexvar_epi32(kp[g], _mm512_loadu_si512(z->o03));
+                } else if (d == 4) {
+                    t = _mm512_permutexvar_ps(kp[g], t4);
+                    o = _mm512_permutexvar_epi32(kp[g], o4);
+                } else {
+                    t = _mm512_permutex2var_ps(t5a, kp[g], t5b);
+                    o = _mm512_permutex2var_epi32(o5a, kp[g], o5b);
+                }
+                v = _mm512_i32gather_ps(_mm512_add_epi32(o, lanes), xg, 4);
+            }
+            kp[g] = zstep(kp[g], v, t);
+        }
+    const float *nt = &tr->cnodesf[0].t;
+    const int32_t *no = &tr->cnodesf[0].off;
+#pragma GCC unroll 8
+    for (int d = vl; d < depth; d++)
+#pragma GCC unroll 16
+        for (int g = 0; g < G; g++) {
+            __m512i k = _mm512_sub_epi32(kp[g], one);
+            __m512 t = _mm512_i32gather_ps(k, nt, 8);
+            __m512i o = _mm512_i32gather_epi32(k, no, 8);
+            __m512 v = _mm512_i32gather_ps(_mm512_add_epi32(o, lanes), x + i + 16 * g, 4);
+            kp[g] = zstep(kp[g], v, t);
+        }
+#pragma GCC unroll 16
+    for (int g = 0; g < G; g++) {
+        __m512 val;
+        if (depth <= 6) {
+            __m512 lo = _mm512_permutex2var_ps(l0, kp[g], l1);
+            __m512 hi = _mm512_permutex2var_ps(l2, kp[g], l3);
+            val = _mm512_mask_blend_ps(_mm512_test_epi32_mask(kp[g], _mm512_set1_epi32(32)), lo, hi);
+        } else {
+            val = _mm512_i32gather_ps(_mm512_sub_epi32(kp[g], _mm512_set1_epi32(1 << depth)),
+                                      tr->cvalf, 4);
+        }
+        float *mg = margin + i + 16 * g;
+        _mm512_storeu_ps(mg, _mm512_add_ps(_mm512_loadu_ps(mg), val));
+    }
+}
+
+INLINE AVX512 int zsum_d(const sl_mdl_tree *tr, const float *x, int n, float *margin,
+                         const int depth)
+{
+    int i = 0;
+    for (; i + 16 * ZG <= n; i += 16 * ZG) zgroups(tr, x, margin, i, ZG, depth);
+    for (; i + 16 <= n; i += 16) zgroups(tr, x, margin, i, 1, depth);
+    return i;
+}
+
+AVX512 int sl_mdl_csum_xgb_avx512(const sl_mdl_tree *t, const float *x, int n, float *margin)
+{
+    switch (t->depth) {
+    case 1: return zsum_d(t, x, n, margin, 1);
+    case 2: return zsum_d(t, x, n, margin, 2);
+    case 3: return zsum_d(t, x, n, margin, 3);
+    case 4: return zsum_d(t, x, n, margin, 4);
+    case 5: return zsum_d(t, x, n, margin, 5);
+    case 6: return zsum_d(t, x, n, margin, 6);
+    case 7: return zsum_d(t, x, n, margin, 7);
+    case 8: return zsum_d(t, x, n, margin, 8);
+    default: return zsum_d(t, x, n, margin, t->depth);
+    }
+}
+
 #else
 
 int sl_mdl_cwalk_spark_avx2(const sl_mdl_tree *t, const double *x, int n, int32_t *leaf)
@@ -256,6 +449,12 @@ int sl_mdl_cwalk_spark_avx2(const sl_mdl_tree *t, const double *x, int n, int32_
 int sl_mdl_cwalk_xgb_avx2(const sl_mdl_tree *t, const float *x, int n, int32_t *leaf)
 {
     (void)t; (void)x; (void)n; (void)leaf;
+    return 0;
+}
+
+int sl_mdl_csum_xgb_avx512(const sl_mdl_tree *t, const float *x, int n, float *margin)
+{
+    (void)t; (void)x; (void)n; (void)margin;
     return 0;
 }
 

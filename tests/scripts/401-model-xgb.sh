@@ -3,9 +3,11 @@
 # (within 1e-6, NaNs included) for random models trained here: binary and
 # multi-class classifiers, regressors, explicit base_score, feature names,
 # trees shallow enough for the complete-tree walk and deeper ones. Every
-# model is scored twice, with the AVX2 walk (where the CPU has it) and with
-# SLUICE_MODEL_SIMD=0 (the scalar walk), and the two outputs must be the
-# same bytes.
+# model is scored three times, with the best SIMD walk the CPU has (AVX-512
+# or AVX2, src/model/tree_simd.c), with SLUICE_MODEL_SIMD=avx2 and with
+# SLUICE_MODEL_SIMD=0 (the scalar walk), and the outputs must be the same
+# bytes. 1000 rows: three whole blocks of 256 and one of 232 (eight groups
+# of 16 rows at once, then single sixteens, then an eight).
 set -eu
 PY=/usr/bin/python3
 $PY -c 'import xgboost, numpy' 2>/dev/null || { echo "skipped: /usr/bin/python3 lacks xgboost/numpy (python3-xgboost)"; exit 77; }
@@ -17,8 +19,10 @@ check() { $PY "$ROOT/tests/model/xgb_oracle.py" check "$@" || fail=1; }
 same_scalar() {   # same_scalar <name> <st args...>: SIMD and scalar outputs identical
     local n=$1; shift
     SLUICE_MODEL_SIMD=0 "$tmp/st" "$@" > "$tmp/$n.scalar"
+    SLUICE_MODEL_SIMD=avx2 "$tmp/st" "$@" > "$tmp/$n.avx2"
     "$tmp/st" "$@" > "$tmp/$n.simd"
-    cmp -s "$tmp/$n.simd" "$tmp/$n.scalar" || { echo "$n: SIMD and scalar walks differ"; diff "$tmp/$n.simd" "$tmp/$n.scalar" | head -5; fail=1; }
+    cmp -s "$tmp/$n.simd" "$tmp/$n.scalar" || { echo "$n: SIMD (best) and scalar walks differ"; diff "$tmp/$n.simd" "$tmp/$n.scalar" | head -5; fail=1; }
+    cmp -s "$tmp/$n.avx2" "$tmp/$n.scalar" || { echo "$n: AVX2 and scalar walks differ"; diff "$tmp/$n.avx2" "$tmp/$n.scalar" | head -5; fail=1; }
 }
 for n in reg reg_base multi reglog logitraw d8 deep; do
     "$tmp/st" score "$tmp/$n.json" "$tmp/$n.csv" > "$tmp/$n.actual"

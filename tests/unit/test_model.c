@@ -89,12 +89,21 @@ static void force_general_walk(sl_model *m)
     for (int t = 0; t < m->ens.n_trees; t++) m->ens.trees[t].complete = false;
 }
 
+/* Which SIMD walks this CPU runs (a level it lacks runs the next lower). */
+static void report_simd_levels(void)
+{
+    int top = sl_mdl_simd_set(SL_MDL_SIMD_AVX512);
+    fprintf(stderr, "  (SIMD walks on this CPU: %s)\n",
+            top == SL_MDL_SIMD_AVX512 ? "AVX-512 and AVX2"
+            : top == SL_MDL_SIMD_AVX2 ? "AVX2 only" : "none: the scalar walk each time");
+}
+
 /* Infinities and values one float step either side of a split, through
- * the complete walk (s * v <= t) — its AVX2 form where the CPU has it
- * (tree_simd.c), then the scalar one — and the general walk, with XGB_MODEL
- * (f0 < 0.1f default left, then f1 < 5 default right). The ten cases
- * repeat to 20 rows, so each runs in a vector lane (rows 0-15) and most
- * also in the scalar rows after the last whole eight. */
+ * the complete walk (s * v <= t) — its AVX-512 and AVX2 forms where the
+ * CPU has them (tree_simd.c), then the scalar one — and the general walk,
+ * with XGB_MODEL (f0 < 0.1f default left, then f1 < 5 default right). The
+ * ten cases repeat to 20 rows, so each runs in a vector lane (rows 0-15)
+ * and most also in the scalar rows after the last whole eight or sixteen. */
 TEST(model_xgb_edges)
 {
     char *path = write_tmp(XGB_MODEL);
@@ -117,12 +126,11 @@ TEST(model_xgb_edges)
         sl_col_append_f64(f1, v1[i % 10]);
     }
     sl_col *in[] = { f0, f1 };
-    const char *walk[] = { "complete AVX2", "complete scalar", "general" };
-    bool simd = sl_mdl_simd_set(1);
-    fprintf(stderr, "  (AVX2 walk %s)\n", simd ? "on this CPU" : "absent: scalar twice");
-    for (int pass = 0; pass < 3; pass++) {
-        if (pass == 1) sl_mdl_simd_set(0);
-        if (pass == 2) force_general_walk(m);
+    const char *walk[] = { "complete AVX-512", "complete AVX2", "complete scalar", "general" };
+    report_simd_levels();
+    for (int pass = 0; pass < 4; pass++) {
+        if (pass < 3) sl_mdl_simd_set(SL_MDL_SIMD_AVX512 - pass);
+        if (pass == 3) force_general_walk(m);
         sl_col *prob;
         REQUIRE(sl_model_score(m, in, n, NULL, &prob, NULL) == SL_OK);
         for (int i = 0; i < n; i++) {
@@ -313,10 +321,9 @@ TEST(model_spark_gbt_rules)
     }
     const int LEAF_INF[2] = { 4, 2 };
     sl_col *in_inf[] = { xi, si };
-    bool simd = sl_mdl_simd_set(1);
-    fprintf(stderr, "  (AVX2 walk %s)\n", simd ? "on this CPU" : "absent: scalar twice");
+    report_simd_levels();
     for (int pass = 0; pass < 3; pass++) {
-        if (pass == 1) sl_mdl_simd_set(0);
+        sl_mdl_simd_set(pass == 0 ? SL_MDL_SIMD_AVX2 : SL_MDL_SIMD_OFF);
         if (pass == 2) force_general_walk(m);
         REQUIRE(sl_model_score(m, in3, 21, NULL, &prob, NULL) == SL_OK);
         for (int i = 0; i < 21; i++) {
