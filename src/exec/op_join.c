@@ -16,7 +16,7 @@
  * Against a bounded table the stream's rows are not kept: the table was
  * read whole in the first batch, so an outer join's unmatched stream rows
  * are final at once and are emitted in the same batch. */
-#include "exec/op.h"
+#include "exec/op_join_int.h"
 #include "exec/op_join_state.h"
 #include "exec/late.h"
 #include "plan/join_range.h"
@@ -28,92 +28,6 @@
 #include "core/xxhash64.h"
 
 #include <string.h>
-
-enum { ROW_DEAD = 1, ROW_MATCHED = 2, ROW_NULL_KEY = 4 };
-
-/* One input batch as kept in state, with its evaluated keys. */
-typedef struct kept {
-    sl_batch *b;              /* NULL once every row is dead */
-    sl_col **keys;
-    int64_t *ekey;            /* per row: dead once < watermark; NULL: no bound */
-    uint8_t *flags;           /* per row: ROW_* */
-    int64_t live, min_ekey;
-    size_t bytes;
-} kept;
-
-typedef struct side {
-    kept *k;
-    size_t n, cap;
-    /* index: hash → entry chain; entries of dead rows stay until a rebuild */
-    uint32_t *heads;          /* entry + 1 */
-    size_t head_cap;          /* power of two */
-    struct entry { uint64_t hash; uint32_t kept, row, next; } *entries;
-    size_t n_entries, entries_cap, n_dead;
-    int64_t rows;             /* live rows */
-    size_t bytes;
-    sl_join_side_range range;
-    bool keep;                /* false: the other side is a bounded table */
-    bool preserved;           /* outer side: unmatched rows come out NULL-padded */
-} side;
-
-/* Pairs waiting to be filtered and emitted; a NULL batch pads its side. */
-typedef struct pairs {
-    sl_batch **b[2];
-    int32_t *r[2];
-    uint8_t **f[2];           /* the rows' flags, to mark matches */
-    size_t n, cap;
-} pairs;
-
-typedef struct join_op {
-    sl_op base;
-    side s[2];
-    int n_keys, n_left;
-    sl_schema *pair_schema;   /* left ++ right: what the residual reads */
-    bool semi;                /* left semi: a matched left row once, left columns only */
-    bool anti;                /* left anti: unmatched left rows only, left columns only */
-    int static_outer;         /* port of a stream preserved against a table, or -1 */
-    /* One key column of a fixed-width type other than DOUBLE: its hash
-     * (xxh64 of one 64-bit value under a fixed seed, a bijection) equals
-     * another's only for the same key, so probes skip comparing keys. */
-    bool exact_hash;
-    /* Time conjuncts of the residual, checked on each candidate pair before
-     * it is materialised (a pre-filter: the residual still decides). */
-    int n_tc;
-    struct tcons { int a_side, a_col, b_col; int64_t k; bool strict; } tc[SL_JOIN_MAX_BOUNDS];
-    pairs pp;
-    /* Output columns something reads (the residual, or the filters and the
-     * projection right above the join); the others come out as NULL
-     * columns instead of being copied pair by pair. Worked out at the
-     * first pairs, when the parents are linked. */
-    bool *need;
-    /* 'state.backend' = 'rocksdb': the kept rows live here instead of s[]
-     * (sl_op_join_attach, "RocksDB as the working state" below) */
-    struct sl_ostore *ws;
-    int64_t scanned_to;       /* the last eviction scan's bound */
-    int64_t min_new;          /* the least bound of the rows kept since */
-    int64_t row_batch;        /* row ids: batch id, push within it, row */
-    uint32_t row_push;
-    sl_buf wkey, wval;
-    struct cands {            /* a push's candidates read from the store */
-        sl_batch *b;
-        uint8_t *flags;
-        size_t flags_cap;
-        sl_buf recs;          /* per candidate: key length (4), key, value length (4), value */
-        size_t *off;
-        size_t off_cap;
-        int64_t n;
-    } cand;
-    sl_batch *pad[2];         /* evicted unmatched rows of a preserved side */
-} join_op;
-
-/* Join keys compare as Spark normalises them (SPARK-26021; "NaN
- * Semantics" in the Spark SQL reference: NaN = NaN, and NaN is a normal
- * value in join keys): every NaN is one value, -0.0 is 0.0. */
-static inline double key_double(double d)
-{
-    if (d != d) return __builtin_nan("");
-    return d == 0 ? 0.0 : d;
-}
 
 static uint64_t key_hash(sl_col *const *keys, int n, int64_t i, bool *has_null)
 {
@@ -247,7 +161,7 @@ static int side_compact(side *s, int n_keys)
 }
 
 /* The event time after which the watermark evicts row r (INT64_MAX: never). */
-static int64_t row_ekey(const sl_join_side_range *rg, const sl_batch *b, int64_t r)
+int64_t sl_join_row_ekey(const sl_join_side_range *rg, const sl_batch *b, int64_t r)
 {
     int64_t e = INT64_MAX;
     for (int i = 0; i < rg->n_bounds; i++) {
@@ -277,7 +191,7 @@ static int side_add(side *s, sl_batch *b, sl_col **keys, int n_keys, uint8_t *fl
     if (rg->n_bounds) {
         if (!(k->ekey = sl_malloc(sizeof *k->ekey * (size_t)(b->n_rows ? b->n_rows : 1)))) return -1;
         for (int64_t r = 0; r < b->n_rows; r++) {
-            int64_t e = row_ekey(rg, b, r);
+            int64_t e = sl_join_row_ekey(rg, b, r);
             k->ekey[r] = e;
             if (!(flags[r] & ROW_DEAD) && e < k->min_ekey) k->min_ekey = e;
         }
@@ -308,9 +222,22 @@ static void side_fini(side *s, int n_keys)
     sl_free(s->entries);
 }
 
+void sl_join_side_clear(side *s, int n_keys)
+{
+    side_fini(s, n_keys);
+    s->k = NULL;
+    s->n = s->cap = 0;
+    s->heads = NULL;
+    s->head_cap = 0;
+    s->entries = NULL;
+    s->n_entries = s->entries_cap = s->n_dead = 0;
+    s->rows = 0;
+    s->bytes = 0;
+}
+
 /* ---- emitting pairs ---------------------------------------------------------- */
 
-static int pairs_add(pairs *pp, sl_batch *lb, int32_t lr, uint8_t *lf, sl_batch *rb, int32_t rr, uint8_t *rf)
+int sl_join_pairs_add(pairs *pp, sl_batch *lb, int32_t lr, uint8_t *lf, sl_batch *rb, int32_t rr, uint8_t *rf)
 {
     if (pp->n == pp->cap) {
         size_t want = pp->cap ? pp->cap * 2 : 1024, c;
@@ -433,7 +360,7 @@ static sl_batch *left_part(const join_op *j, sl_batch *b)
 
 /* Emits the pending pairs: matched pairs through the residual (marking
  * both rows matched), or NULL-padded ones as they are. */
-static sl_status flush(join_op *j, bool padded, sl_exec_ctx *x, sl_error *err)
+sl_status sl_join_flush(join_op *j, bool padded, sl_exec_ctx *x, sl_error *err)
 {
     pairs *pp = &j->pp;
     if (!pp->n) return SL_OK;
@@ -527,285 +454,6 @@ static void tc_collect(join_op *j, const sl_expr *e)
     }
 }
 
-/* Do rows lr of lb (left) and rr of rb (right) pass the time conjuncts? */
-static inline bool tc_pass(const join_op *j, const sl_batch *lb, int64_t lr, const sl_batch *rb, int64_t rr)
-{
-    for (int c = 0; c < j->n_tc; c++) {
-        const struct tcons *t = &j->tc[c];
-        const sl_col *x = (t->a_side ? rb : lb)->cols[t->a_col], *y = (t->a_side ? lb : rb)->cols[t->b_col];
-        int64_t xi = t->a_side ? rr : lr, yi = t->a_side ? lr : rr;
-        if (sl_col_is_null(x, xi) || sl_col_is_null(y, yi)) return false;
-        __int128 xv = sl_col_i64(x)[xi], yv = (__int128)sl_col_i64(y)[yi] + t->k;
-        if (t->strict ? !(xv < yv) : !(xv <= yv)) return false;
-    }
-    return true;
-}
-
-/* ---- RocksDB as the working state ------------------------------------------ */
-
-/* With 'state.backend' = 'rocksdb' (sl_op_join_attach) the kept rows of
- * both sides live in the operator's store (state/ostore.h), one record a
- * row:
- *   key   = side (1 byte), the join key (per key column a NULL flag, then
- *           the value: integers widened to 8 bytes, doubles with -0.0 as
- *           0.0 and every NaN as one, strings as a 4-byte length and the bytes), the row id
- *           (batch id, push within the batch, row: 16 bytes);
- *   value = the row's eviction bound (8 bytes, the record's order), matched
- *           (1 byte), the row's values (sl_join_row_encode).
- * Records are ordered by the bound, so the watermark's eviction reads only
- * the rows it passed, and indexed by key (a keyed store), so a probe reads
- * the other side's rows of one join key by prefix.  Nothing is cached in
- * memory yet: a push reads the stored rows of each of its distinct keys
- * once into a batch of candidates, probes them as kept rows, writes back
- * the candidates that matched for the first time, then stores its own
- * rows (and flushes, so that the other side's next push sees them). */
-
-static void work_join_key(sl_buf *k, int side, sl_col *const *keys, int n, int64_t i)
-{
-    sl_buf_reset(k);
-    sl_buf_putc(k, (char)side);
-    for (int c = 0; c < n; c++) {
-        const sl_col *col = keys[c];
-        if (sl_col_is_null(col, i)) { sl_buf_putc(k, 0); continue; }
-        sl_buf_putc(k, 1);
-        switch (col->type) {
-        case SL_TYPE_STRING: {
-            size_t len;
-            const char *s = sl_col_str(col, i, &len);
-            uint32_t l = (uint32_t)len;
-            sl_buf_append(k, &l, 4);
-            sl_buf_append(k, s, len);
-            break;
-        }
-        case SL_TYPE_BOOLEAN: sl_buf_putc(k, (char)sl_col_bool(col, i)); break;
-        case SL_TYPE_INT: case SL_TYPE_DATE: { int64_t v = sl_col_i32(col)[i]; sl_buf_append(k, &v, 8); break; }
-        case SL_TYPE_DOUBLE: {
-            double d = key_double(sl_col_f64(col)[i]);
-            sl_buf_append(k, &d, 8);
-            break;
-        }
-        default: sl_buf_append(k, &sl_col_i64(col)[i], 8); break;
-        }
-    }
-}
-
-static sl_status work_bad_record(sl_error *err)
-{
-    return sl_err(err, SL_ERR_CHECKPOINT,
-                  "join state: a stored row does not fit this join's inputs (the checkpoint was not written "
-                  "by this query)");
-}
-
-/* sl_ostore_scan_prefix callback: one stored row of the other side. */
-static sl_status work_collect(void *ctx, int64_t order, const void *key, size_t kl, const void *val, size_t vl,
-                              sl_error *err)
-{
-    (void)order;
-    join_op *j = ctx;
-    struct cands *c = &j->cand;
-    const uint8_t *v = val;
-    if (vl < 9 || kl > UINT32_MAX || vl > UINT32_MAX) return work_bad_record(err);
-    if (sl_grow((void **)&c->flags, &c->flags_cap, (size_t)c->n + 1, 1) ||
-        sl_grow((void **)&c->off, &c->off_cap, (size_t)c->n + 1, sizeof *c->off))
-        return sl_err_oom(err);
-    if (sl_join_row_decode(c->b, v + 9, v + vl)) return work_bad_record(err);
-    c->b->n_rows++;
-    c->flags[c->n] = v[8] ? ROW_MATCHED : 0;
-    c->off[c->n] = c->recs.len;
-    uint32_t l = (uint32_t)kl;
-    sl_buf_append(&c->recs, &l, 4);
-    sl_buf_append(&c->recs, key, kl);
-    l = (uint32_t)vl;
-    sl_buf_append(&c->recs, &l, 4);
-    sl_buf_append(&c->recs, val, vl);
-    c->n++;
-    return c->recs.oom ? sl_err_oom(err) : SL_OK;
-}
-
-static void work_cands_reset(join_op *j)
-{
-    sl_batch_unref(j->cand.b);
-    j->cand.b = NULL;
-    j->cand.n = 0;
-    sl_buf_reset(&j->cand.recs);
-}
-
-static int64_t work_order(int64_t e) { return e < SL_OSTORE_INDEX + 1 ? SL_OSTORE_INDEX + 1 : e; }
-
-/* The push of b on `port` with the rows in the store: probe, then keep. */
-static sl_status work_push(join_op *j, int port, sl_batch *b, sl_col **keys, uint8_t *flags, sl_exec_ctx *x,
-                           sl_error *err)
-{
-    int other = 1 - port, nk = j->n_keys;
-    int64_t n = b->n_rows;
-    struct cands *c = &j->cand;
-    sl_status st = SL_OK;
-    int64_t *range = sl_malloc(sizeof *range * (size_t)(n ? n : 1) * 2);
-    sl_kv_hash *groups = sl_kv_hash_new();
-    work_cands_reset(j);
-    if (!range || !groups || !(c->b = sl_batch_new_builder(j->base.plan->child[other]->schema))) {
-        st = sl_err_oom(err);
-        goto done;
-    }
-    /* the stored rows of each distinct key, read once */
-    for (int64_t i = 0; i < n && !st; i++) {
-        range[2 * i] = range[2 * i + 1] = 0;
-        if (flags[i] & ROW_DEAD) continue;
-        for (int k = 0; k < nk; k++)
-            if (sl_col_is_null(keys[k], i)) flags[i] |= ROW_NULL_KEY;
-        if (flags[i] & ROW_NULL_KEY) continue;
-        work_join_key(&j->wkey, other, keys, nk, i);
-        if (j->wkey.oom) { st = sl_err_oom(err); break; }
-        size_t vl;
-        const void *g = sl_kv_hash_get(groups, j->wkey.data, j->wkey.len, &vl);
-        if (g) { memcpy(&range[2 * i], g, 16); continue; } /* the hash's values are not aligned */
-        int64_t r[2] = {c->n, 0};
-        if ((st = sl_ostore_scan_prefix(j->ws, j->wkey.data, j->wkey.len, work_collect, j, err))) break;
-        r[1] = c->n;
-        if (sl_kv_hash_put(groups, j->wkey.data, j->wkey.len, r, sizeof r)) { st = sl_err_oom(err); break; }
-        range[2 * i] = r[0];
-        range[2 * i + 1] = r[1];
-    }
-    if (st) goto done;
-    if (sl_batch_seal(c->b)) { st = sl_err_oom(err); goto done; }
-    for (int64_t i = 0; i < n; i++)
-        for (int64_t e = range[2 * i]; e < range[2 * i + 1]; e++) {
-            if (j->n_tc && !(port == 0 ? tc_pass(j, b, i, c->b, e) : tc_pass(j, c->b, e, b, i))) continue;
-            int r = port == 0 ? pairs_add(&j->pp, b, (int32_t)i, &flags[i], c->b, (int32_t)e, &c->flags[e])
-                              : pairs_add(&j->pp, c->b, (int32_t)e, &c->flags[e], b, (int32_t)i, &flags[i]);
-            if (r) { st = sl_err_oom(err); goto done; }
-            if (j->pp.n >= SL_BATCH_ROWS && (st = flush(j, false, x, err))) goto done;
-        }
-    if ((st = flush(j, false, x, err))) goto done;
-    /* stored rows that matched for the first time */
-    for (int64_t e = 0; e < c->n && !st; e++) {
-        if (!(c->flags[e] & ROW_MATCHED)) continue;
-        uint8_t *p = (uint8_t *)c->recs.data + c->off[e];
-        uint32_t kl, vl;
-        memcpy(&kl, p, 4);
-        memcpy(&vl, p + 4 + kl, 4);
-        uint8_t *v = p + 8 + kl;
-        if (v[8]) continue;
-        v[8] = 1;
-        st = sl_ostore_put(j->ws, p + 4, kl, v, vl, false, err);
-    }
-    /* this push's rows */
-    if (x->ev.batch_id != j->row_batch) { j->row_batch = x->ev.batch_id; j->row_push = 0; }
-    uint32_t push = j->row_push++;
-    for (int64_t i = 0; i < n && !st; i++) {
-        if (flags[i] & ROW_DEAD) continue;
-        work_join_key(&j->wkey, port, keys, nk, i);
-        uint32_t row = (uint32_t)i;
-        sl_buf_append(&j->wkey, &j->row_batch, 8);
-        sl_buf_append(&j->wkey, &push, 4);
-        sl_buf_append(&j->wkey, &row, 4);
-        int64_t order = work_order(row_ekey(&j->s[port].range, b, i));
-        if (order < j->min_new) j->min_new = order;
-        sl_buf_reset(&j->wval);
-        sl_buf_append(&j->wval, &order, 8);
-        sl_buf_putc(&j->wval, (flags[i] & ROW_MATCHED) ? 1 : 0);
-        sl_join_row_encode(&j->wval, b, i);
-        if (j->wkey.oom || j->wval.oom) { st = sl_err_oom(err); break; }
-        st = sl_ostore_put(j->ws, j->wkey.data, j->wkey.len, j->wval.data, j->wval.len, true, err);
-    }
-    if (!st) st = sl_ostore_flush(j->ws, err);
-    j->base.state.rows_updated += n;
-done:
-    work_cands_reset(j);
-    sl_kv_hash_free(groups);
-    sl_free(range);
-    return st;
-}
-
-/* Emits side's evicted unmatched rows, padded with NULLs. */
-static sl_status work_emit_pad(join_op *j, int side, sl_exec_ctx *x, sl_error *err)
-{
-    sl_batch *b = j->pad[side];
-    if (!b) return SL_OK;
-    j->pad[side] = NULL;
-    sl_status st = SL_OK;
-    uint8_t dummy = 0;
-    if (sl_batch_seal(b)) st = sl_err_oom(err);
-    for (int64_t r = 0; r < b->n_rows && !st; r++) {
-        int e = side == 0 ? pairs_add(&j->pp, b, (int32_t)r, &dummy, NULL, 0, NULL)
-                          : pairs_add(&j->pp, NULL, 0, NULL, b, (int32_t)r, &dummy);
-        if (e) st = sl_err_oom(err);
-        else if (j->pp.n >= SL_BATCH_ROWS) st = flush(j, true, x, err);
-    }
-    if (!st) st = flush(j, true, x, err);
-    j->pp.n = 0;
-    sl_batch_unref(b);
-    return st;
-}
-
-typedef struct work_evict_ctx { join_op *j; sl_exec_ctx *x; } work_evict_ctx;
-
-/* sl_ostore_scan callback: a stored row the watermark passed. */
-static sl_status work_evict_row(void *ctx, int64_t order, const void *key, size_t kl, const void *val, size_t vl,
-                                sl_error *err)
-{
-    work_evict_ctx *ec = ctx;
-    join_op *j = ec->j;
-    const uint8_t *k = key, *v = val;
-    if (kl < 1 || k[0] > 1 || vl < 9) return work_bad_record(err);
-    int side = k[0];
-    j->base.state.rows_removed++;
-    if (j->s[side].preserved && !v[8]) {
-        if (!j->pad[side] && !(j->pad[side] = sl_batch_new_builder(j->base.plan->child[side]->schema)))
-            return sl_err_oom(err);
-        if (sl_join_row_decode(j->pad[side], v + 9, v + vl)) return work_bad_record(err);
-        j->pad[side]->n_rows++;
-        if (j->pad[side]->n_rows >= SL_BATCH_ROWS) {
-            sl_status st = work_emit_pad(j, side, ec->x, err);
-            if (st) return st;
-        }
-    }
-    return sl_ostore_del(j->ws, order, key, kl, err);
-}
-
-/* The end of a batch: the stored rows the watermark passed are evicted,
- * read from where the last scan stopped (or from the least bound of a row
- * kept since, which may lie behind it). */
-static sl_status work_finish(join_op *j, sl_exec_ctx *x, sl_error *err)
-{
-    int64_t wm = j->base.wm_in;
-    sl_status st = SL_OK;
-    if (j->base.stateful && wm != SL_NO_WATERMARK && wm > SL_OSTORE_INDEX + 1) {
-        int64_t from = j->min_new < j->scanned_to ? j->min_new : j->scanned_to;
-        work_evict_ctx ec = {j, x};
-        st = sl_ostore_scan(j->ws, from, wm - 1, work_evict_row, &ec, err);
-        for (int s = 0; s < 2 && !st; s++) st = work_emit_pad(j, s, x, err);
-        if (!st) st = sl_ostore_flush(j->ws, err);
-        if (!st) {
-            j->scanned_to = wm - 1;
-            j->min_new = INT64_MAX;
-        }
-    }
-    for (int s = 0; s < 2; s++) { sl_batch_unref(j->pad[s]); j->pad[s] = NULL; }
-    return st;
-}
-
-sl_status sl_op_join_attach(sl_op *op, struct sl_opstate *st, int64_t version, int64_t cache_bytes, sl_error *err)
-{
-    join_op *j = (join_op *)op;
-    (void)cache_bytes; /* nothing is cached yet */
-    if (j->s[0].n || j->s[1].n)
-        return sl_err(err, SL_ERR_INTERNAL, "join: working state attached to a non-empty operator");
-    sl_status rst = sl_opstate_restore_working(st, version, true, err);
-    if (rst) {
-        sl_err_prefix(err, "stream-stream join: restoring its rows into RocksDB (a join checkpoint written by the "
-                           "memory backend cannot be restored into RocksDB yet: if it was, resume with "
-                           "'state.backend' = 'memory')");
-        return rst;
-    }
-    if (!(j->ws = sl_opstate_work(st))) return sl_err(err, SL_ERR_INTERNAL, "join: the state has no working store");
-    j->scanned_to = INT64_MIN;
-    j->min_new = INT64_MAX;
-    j->row_batch = INT64_MIN;
-    op->state.rows_total = sl_ostore_count(j->ws);
-    return SL_OK;
-}
-
 /* ---- push: probe, then keep ---------------------------------------------- */
 
 /* Marks rows behind the watermark dead, counts them and hands them to the
@@ -845,7 +493,7 @@ static sl_status join_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_
     for (int k = 0; k < nk && !st; k++) st = sl_expr_eval(kx[k], b, &x->ev, &keys[k], err);
     if (st) goto done;
     if ((st = drop_late(j, port, b, flags, op->wm_late[port], x, err))) goto done;
-    if (j->ws) { st = work_push(j, port, b, keys, flags, x, err); goto done; }
+    if (j->ws) { st = sl_join_work_push(j, port, b, keys, flags, x, err); goto done; }
 
     side *other = &j->s[1 - port];
     if (other->head_cap && !(hashes = sl_malloc(sizeof *hashes * (size_t)b->n_rows))) { st = sl_err_oom(err); goto done; }
@@ -872,22 +520,22 @@ static sl_status join_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_
                 continue;
             if (j->n_tc && !(port == 0 ? tc_pass(j, b, i, ok->b, en->row) : tc_pass(j, ok->b, en->row, b, i)))
                 continue;
-            int r = port == 0 ? pairs_add(&j->pp, b, (int32_t)i, &flags[i], ok->b, (int32_t)en->row, &ok->flags[en->row])
-                              : pairs_add(&j->pp, ok->b, (int32_t)en->row, &ok->flags[en->row], b, (int32_t)i, &flags[i]);
+            int r = port == 0 ? sl_join_pairs_add(&j->pp, b, (int32_t)i, &flags[i], ok->b, (int32_t)en->row, &ok->flags[en->row])
+                              : sl_join_pairs_add(&j->pp, ok->b, (int32_t)en->row, &ok->flags[en->row], b, (int32_t)i, &flags[i]);
             if (r) { st = sl_err_oom(err); goto done; }
-            if (j->pp.n >= SL_BATCH_ROWS && (st = flush(j, false, x, err))) goto done;
+            if (j->pp.n >= SL_BATCH_ROWS && (st = sl_join_flush(j, false, x, err))) goto done;
         }
     }
-    if ((st = flush(j, false, x, err))) goto done;
+    if ((st = sl_join_flush(j, false, x, err))) goto done;
     if (j->static_outer == port) {
         /* the other side is a complete table: unmatched rows are final */
         for (int64_t i = 0; i < b->n_rows; i++) {
             if (flags[i] & (ROW_MATCHED | ROW_DEAD)) continue;
-            int r = port == 0 ? pairs_add(&j->pp, b, (int32_t)i, &flags[i], NULL, 0, NULL)
-                              : pairs_add(&j->pp, NULL, 0, NULL, b, (int32_t)i, &flags[i]);
+            int r = port == 0 ? sl_join_pairs_add(&j->pp, b, (int32_t)i, &flags[i], NULL, 0, NULL)
+                              : sl_join_pairs_add(&j->pp, NULL, 0, NULL, b, (int32_t)i, &flags[i]);
             if (r) { st = sl_err_oom(err); goto done; }
         }
-        if ((st = flush(j, true, x, err))) goto done;
+        if ((st = sl_join_flush(j, true, x, err))) goto done;
     }
     if (j->s[port].keep) {
         if (side_add(&j->s[port], b, keys, nk, flags, hashes)) st = sl_err_oom(err);
@@ -928,14 +576,14 @@ static sl_status evict(join_op *j, int port, int64_t wm, bool all, sl_exec_ctx *
             s->n_dead++;
             j->base.state.rows_removed++;
             if (!s->preserved || (k->flags[r] & ROW_MATCHED)) continue;
-            int e = port == 0 ? pairs_add(&j->pp, k->b, (int32_t)r, &k->flags[r], NULL, 0, NULL)
-                              : pairs_add(&j->pp, NULL, 0, NULL, k->b, (int32_t)r, &k->flags[r]);
+            int e = port == 0 ? sl_join_pairs_add(&j->pp, k->b, (int32_t)r, &k->flags[r], NULL, 0, NULL)
+                              : sl_join_pairs_add(&j->pp, NULL, 0, NULL, k->b, (int32_t)r, &k->flags[r]);
             if (e) return sl_err_oom(err);
-            if (j->pp.n >= SL_BATCH_ROWS && (st = flush(j, true, x, err))) return st;
+            if (j->pp.n >= SL_BATCH_ROWS && (st = sl_join_flush(j, true, x, err))) return st;
         }
         k->min_ekey = min;
         /* padded rows still point into this batch: emit before letting go */
-        if ((st = flush(j, true, x, err))) return st;
+        if ((st = sl_join_flush(j, true, x, err))) return st;
         if (!k->live) {
             s->bytes -= k->bytes;
             kept_release(k, j->n_keys);
@@ -955,7 +603,7 @@ static sl_status join_finish(sl_op *op, sl_exec_ctx *x, sl_error *err)
         for (int s = 0; s < 2 && !st; s++)
             if (j->s[s].preserved) st = evict(j, s, 0, true, x, err);
     } else if (j->ws) {
-        st = work_finish(j, x, err);
+        st = sl_join_work_finish(j, x, err);
     } else if (op->stateful && op->wm_in != SL_NO_WATERMARK) {
         for (int s = 0; s < 2 && !st; s++) st = evict(j, s, op->wm_in, false, x, err);
     }

@@ -307,6 +307,8 @@ sl_status sl_ostore_log_del(sl_ostore *o, int64_t order, const void *key, size_t
     return o->key.oom || o->delta.oom ? sl_err_oom(err) : SL_OK;
 }
 
+void sl_ostore_force_snapshot(sl_ostore *o) { o->force_snapshot = true; }
+
 bool sl_ostore_snapshot_due(const sl_ostore *o, sl_ckpt_log *log, const char *op_id, int64_t version)
 {
     return o->force_snapshot || sl_ckpt_log_state_wants_snapshot(log, op_id, version);

@@ -13,11 +13,9 @@
 # runs is printed, and the RocksDB run's must be below the memory run's
 # (not under ASan).  No timing is asserted.
 set -eu
-: "${ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}" "${BUILD:=$ROOT/build}" "${SLUICE:=$BUILD/sluice}"
-PY=/usr/bin/python3
-[ -x /usr/bin/time ] || { echo "skip: /usr/bin/time is missing"; exit 77; }
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/lib.sh"
+need_python
+need_time
 NB=16 ROWS=6000 KEYS=60000 CACHE=1000000
 
 $PY - "$T" $NB $ROWS $KEYS <<'PY'
@@ -59,8 +57,7 @@ write_sql mem "'state.backend' = 'memory'"
 write_sql rdb "'state.backend' = 'rocksdb', 'state.rocksdb.cacheBytes' = '$CACHE'"
 
 for q in mem rdb; do
-    /usr/bin/time -f "%M" -o "$T/$q.rss" "$SLUICE" run "$T/$q.sql" > "$T/$q.log" 2>&1 ||
-        { tail -5 "$T/$q.log"; echo "FAIL: the $q run failed"; exit 1; }
+    run_measured $q "$T/$q.sql"
     cat "$T/$q"/out/part-*.csv | grep -v '^k,' | sort > "$T/$q.rows"
 done
 
@@ -93,21 +90,14 @@ LC_ALL=C sort -o "$T/want.rows" "$T/want.rows"
 for q in mem rdb; do LC_ALL=C sort -o "$T/$q.rows" "$T/$q.rows"; done
 unmatched=$(grep -c ',$' "$T/want.rows" || true)
 [ "$unmatched" -gt 1000 ] && [ "$(wc -l < "$T/want.rows")" -gt $((unmatched + 1000)) ] ||
-    { echo "FAIL: the data should give many matched and unmatched rows"; exit 1; }
+    fail "the data should give many matched and unmatched rows"
 cmp -s "$T/want.rows" "$T/mem.rows" ||
-    { diff "$T/want.rows" "$T/mem.rows" | head; echo "FAIL: the memory backend's output differs from Python's join"; exit 1; }
+    { diff "$T/want.rows" "$T/mem.rows" | head; fail "the memory backend's output differs from Python's join"; }
 cmp -s "$T/want.rows" "$T/rdb.rows" ||
-    { diff "$T/want.rows" "$T/rdb.rows" | head; echo "FAIL: RocksDB's output differs from Python's join"; exit 1; }
+    { diff "$T/want.rows" "$T/rdb.rows" | head; fail "RocksDB's output differs from Python's join"; }
 # the kept rows are many times the cache: the memory run's largest snapshot
 snap=$(ls -S "$T"/mem/ck/state/*-symmetricHashJoin/* 2>/dev/null | head -1)
 bytes=$(stat -c %s "$snap")
-[ "$bytes" -gt $((CACHE * 5)) ] || { echo "FAIL: the join state ($bytes bytes) is not many times the cache"; exit 1; }
-rss_mem=$(tail -1 "$T/mem.rss") rss_rdb=$(tail -1 "$T/rdb.rss")
-echo "peak RSS: memory backend $((rss_mem / 1024)) MB, rocksdb $((rss_rdb / 1024)) MB"
-# (under ASan, RSS is mostly ASan's: freed memory waits in its quarantine)
-if ldd "$SLUICE" 2>/dev/null | grep -q libasan; then
-    echo "(ASan build: RSS not compared)"
-else
-    [ "$rss_rdb" -lt "$rss_mem" ] || { echo "FAIL: the RocksDB run's RSS is not below the memory run's"; exit 1; }
-fi
+[ "$bytes" -gt $((CACHE * 5)) ] || fail "the join state ($bytes bytes) is not many times the cache"
+rss_below mem rdb
 echo "ok: $(wc -l < "$T/rdb.rows") rows ($unmatched unmatched) equal Python's left join with both backends; join state up to $bytes bytes (memory snapshot), cache $CACHE"

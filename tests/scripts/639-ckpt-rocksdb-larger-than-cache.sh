@@ -12,11 +12,9 @@
 # that run goes to the end with the same output. (the state alone is larger than the cache many
 # times over: checked on the memory run's snapshot).  No timing is asserted.
 set -eu
-: "${ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}" "${BUILD:=$ROOT/build}" "${SLUICE:=$BUILD/sluice}"
-PY=/usr/bin/python3
-[ -x /usr/bin/time ] || { echo "skip: /usr/bin/time is missing"; exit 77; }
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/lib.sh"
+need_python
+need_time
 NB=24 ROWS=25000 KEYS=300000 CACHE=4000000
 
 $PY - "$T/in" $NB $ROWS $KEYS <<'PY'
@@ -49,19 +47,18 @@ write_sql rdb "'state.backend' = 'rocksdb', 'state.rocksdb.cacheBytes' = '$CACHE
 write_sql max "'state.backend' = 'rocksdb', 'state.maxBytes' = '$CACHE'"
 write_sql memmax "'state.backend' = 'memory', 'state.maxBytes' = '$CACHE'"
 if "$SLUICE" run "$T/memmax.sql" --quiet > "$T/memmax.log" 2>&1 || ! grep -q "over the limit 'state.maxBytes'" "$T/memmax.log"; then
-    cat "$T/memmax.log"; echo "FAIL: the memory backend did not refuse state over 'state.maxBytes'"; exit 1
+    cat "$T/memmax.log"; fail "the memory backend did not refuse state over 'state.maxBytes'"
 fi
 
 for q in mem rdb max; do
-    /usr/bin/time -f "%M" -o "$T/$q.rss" "$SLUICE" run "$T/$q.sql" > "$T/$q.log" 2>&1 ||
-        { tail -5 "$T/$q.log"; echo "FAIL: the $q run failed"; exit 1; }
+    run_measured $q "$T/$q.sql"
     cat "$T/$q"/out/part-*.json | sort > "$T/$q.rows"
 done
 
 cmp -s "$T/mem.rows" "$T/rdb.rows" ||
-    { diff "$T/mem.rows" "$T/rdb.rows" | head; echo "FAIL: RocksDB's output differs from memory's"; exit 1; }
+    { diff "$T/mem.rows" "$T/rdb.rows" | head; fail "RocksDB's output differs from memory's"; }
 cmp -s "$T/mem.rows" "$T/max.rows" ||
-    { diff "$T/mem.rows" "$T/max.rows" | head; echo "FAIL: RocksDB's output under 'state.maxBytes' differs from memory's"; exit 1; }
+    { diff "$T/mem.rows" "$T/max.rows" | head; fail "RocksDB's output under 'state.maxBytes' differs from memory's"; }
 
 # the last update of every key against Python's aggregation of the input
 $PY - "$T/in" "$T/rdb.rows" <<'PY' || exit 1
@@ -89,14 +86,7 @@ PY
 # snapshot (every group's record, serialised) against the cache's bound
 snap=$(find "$T/mem/ck/state" -name '*.snapshot' -printf '%s\n' | sort -n | tail -1)
 [ "${snap:-0}" -ge $((4 * CACHE)) ] ||
-    { echo "FAIL: the state (${snap:-?} bytes serialised) is not 4x the cache"; exit 1; }
-rss_mem=$(tail -1 "$T/mem.rss") rss_rdb=$(tail -1 "$T/rdb.rss")
+    fail "the state (${snap:-?} bytes serialised) is not 4x the cache"
 echo "state: $KEYS groups, $snap bytes serialised; cache bound $CACHE bytes"
-echo "peak RSS: memory backend $((rss_mem / 1024)) MB, rocksdb $((rss_rdb / 1024)) MB"
-# (under ASan, RSS is mostly ASan's: freed memory waits in its quarantine)
-if ldd "$SLUICE" 2>/dev/null | grep -q libasan; then
-    echo "(ASan build: RSS not compared)"
-else
-    [ "$rss_rdb" -lt "$rss_mem" ] || { echo "FAIL: the RocksDB run's RSS is not below the memory run's"; exit 1; }
-fi
+rss_below mem rdb
 echo "ok: outputs equal ($(wc -l < "$T/rdb.rows") update rows); 'state.maxBytes' refused by memory, a cache bound for RocksDB"

@@ -13,8 +13,7 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 need_python
-[ -x /usr/bin/time ] || { echo "skip: /usr/bin/time is missing"; exit 77; }
-trap 'rm -rf "$T"' EXIT
+need_time
 NB=24 ROWS=12500 KEYS=100000 CACHE=1000000 GAP=300 DELAY=120
 
 $PY - "$T/in" $NB $ROWS $KEYS <<'PY'
@@ -54,8 +53,7 @@ if "$SLUICE" run "$T/memmax.sql" --quiet > "$T/memmax.log" 2>&1 || ! grep -q "ov
 fi
 
 for q in mem rdb max; do
-    /usr/bin/time -f "%M %U %S" -o "$T/$q.rss" "$SLUICE" run "$T/$q.sql" > "$T/$q.log" 2>&1 ||
-        { tail -5 "$T/$q.log"; fail "the $q run failed"; }
+    run_measured $q "$T/$q.sql"
     cat "$T/$q"/out/part-*.json | sort > "$T/$q.rows"
 done
 cmp -s "$T/mem.rows" "$T/rdb.rows" || { diff "$T/mem.rows" "$T/rdb.rows" | head; fail "RocksDB's output differs from memory's"; }

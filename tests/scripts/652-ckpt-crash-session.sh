@@ -14,7 +14,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 need_python
 pid=
-trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$T"' EXIT
+at_exit() { [ -z "$pid" ] || kill -9 "$pid" 2>/dev/null; return 0; }
 NFILES=40
 mkdir -p "$T/in"
 $PY - "$T/in" $NFILES <<'PY'

@@ -12,7 +12,6 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 need_python
-trap 'rm -rf "$T"' EXIT
 mkdir -p "$T/a" "$T/b"
 $PY - "$T" <<'PY'
 import os, random, sys

@@ -29,6 +29,15 @@
 #                               tracked; sets BS to its bootstrap address
 #                               and BROKER_PID; fails naming its stderr
 #                               ($T/broker.err) when it writes no port
+#   need_time                   skips (77) without /usr/bin/time
+#   run_measured NAME SQL       runs `sluice run SQL` under /usr/bin/time:
+#                               output in $T/NAME.log, peak RSS (KB), user
+#                               and sys CPU (s) in $T/NAME.rss; fails
+#                               naming the log's tail when the run fails
+#   rss_below A B               prints runs A's and B's peak RSS and CPU;
+#                               fails unless B's RSS is below A's (not
+#                               compared under ASan, whose quarantine
+#                               holds freed memory)
 #   sanitizer_check FILE...     returns 1, printing it, when one of the
 #                               files holds an AddressSanitizer,
 #                               LeakSanitizer or UBSan report (for processes
@@ -83,6 +92,27 @@ start_broker() {
     wait_file "$T/port" 20 "$BROKER_PID" ||
         fail "sluice broker wrote no port file: $(tail -5 "$T/broker.err")"
     BS=$(cat "$T/port")
+}
+
+need_time() { [ -x /usr/bin/time ] || { echo "skip: /usr/bin/time is missing"; exit 77; }; }
+
+run_measured() {
+    /usr/bin/time -f "%M %U %S" -o "$T/$1.rss" "$SLUICE" run "$2" > "$T/$1.log" 2>&1 ||
+        { tail -5 "$T/$1.log"; fail "the $1 run failed"; }
+}
+
+rss_below() {
+    local q rss usr sys a b
+    for q in "$1" "$2"; do
+        read -r rss usr sys < <(tail -1 "$T/$q.rss")
+        echo "$q: peak RSS $((rss / 1024)) MB, CPU $usr s user + $sys s sys"
+    done
+    a=$(tail -1 "$T/$1.rss" | cut -d' ' -f1) b=$(tail -1 "$T/$2.rss" | cut -d' ' -f1)
+    if ldd "$SLUICE" 2>/dev/null | grep -q libasan; then
+        echo "(ASan build: RSS not compared)"
+    else
+        [ "$b" -lt "$a" ] || fail "the $2 run's peak RSS is not below the $1 run's"
+    fi
 }
 
 sanitizer_check() {
