@@ -35,6 +35,31 @@ static const char *const meta_names[N_META] = {"key", "value", "topic", "partiti
 
 enum { START_EARLIEST, START_LATEST, START_JSON };
 
+/* readAhead.maxBytes unless set. */
+#define READ_AHEAD_DEFAULT ((int64_t)64 << 20)
+
+/* A message fetched past the end of the batch that wanted it, copied out of
+ * librdkafka (whose messages pin their whole fetch response), for a later
+ * batch. */
+typedef struct kept_msg {
+    int64_t offset, ts;
+    rd_kafka_timestamp_type_t tstype;
+    char *buf;                  /* key_len bytes of key, then len of value */
+    size_t key_len, len;
+    bool has_key, has_value;    /* false: NULL (not empty) */
+} kept_msg;
+
+/* One partition's kept messages: every message of [lo, hi) that exists,
+ * in offset order, msgs[head..n). */
+typedef struct kept_part {
+    char *topic;
+    int32_t partition;
+    int64_t lo, hi;
+    bool open;                  /* false once the budget stopped the run */
+    kept_msg *msgs;
+    int head, n, cap;
+} kept_part;
+
 typedef struct ksrc {
     rd_kafka_t *rk;
     char *bootstrap;
@@ -55,7 +80,91 @@ typedef struct ksrc {
     /* bounded (availableNow): the offsets to stop at, fixed at first plan */
     sl_kafka_offsets bound;
     bool have_bound, done;
+    /* Fetched past a batch's end and kept for the next ones (see
+     * keep_message); at most keep_max bytes of keys and values. */
+    kept_part **kept;           /* one entry per partition read */
+    int n_kept;
+    int64_t kept_bytes, keep_max;
 } ksrc;
+
+/* ---- kept messages ------------------------------------------------------- */
+
+static void kept_drop_msgs(ksrc *ks, kept_part *kp, int upto)
+{
+    for (; kp->head < upto; kp->head++) {
+        kept_msg *m = &kp->msgs[kp->head];
+        ks->kept_bytes -= (int64_t)(m->key_len + m->len);
+        sl_free(m->buf);
+    }
+    if (kp->head == kp->n) kp->head = kp->n = 0;
+}
+
+/* Forgets a partition's kept messages and restarts them at `at`. */
+static void kept_reset(ksrc *ks, kept_part *kp, int64_t at)
+{
+    kept_drop_msgs(ks, kp, kp->n);
+    kp->lo = kp->hi = at;
+    kp->open = at >= 0;
+}
+
+/* The partition's entry, created empty (lo = hi = -1) when absent; NULL on
+ * OOM.  One per partition read, found linearly. */
+static kept_part *kept_get(ksrc *ks, const char *topic, int32_t partition)
+{
+    for (int i = 0; i < ks->n_kept; i++)
+        if (ks->kept[i]->partition == partition && !strcmp(ks->kept[i]->topic, topic))
+            return ks->kept[i];
+    size_t cap = (size_t)ks->n_kept;
+    if (sl_grow((void **)&ks->kept, &cap, (size_t)ks->n_kept + 1, sizeof *ks->kept)) return NULL;
+    kept_part *kp = sl_calloc(1, sizeof *kp);
+    if (!kp || !(kp->topic = sl_strdup(topic))) {
+        sl_free(kp);
+        return NULL;
+    }
+    kp->partition = partition;
+    kp->lo = kp->hi = -1;
+    ks->kept[ks->n_kept++] = kp;
+    return kp;
+}
+
+/* Keeps a copy of message m of partition kp if it continues the kept run
+ * (offset >= hi) and the budget allows; otherwise the run just stops
+ * growing and the later offsets are fetched again when wanted. */
+static void keep_message(ksrc *ks, kept_part *kp, const rd_kafka_message_t *m)
+{
+    if (!kp->open || m->offset < kp->hi) return;
+    size_t key_len = m->key ? m->key_len : 0, len = m->payload ? m->len : 0;
+    if (ks->kept_bytes + (int64_t)(key_len + len) > ks->keep_max) goto full;
+    if (kp->n == kp->cap) {
+        size_t cap = (size_t)kp->cap;
+        if (kp->head > 0) {     /* slide the live part down first */
+            memmove(kp->msgs, kp->msgs + kp->head, sizeof *kp->msgs * (size_t)(kp->n - kp->head));
+            kp->n -= kp->head;
+            kp->head = 0;
+        }
+        if (kp->n == kp->cap) {
+            if (sl_grow((void **)&kp->msgs, &cap, (size_t)kp->n + 1, sizeof *kp->msgs)) goto full;
+            kp->cap = (int)cap;
+        }
+    }
+    char *buf = sl_malloc(key_len + len + 1);
+    if (!buf) goto full;
+    kept_msg *km = &kp->msgs[kp->n++];
+    km->offset = m->offset;
+    km->ts = rd_kafka_message_timestamp(m, &km->tstype);
+    km->buf = buf;
+    km->key_len = key_len;
+    km->len = len;
+    km->has_key = m->key != NULL;
+    km->has_value = m->payload != NULL;
+    if (key_len) memcpy(buf, m->key, key_len);
+    if (len) memcpy(buf + key_len, m->payload, len);
+    ks->kept_bytes += (int64_t)(key_len + len);
+    kp->hi = m->offset + 1;
+    return;
+full:
+    kp->open = false;   /* nothing past hi is kept: fetched again when wanted */
+}
 
 /* ---- open / close -------------------------------------------------------- */
 
@@ -75,6 +184,13 @@ static void ksrc_close(sl_source *src)
     sl_kafka_offsets_fini(&ks->starting_json);
     sl_kafka_offsets_fini(&ks->initial);
     sl_kafka_offsets_fini(&ks->bound);
+    for (int i = 0; i < ks->n_kept; i++) {
+        kept_reset(ks, ks->kept[i], -1);
+        sl_free(ks->kept[i]->msgs);
+        sl_free(ks->kept[i]->topic);
+        sl_free(ks->kept[i]);
+    }
+    sl_free(ks->kept);
     sl_format_free(ks->fmt);
     sl_free(ks);
     src->impl = NULL;
@@ -179,6 +295,13 @@ static sl_status ksrc_open(sl_source *src, sl_error *err)
                       "(Spark's split, the default) nor 'even'", split);
     if ((st = sl_options_get_bool(o, "failOnDataLoss", true, &ks->fail_on_data_loss, err)))
         return st;
+    /* Messages fetched past a batch's end are kept for the next batches up
+     * to this many bytes of keys and values (see read_group). */
+    if ((st = sl_options_get_i64(o, "readAhead.maxBytes", READ_AHEAD_DEFAULT, &ks->keep_max, err)))
+        return st;
+    if (ks->keep_max < 0)
+        return sl_err(err, SL_ERR_CONFIG,
+                      "option 'readAhead.maxBytes' must be 0 (keep nothing) or more");
     int64_t us;
     if ((st = sl_parse_duration(sl_options_get_or(o, "outageTimeout", "10 minutes"), &us, err)))
         return st;
@@ -607,7 +730,17 @@ fresh:
     return SL_OK;
 }
 
-static sl_status add_message(reader *r, const rd_kafka_message_t *msg, sl_error *err)
+/* One record to append: a librdkafka message or a kept copy of one. */
+typedef struct krec {
+    const char *topic;
+    int32_t partition;
+    int64_t offset, ts;
+    rd_kafka_timestamp_type_t tstype;
+    const char *key, *payload;  /* NULL: none */
+    size_t key_len, len;
+} krec;
+
+static sl_status add_record(reader *r, const krec *msg, sl_error *err)
 {
     ksrc *ks = r->ks;
     int64_t rows = 1;
@@ -620,14 +753,14 @@ static sl_status add_message(reader *r, const rd_kafka_message_t *msg, sl_error 
         r->src->stats.malformed += fs->malformed - mal;
         r->src->stats.dropped += fs->dropped - drop;
         if (st) {
-            sl_err_prefix(err, "%s-%d offset %lld", rd_kafka_topic_name(msg->rkt),
-                          (int)msg->partition, (long long)msg->offset);
+            sl_err_prefix(err, "%s-%d offset %lld", msg->topic, (int)msg->partition,
+                          (long long)msg->offset);
             return st;
         }
     }
-    rd_kafka_timestamp_type_t tstype;
-    int64_t ts = rd_kafka_message_timestamp(msg, &tstype);
-    const char *topic = rd_kafka_topic_name(msg->rkt);
+    rd_kafka_timestamp_type_t tstype = msg->tstype;
+    int64_t ts = msg->ts;
+    const char *topic = msg->topic;
     for (int64_t k = 0; k < rows; k++) {
         for (int m = 0; m < N_META; m++) {
             int c = ks->meta_col[m];
@@ -666,16 +799,48 @@ static sl_status add_message(reader *r, const rd_kafka_message_t *msg, sl_error 
     return SL_OK;
 }
 
-/* One partition's range in a read. */
+static sl_status add_message(reader *r, const rd_kafka_message_t *m, sl_error *err)
+{
+    krec k = {rd_kafka_topic_name(m->rkt), m->partition, m->offset, 0, 0,
+              m->key, m->payload, m->key_len, m->len};
+    k.ts = rd_kafka_message_timestamp(m, &k.tstype);
+    return add_record(r, &k, err);
+}
+
+/* One partition's range in a read: [begin, until), of which the kept
+ * messages give [begin, fetch) and the broker [fetch, until). */
 typedef struct prange {
     const char *topic;
     int32_t partition;
     int64_t begin, until;
+    int64_t fetch;              /* == until: nothing to fetch */
+    kept_part *kp;              /* NULL when out of memory for the entry */
     rd_kafka_queue_t *q;
 } prange;
 
+/* Appends the kept messages of [pr->begin, pr->fetch) and drops them. */
+static sl_status add_kept(reader *r, prange *pr, sl_error *err)
+{
+    kept_part *kp = pr->kp;
+    if (!kp || pr->fetch <= pr->begin) return SL_OK;
+    int i = kp->head;
+    sl_status st = SL_OK;
+    for (; i < kp->n && kp->msgs[i].offset < pr->fetch && !st; i++) {
+        const kept_msg *km = &kp->msgs[i];
+        if (km->offset < pr->begin) continue;
+        krec k = {pr->topic, pr->partition, km->offset, km->ts, km->tstype,
+                  km->has_key ? km->buf : NULL, km->has_value ? km->buf + km->key_len : NULL,
+                  km->key_len, km->len};
+        st = add_record(r, &k, err);
+    }
+    kept_drop_msgs(r->ks, kp, i);
+    kp->lo = pr->fetch;
+    return st;
+}
+
 /* Handles one event of partition pr: a message, EOF or an error.  *next is
- * the next offset wanted. */
+ * the next offset wanted; a message past the range is kept for a later
+ * batch. */
 static sl_status on_event(reader *r, prange *pr, rd_kafka_message_t *msg, int64_t *next,
                           int64_t *deadline, sl_error *err)
 {
@@ -698,8 +863,10 @@ static sl_status on_event(reader *r, prange *pr, rd_kafka_message_t *msg, int64_
         if (!outage_wait(ks, deadline)) return sl_kafka_err(err, msg->err, "Kafka fetch");
     } else if (ours && msg->offset >= *next) {
         *deadline = 0;
-        if (msg->offset >= pr->until) *next = pr->until;
-        else {
+        if (msg->offset >= pr->until) {
+            *next = pr->until;
+            if (pr->kp) keep_message(ks, pr->kp, msg);
+        } else {
             sl_status st = add_message(r, msg, err);
             *next = msg->offset + 1;
             return st;
@@ -708,22 +875,88 @@ static sl_status on_event(reader *r, prange *pr, rd_kafka_message_t *msg, int64_
     return SL_OK;
 }
 
-/* Consumes [begin, until) of every range of one group of partitions.  They
- * are assigned (and fetched) at once, each into its own queue; the queues
- * are then drained one after the other, so rows come in (topic, partition,
- * offset) order whatever the timing. */
+/* How long a partition may wait for its next message before librdkafka's
+ * fetcher is nudged.  librdkafka 2.0's fetcher thread re-decides which
+ * partitions to fetch when something wakes it (a fetch response, an
+ * operation), else after up to a second: a partition that had stopped
+ * fetching (its prefetch queue full, or started while the thread slept)
+ * and is wanted again could sit idle for that second.  A seek to the offset
+ * wanted — the queue holds nothing from there on — wakes it: the top-up
+ * benchmark's replay lost ~1 s in about one read in fifteen without it. */
+enum { NUDGE_MS = 20 };
+
+static void nudge(ksrc *ks, const prange *pr, int64_t next)
+{
+    rd_kafka_topic_partition_list_t *tp = rd_kafka_topic_partition_list_new(1);
+    if (!tp) return;
+    rd_kafka_topic_partition_list_add(tp, pr->topic, pr->partition)->offset = next;
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(ks->rk, tp, 0);   /* asynchronous */
+    if (e) rd_kafka_error_destroy(e);
+    rd_kafka_topic_partition_list_destroy(tp);
+}
+
+/* Consumes [fetch, until) of one partition from its queue. */
+static sl_status read_fetched(reader *r, prange *pr, sl_error *err)
+{
+    ksrc *ks = r->ks;
+    sl_status st = SL_OK;
+    rd_kafka_message_t *msgs[1024];
+    int64_t next = pr->fetch, deadline = 0;
+    int64_t waited_since = sl_kafka_now_ms(), nudged_at = -1;
+    while (next < pr->until && !st) {
+        /* The call waits until it has as many as asked for (or times out):
+         * never ask for more than the range still holds. */
+        int64_t left = pr->until - next;
+        size_t want = left < 1024 ? (size_t)left : 1024;
+        ssize_t got = rd_kafka_consume_batch_queue(pr->q, NUDGE_MS, msgs, want);
+        if (got <= 0) {
+            /* Errors not tied to a partition come on the consumer queue. */
+            rd_kafka_message_t *m = rd_kafka_consumer_poll(ks->rk, 0);
+            if (m) {
+                if (m->err) st = on_event(r, pr, m, &next, &deadline, err);
+                rd_kafka_message_destroy(m);
+                continue;
+            }
+            int64_t now = sl_kafka_now_ms();
+            if (nudged_at != next) {   /* once per offset waited for */
+                nudge(ks, pr, next);
+                nudged_at = next;
+            } else if (now - waited_since >= 200 && !outage_wait(ks, &deadline)) {
+                st = sl_err(err, SL_ERR_KAFKA,
+                            "%s-%d: no progress at offset %lld for %lld ms (broker down?)",
+                            pr->topic, (int)pr->partition, (long long)next,
+                            (long long)ks->outage_ms);
+            }
+            continue;
+        }
+        waited_since = sl_kafka_now_ms();
+        for (ssize_t k = 0; k < got; k++) {
+            if (!st) st = on_event(r, pr, msgs[k], &next, &deadline, err);
+            rd_kafka_message_destroy(msgs[k]);
+        }
+    }
+    return st;
+}
+
+/* Reads the ranges pr[0..n) in order: each one's kept messages, then what
+ * is left of it from the broker.  The partitions to fetch are assigned at
+ * once, each into its own queue, and drained one after the other, so rows
+ * come in (topic, partition, offset) order whatever the timing.  What they
+ * prefetched past their ranges is kept (up to keep_max) before the
+ * assignment is dropped. */
 static sl_status read_group(reader *r, prange *pr, int n, sl_error *err)
 {
     ksrc *ks = r->ks;
     sl_status st = SL_OK;
     rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(n);
     if (!parts) return sl_err_oom(err);
-    for (int i = 0; i < n; i++) {
-        /* begin < 0: a partition that appeared after the previous batch,
+    for (int i = 0; i < n && !st; i++) {
+        if (pr[i].fetch >= pr[i].until) continue;
+        /* fetch < 0: a partition that appeared after the previous batch,
          * read from its first offset. */
         rd_kafka_topic_partition_list_add(parts, pr[i].topic, pr[i].partition)->offset =
-            pr[i].begin < 0 ? RD_KAFKA_OFFSET_BEGINNING : pr[i].begin;
-        if (pr[i].begin < 0) pr[i].begin = 0;
+            pr[i].fetch < 0 ? RD_KAFKA_OFFSET_BEGINNING : pr[i].fetch;
+        if (pr[i].fetch < 0) pr[i].fetch = 0;
         /* Detach the partition's queue from the consumer queue before any
          * message can arrive. */
         pr[i].q = rd_kafka_queue_get_partition(ks->rk, pr[i].topic, pr[i].partition);
@@ -734,53 +967,50 @@ static sl_status read_group(reader *r, prange *pr, int n, sl_error *err)
         }
         rd_kafka_queue_forward(pr[i].q, NULL);
     }
-    if (!st) {
+    bool assigned = false;
+    if (!st && parts->cnt) {
         rd_kafka_resp_err_t kerr = rd_kafka_assign(ks->rk, parts);
         if (kerr) st = sl_kafka_err(err, kerr, "assign");
+        assigned = !kerr;
     }
     rd_kafka_topic_partition_list_destroy(parts);
-    rd_kafka_message_t *msgs[1024];
     for (int i = 0; i < n && !st; i++) {
-        int64_t next = pr[i].begin, deadline = 0;
-        while (next < pr[i].until && !st) {
-            /* The call waits until it has as many as asked for (or times
-             * out): never ask for more than the range still holds. */
-            int64_t left = pr[i].until - next;
-            size_t want = left < 1024 ? (size_t)left : 1024;
-            ssize_t got = rd_kafka_consume_batch_queue(pr[i].q, 200, msgs, want);
-            if (got <= 0) {
-                /* Errors not tied to a partition come on the consumer queue. */
-                rd_kafka_message_t *m = rd_kafka_consumer_poll(ks->rk, 0);
-                if (m) {
-                    if (m->err) st = on_event(r, &pr[i], m, &next, &deadline, err);
-                    rd_kafka_message_destroy(m);
-                } else if (!outage_wait(ks, &deadline)) {
-                    st = sl_err(err, SL_ERR_KAFKA,
-                                "%s-%d: no progress at offset %lld for %lld ms (broker down?)",
-                                pr[i].topic, (int)pr[i].partition, (long long)next,
-                                (long long)ks->outage_ms);
-                }
-                continue;
-            }
+        st = add_kept(r, &pr[i], err);
+        if (st || !pr[i].q) continue;
+        /* The kept run restarts where this range ends. */
+        if (pr[i].kp) kept_reset(ks, pr[i].kp, pr[i].until);
+        st = read_fetched(r, &pr[i], err);
+    }
+    rd_kafka_message_t *msgs[1024];
+    /* What was prefetched past each range, kept while it is still current
+     * (dropping the assignment outdates it). */
+    for (int i = 0; i < n && !st; i++) {
+        if (!pr[i].q || !pr[i].kp) continue;
+        ssize_t got;
+        while ((got = rd_kafka_consume_batch_queue(pr[i].q, 0, msgs, 1024)) > 0)
             for (ssize_t k = 0; k < got; k++) {
-                if (!st && next < pr[i].until)
-                    st = on_event(r, &pr[i], msgs[k], &next, &deadline, err);
+                const rd_kafka_message_t *m = msgs[k];
+                if (!m->err && m->partition == pr[i].partition)
+                    keep_message(ks, pr[i].kp, m);
                 rd_kafka_message_destroy(msgs[k]);
             }
-        }
     }
     /* Drop the assignment, then the messages prefetched past each range:
      * librdkafka discards them only when their queue is served again,
      * which for a partition not read for a while was never — the top-up
      * benchmark held ~700 MB of them over 512 partitions. */
-    rd_kafka_assign(ks->rk, NULL);
+    if (assigned) rd_kafka_assign(ks->rk, NULL);
     for (int i = 0; i < n; i++) {
         if (!pr[i].q) continue;
         ssize_t got;
         while ((got = rd_kafka_consume_batch_queue(pr[i].q, 0, msgs, 1024)) > 0)
             for (ssize_t k = 0; k < got; k++) rd_kafka_message_destroy(msgs[k]);
         rd_kafka_queue_destroy(pr[i].q);
+        pr[i].q = NULL;
     }
+    if (st)   /* a failed read keeps nothing: the batch is read again */
+        for (int i = 0; i < n; i++)
+            if (pr[i].kp) kept_reset(ks, pr[i].kp, -1);
     return st;
 }
 
@@ -788,15 +1018,38 @@ static sl_status read_group(reader *r, prange *pr, int n, sl_error *err)
  * partition up to queued.max.messages.kbytes (per partition queue) and past
  * the range wanted: assigning hundreds at once held the whole log in
  * memory (the top-up benchmark's 512 partitions of ~5 MB).  A group of 32
- * keeps the fetches parallel and the prefetch bounded. */
+ * keeps the fetches parallel and the prefetch bounded.  Partitions served
+ * from kept messages alone do not count. */
 enum { READ_GROUP = 32 };
 
 static sl_status read_ranges(reader *r, prange *pr, int n, sl_error *err)
 {
     sl_status st = SL_OK;
-    for (int i = 0; i < n && !st; i += READ_GROUP)
-        st = read_group(r, pr + i, n - i < READ_GROUP ? n - i : READ_GROUP, err);
+    for (int i = 0; i < n && !st;) {
+        int j = i, fetching = 0;
+        for (; j < n; j++) {
+            bool fetch = pr[j].fetch < pr[j].until;
+            if (fetch && fetching == READ_GROUP) break;
+            fetching += fetch;
+        }
+        st = read_group(r, pr + i, j - i, err);
+        i = j;
+    }
     return st;
+}
+
+/* Where a range's fetching starts: past the kept messages that continue it
+ * (they start at or before `begin` and reach past it), else at begin with
+ * the kept run forgotten. */
+static void plan_range(ksrc *ks, prange *pr)
+{
+    kept_part *kp = pr->kp;
+    pr->fetch = pr->begin;
+    if (!kp) return;
+    if (pr->begin >= 0 && kp->lo <= pr->begin && pr->begin < kp->hi)
+        pr->fetch = kp->hi < pr->until ? kp->hi : pr->until;
+    else
+        kept_reset(ks, kp, -1);
 }
 
 static sl_status ksrc_read(sl_source *src, const char *start, const char *end_json,
@@ -848,7 +1101,11 @@ static sl_status ksrc_read(sl_source *src, const char *start, const char *end_js
         /* Absent from start: a partition new in this batch, read from its
          * first offset (-1 tells read_ranges so). */
         int64_t begin = f ? f->offset : (start ? -1 : e->offset);
-        if (begin < e->offset) pr[n++] = (prange){e->topic, e->partition, begin, e->offset, NULL};
+        if (begin >= e->offset) continue;
+        pr[n] = (prange){e->topic, e->partition, begin, e->offset, begin, NULL, NULL};
+        if (ks->keep_max > 0) pr[n].kp = kept_get(ks, e->topic, e->partition); /* NULL: keep none */
+        plan_range(ks, &pr[n]);
+        n++;
     }
     if (n) st = read_ranges(&r, pr, n, err);
     sl_free(pr);
