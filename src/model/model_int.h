@@ -121,6 +121,23 @@ typedef struct sl_mdl_cnodef {
     int32_t off;          /* s = -1: the source's negated column */
 } sl_mdl_cnodef;
 
+/* One step of the complete walk from level-order node k for the row whose
+ * block values start at xr (its column c at xr[c * SL_MDL_BLOCK]): the
+ * child 2k + 1 ("in") or 2k + 2. The scalar rule every walk (scalar,
+ * AVX2, AVX-512) computes exactly; tree_score.c, tree_simd.c. */
+static inline int32_t sl_mdl_cstep_spark(const sl_mdl_cnode *nd, const double *xr, int32_t k)
+{
+    const sl_mdl_cnode *q = &nd[k];
+    double v = xr[q->off], a = q->lo - v, b = v - q->hi;
+    double m = a > b ? a : b;
+    return 2 * k + 1 + !(m <= 0.0);
+}
+static inline int32_t sl_mdl_cstep_xgb(const sl_mdl_cnodef *nd, const float *xr, int32_t k)
+{
+    const sl_mdl_cnodef *q = &nd[k];
+    return 2 * k + 1 + !(xr[q->off] <= q->t);
+}
+
 /* The AVX-512 walk's copy of a complete XGBoost tree's first six levels
  * and (depth <= 6) its leaves, one array per vector register so a tree's
  * splits are loaded once per block and each row's node is picked by a

@@ -281,19 +281,8 @@ int sl_mdl_tree_compile(const sl_model *m, sl_mdl_tree *t)
  * load and one compare. Eight rows go down together so their loads overlap; the
  * depth is a compile-time constant for the usual depths (the loop unrolls
  * completely) through the switch in cwalk_*. */
-#define CSTEP_SPARK(nd, xr, k)                                                    \
-    do {                                                                          \
-        const sl_mdl_cnode *q_ = &(nd)[k];                                        \
-        double v_ = (xr)[q_->off], a_ = q_->lo - v_, b_ = v_ - q_->hi;            \
-        double m_ = a_ > b_ ? a_ : b_;                                            \
-        k = 2 * k + 1 + !(m_ <= 0.0);                                             \
-    } while (0)
-#define CSTEP_XGB(nd, xr, k)                                                      \
-    do {                                                                          \
-        const sl_mdl_cnodef *q_ = &(nd)[k];                                       \
-        float v_ = (xr)[q_->off];                                                 \
-        k = 2 * k + 1 + !(v_ <= q_->t);                                           \
-    } while (0)
+#define CSTEP_SPARK(nd, xr, k) ((k) = sl_mdl_cstep_spark(nd, xr, k))
+#define CSTEP_XGB(nd, xr, k) ((k) = sl_mdl_cstep_xgb(nd, xr, k))
 
 #define DEFINE_CWALK(NAME, NODE, T, CSTEP)                                             \
     static inline __attribute__((always_inline)) void NAME##_d(                  \

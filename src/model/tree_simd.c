@@ -110,175 +110,149 @@ int sl_mdl_zlev_build(sl_mdl_tree *t)
 #define AVX2 __attribute__((target("avx2")))
 #define INLINE static inline __attribute__((always_inline))
 
-/* Levels walked in vectors; the rest are scalar steps (5 measured best
- * for depth-6 trees against 3, 4 and 6). Level d has 2^d
- * nodes, so its vector cost grows as 2^d while a scalar step costs the
- * same at every level. */
+/* ---- AVX2: one walk, two producers ---------------------------------------
+ * The first VL levels of the complete tree are evaluated node by node for
+ * a vector of rows: for each of the 2^d nodes of level d, one contiguous
+ * load of its column and one "in" test; each lane then picks its own node's
+ * result by a tree of blends on the bits of kp (= level-order index + 1,
+ * so a level's nodes are kp = 2^d .. 2^(d+1) - 1 and the low d bits are
+ * the node within the level), and kp' = 2 kp + 1 + (in ? -1 : 0). The rest
+ * are the scalar walk's steps (model_int.h, sl_mdl_cstep_*) from where the
+ * vector left each row. What differs between the producers is a policy of
+ * small functions, suffix _x (XGBoost: floats, eight rows a vector, 32-bit
+ * kp) and _s (Spark: doubles, four rows, 64-bit kp, so a blend's selector
+ * is the lane's own sign bit):
+ *   in_S(q, xb)      the "in" mask of node q for the vector's rows
+ *   sel_S(kp, b)     bit b of kp in each lane's sign bit
+ *   blend_S(a, b, m) a, or b where m
+ *   next_S(kp, in)   2 kp + 1 + (in ? -1 : 0)
+ *   store_S(kp, k)   kp - 1 (the level-order index) as int32_t k[LANES_S]
+ *
+ * VL: vector levels; the rest are scalar steps. Level d costs 2^d tests in
+ * the vector against one step per row in scalar, so it pays only for the
+ * shallow levels: 5 measured best for XGBoost depth 6 (against 3, 4 and
+ * 6), 4 for the Spark model's doubles (against 2 and 3). */
 #ifndef VLEVELS
 #define VLEVELS 5
 #endif
-
-/* The "in" results of the 2^d nodes of one level for the eight rows, each
- * lane then picking its own node's: c[j] for j = the low d bits of kp
- * (kp = level-order index + 1, so a level's nodes are kp = 2^d .. 2^(d+1)
- * - 1), by a tree of blends on those bits. */
-INLINE AVX2 __m256 pick(__m256 *c, int n, __m256i kp)
-{
-#pragma GCC unroll 8
-    for (int b = 0, w = 1; w < n; b++, w *= 2) {
-        __m256 sel = _mm256_castsi256_ps(_mm256_slli_epi32(kp, 31 - b));
-#pragma GCC unroll 8
-        for (int j = 0; j < n; j += 2 * w) c[j] = _mm256_blendv_ps(c[j], c[j + w], sel);
-    }
-    return c[0];
-}
-
-/* Eight rows [i, i + 8) of complete tree nd (depth `depth`, a constant
- * after inlining) from block x, leaf positions into leaf. */
-INLINE AVX2 void walk8(const sl_mdl_cnodef *nd, const float *x, int i, int32_t *leaf,
-                       const int depth)
-{
-    const int vl = depth < VLEVELS ? depth : VLEVELS;
-    const float *xb = x + i;
-    __m256i kp = _mm256_set1_epi32(1);
-    const __m256i one = _mm256_set1_epi32(1);
-#pragma GCC unroll 8
-    for (int d = 0; d < vl; d++) {
-        const int first = (1 << d) - 1, n = 1 << d;
-        __m256 c[1 << (VLEVELS - 1)];
-#pragma GCC unroll 16
-        for (int j = 0; j < n; j++) {
-            const sl_mdl_cnodef *q = &nd[first + j];
-            c[j] = _mm256_cmp_ps(_mm256_loadu_ps(xb + q->off), _mm256_set1_ps(q->t), _CMP_LE_OQ);
-        }
-        __m256i in = _mm256_castps_si256(pick(c, n, kp));
-        /* kp' = 2 kp + out = 2 kp + 1 + (in ? -1 : 0) */
-        kp = _mm256_add_epi32(_mm256_add_epi32(kp, kp), _mm256_add_epi32(in, one));
-    }
-    int32_t k[8];
-    _mm256_storeu_si256((__m256i *)k, _mm256_sub_epi32(kp, one));
-    /* The deeper levels: scalar steps, eight independent rows. */
-#pragma GCC unroll 8
-    for (int d = vl; d < depth; d++)
-#pragma GCC unroll 8
-        for (int r = 0; r < 8; r++) {
-            const sl_mdl_cnodef *q = &nd[k[r]];
-            k[r] = 2 * k[r] + 1 + !(xb[r + q->off] <= q->t);
-        }
-    const int32_t first_leaf = (1 << depth) - 1;
-#pragma GCC unroll 8
-    for (int r = 0; r < 8; r++) leaf[i + r] = k[r] - first_leaf;
-}
-
-INLINE AVX2 int walk_d(const sl_mdl_cnodef *nd, const float *x, int n, int32_t *leaf,
-                       const int depth)
-{
-    int i = 0;
-    for (; i + 8 <= n; i += 8) walk8(nd, x, i, leaf, depth);
-    return i;
-}
-
-AVX2 int sl_mdl_cwalk_xgb_avx2(const sl_mdl_tree *t, const float *x, int n, int32_t *leaf)
-{
-    const sl_mdl_cnodef *nd = t->cnodesf;
-    switch (t->depth) {
-    case 1: return walk_d(nd, x, n, leaf, 1);
-    case 2: return walk_d(nd, x, n, leaf, 2);
-    case 3: return walk_d(nd, x, n, leaf, 3);
-    case 4: return walk_d(nd, x, n, leaf, 4);
-    case 5: return walk_d(nd, x, n, leaf, 5);
-    case 6: return walk_d(nd, x, n, leaf, 6);
-    case 7: return walk_d(nd, x, n, leaf, 7);
-    case 8: return walk_d(nd, x, n, leaf, 8);
-    default: return walk_d(nd, x, n, leaf, t->depth);
-    }
-}
-
-/* ---- Spark (doubles, four rows a vector) --------------------------------
- * The same plan on doubles: in = max(lo - v, v - hi) <= 0, where vmaxpd
- * returns its second operand when either is NaN, exactly as the scalar
- * (a > b ? a : b) does (tree_score.c, CSTEP_SPARK). The lane index kp is
- * 64-bit so a blend's selector is the lane's own sign bit. */
 #ifndef VLEVELS_SPARK
 #define VLEVELS_SPARK 4
 #endif
 
-INLINE AVX2 __m256d pick_pd(__m256d *c, int n, __m256i kp)
+/* XGBoost: in = v <= t, ordered (false for NaN); the node reads the
+ * negated column for s = -1 (sl_mdl_cnodef), so no multiply. */
+#define LANES_x 8
+typedef __m256 vec_x;
+typedef __m256i idx_x;
+INLINE AVX2 vec_x in_x(const sl_mdl_cnodef *q, const float *xb)
 {
-#pragma GCC unroll 8
-    for (int b = 0, w = 1; w < n; b++, w *= 2) {
-        __m256d sel = _mm256_castsi256_pd(_mm256_slli_epi64(kp, 63 - b));
-#pragma GCC unroll 8
-        for (int j = 0; j < n; j += 2 * w) c[j] = _mm256_blendv_pd(c[j], c[j + w], sel);
-    }
-    return c[0];
+    return _mm256_cmp_ps(_mm256_loadu_ps(xb + q->off), _mm256_set1_ps(q->t), _CMP_LE_OQ);
+}
+INLINE AVX2 vec_x sel_x(idx_x kp, int b) { return _mm256_castsi256_ps(_mm256_slli_epi32(kp, 31 - b)); }
+INLINE AVX2 vec_x blend_x(vec_x a, vec_x b, vec_x m) { return _mm256_blendv_ps(a, b, m); }
+INLINE AVX2 idx_x one_x(void) { return _mm256_set1_epi32(1); }
+INLINE AVX2 idx_x next_x(idx_x kp, vec_x in)
+{
+    return _mm256_add_epi32(_mm256_add_epi32(kp, kp), _mm256_add_epi32(_mm256_castps_si256(in), one_x()));
+}
+INLINE AVX2 void store_x(idx_x kp, int32_t *k)
+{
+    _mm256_storeu_si256((__m256i *)k, _mm256_sub_epi32(kp, one_x()));
 }
 
-INLINE AVX2 void walk4_spark(const sl_mdl_cnode *nd, const double *x, int i, int32_t *leaf,
-                             const int depth)
+/* Spark: in = max(lo - v, v - hi) <= 0, where vmaxpd returns its second
+ * operand when either is NaN, exactly as the scalar (a > b ? a : b). */
+#define LANES_s 4
+typedef __m256d vec_s;
+typedef __m256i idx_s;
+INLINE AVX2 vec_s in_s(const sl_mdl_cnode *q, const double *xb)
 {
-    const int vl = depth < VLEVELS_SPARK ? depth : VLEVELS_SPARK;
-    const double *xb = x + i;
-    const __m256i one = _mm256_set1_epi64x(1);
-    const __m256d zero = _mm256_setzero_pd();
-    __m256i kp = one;
-#pragma GCC unroll 8
-    for (int d = 0; d < vl; d++) {
-        const int first = (1 << d) - 1, n = 1 << d;
-        __m256d c[1 << (VLEVELS_SPARK - 1)];
-#pragma GCC unroll 16
-        for (int j = 0; j < n; j++) {
-            const sl_mdl_cnode *q = &nd[first + j];
-            __m256d v = _mm256_loadu_pd(xb + q->off);
-            __m256d a = _mm256_sub_pd(_mm256_set1_pd(q->lo), v);
-            __m256d b = _mm256_sub_pd(v, _mm256_set1_pd(q->hi));
-            c[j] = _mm256_cmp_pd(_mm256_max_pd(a, b), zero, _CMP_LE_OQ);
-        }
-        __m256i in = _mm256_castpd_si256(pick_pd(c, n, kp));
-        kp = _mm256_add_epi64(_mm256_add_epi64(kp, kp), _mm256_add_epi64(in, one));
-    }
+    __m256d v = _mm256_loadu_pd(xb + q->off);
+    __m256d a = _mm256_sub_pd(_mm256_set1_pd(q->lo), v), b = _mm256_sub_pd(v, _mm256_set1_pd(q->hi));
+    return _mm256_cmp_pd(_mm256_max_pd(a, b), _mm256_setzero_pd(), _CMP_LE_OQ);
+}
+INLINE AVX2 vec_s sel_s(idx_s kp, int b) { return _mm256_castsi256_pd(_mm256_slli_epi64(kp, 63 - b)); }
+INLINE AVX2 vec_s blend_s(vec_s a, vec_s b, vec_s m) { return _mm256_blendv_pd(a, b, m); }
+INLINE AVX2 idx_s one_s(void) { return _mm256_set1_epi64x(1); }
+INLINE AVX2 idx_s next_s(idx_s kp, vec_s in)
+{
+    return _mm256_add_epi64(_mm256_add_epi64(kp, kp), _mm256_add_epi64(_mm256_castpd_si256(in), one_s()));
+}
+INLINE AVX2 void store_s(idx_s kp, int32_t *k)
+{
     int64_t k64[4];
-    _mm256_storeu_si256((__m256i *)k64, _mm256_sub_epi64(kp, one));
-    int32_t k[4] = { (int32_t)k64[0], (int32_t)k64[1], (int32_t)k64[2], (int32_t)k64[3] };
-#pragma GCC unroll 8
-    for (int d = vl; d < depth; d++)
-#pragma GCC unroll 4
-        for (int r = 0; r < 4; r++) {
-            const sl_mdl_cnode *q = &nd[k[r]];
-            double v = xb[r + q->off], a = q->lo - v, b = v - q->hi;
-            double m = a > b ? a : b;
-            k[r] = 2 * k[r] + 1 + !(m <= 0.0);
-        }
-    const int32_t first_leaf = (1 << depth) - 1;
-#pragma GCC unroll 4
-    for (int r = 0; r < 4; r++) leaf[i + r] = k[r] - first_leaf;
+    _mm256_storeu_si256((__m256i *)k64, _mm256_sub_epi64(kp, one_s()));
+    for (int r = 0; r < 4; r++) k[r] = (int32_t)k64[r];
 }
 
-INLINE AVX2 int walk_spark_d(const sl_mdl_cnode *nd, const double *x, int n, int32_t *leaf,
-                             const int depth)
-{
-    int i = 0;
-    for (; i + 8 <= n; i += 8) {
-        walk4_spark(nd, x, i, leaf, depth);
-        walk4_spark(nd, x, i + 4, leaf, depth);
+/* walk_S(nd, x, i, leaf, depth): rows [i, i + LANES_S) of block x down
+ * complete tree nd (depth a constant after inlining), leaf positions into
+ * leaf; cwalk_S_d: every whole vector of rows of [0, n). */
+#define DEFINE_AVX2_WALK(S, NODE, T, VL, STEP)                                              \
+    INLINE AVX2 void walk_##S(const NODE *nd, const T *x, int i, int32_t *leaf,          \
+                              const int depth)                                           \
+    {                                                                                    \
+        const int vl = depth < VL ? depth : VL;                                          \
+        const T *xb = x + i;                                                             \
+        idx_##S kp = one_##S();                                                          \
+        _Pragma("GCC unroll 8")                                                          \
+        for (int d = 0; d < vl; d++) {                                                   \
+            const int first = (1 << d) - 1, nn = 1 << d;                                 \
+            vec_##S c[1 << (VL - 1)];                                                    \
+            _Pragma("GCC unroll 16")                                                     \
+            for (int j = 0; j < nn; j++) c[j] = in_##S(&nd[first + j], xb);              \
+            _Pragma("GCC unroll 8")                                                      \
+            for (int b = 0, w = 1; w < nn; b++, w *= 2) {                                \
+                vec_##S m = sel_##S(kp, b);                                              \
+                _Pragma("GCC unroll 8")                                                  \
+                for (int j = 0; j < nn; j += 2 * w) c[j] = blend_##S(c[j], c[j + w], m); \
+            }                                                                            \
+            kp = next_##S(kp, c[0]);                                                     \
+        }                                                                                \
+        int32_t k[LANES_##S];                                                            \
+        store_##S(kp, k);                                                                \
+        _Pragma("GCC unroll 8")                                                          \
+        for (int d = vl; d < depth; d++)                                                 \
+            _Pragma("GCC unroll 8")                                                      \
+            for (int r = 0; r < LANES_##S; r++) k[r] = STEP(nd, xb + r, k[r]);         \
+        const int32_t first_leaf = (1 << depth) - 1;                                     \
+        _Pragma("GCC unroll 8")                                                          \
+        for (int r = 0; r < LANES_##S; r++) leaf[i + r] = k[r] - first_leaf;             \
+    }                                                                                    \
+    INLINE AVX2 int cwalk_##S##_d(const NODE *nd, const T *x, int n, int32_t *leaf,      \
+                                  const int depth)                                       \
+    {                                                                                    \
+        int i = 0;                                                                       \
+        for (; i + 8 <= n; i += 8)                                                       \
+            for (int r = 0; r < 8; r += LANES_##S) walk_##S(nd, x, i + r, leaf, depth);  \
+        return i;                                                                        \
     }
-    return i;
+
+DEFINE_AVX2_WALK(x, sl_mdl_cnodef, float, VLEVELS, sl_mdl_cstep_xgb)
+DEFINE_AVX2_WALK(s, sl_mdl_cnode, double, VLEVELS_SPARK, sl_mdl_cstep_spark)
+
+/* The depths 1-8 as constants, so the walks unroll completely. */
+#define DEPTH_SWITCH(F, t, nd, x, n, leaf)                \
+    switch ((t)->depth) {                                 \
+    case 1: return F(nd, x, n, leaf, 1);                  \
+    case 2: return F(nd, x, n, leaf, 2);                  \
+    case 3: return F(nd, x, n, leaf, 3);                  \
+    case 4: return F(nd, x, n, leaf, 4);                  \
+    case 5: return F(nd, x, n, leaf, 5);                  \
+    case 6: return F(nd, x, n, leaf, 6);                  \
+    case 7: return F(nd, x, n, leaf, 7);                  \
+    case 8: return F(nd, x, n, leaf, 8);                  \
+    default: return F(nd, x, n, leaf, (t)->depth);        \
+    }
+
+AVX2 int sl_mdl_cwalk_xgb_avx2(const sl_mdl_tree *t, const float *x, int n, int32_t *leaf)
+{
+    DEPTH_SWITCH(cwalk_x_d, t, t->cnodesf, x, n, leaf)
 }
 
 AVX2 int sl_mdl_cwalk_spark_avx2(const sl_mdl_tree *t, const double *x, int n, int32_t *leaf)
 {
-    const sl_mdl_cnode *nd = t->cnodes;
-    switch (t->depth) {
-    case 1: return walk_spark_d(nd, x, n, leaf, 1);
-    case 2: return walk_spark_d(nd, x, n, leaf, 2);
-    case 3: return walk_spark_d(nd, x, n, leaf, 3);
-    case 4: return walk_spark_d(nd, x, n, leaf, 4);
-    case 5: return walk_spark_d(nd, x, n, leaf, 5);
-    case 6: return walk_spark_d(nd, x, n, leaf, 6);
-    case 7: return walk_spark_d(nd, x, n, leaf, 7);
-    case 8: return walk_spark_d(nd, x, n, leaf, 8);
-    default: return walk_spark_d(nd, x, n, leaf, t->depth);
-    }
+    DEPTH_SWITCH(cwalk_s_d, t, t->cnodes, x, n, leaf)
 }
 
 /* ---- AVX-512: XGBoost, sixteen rows a vector, leaves into the margin ----
@@ -425,17 +399,7 @@ INLINE AVX512 int zsum_d(const sl_mdl_tree *tr, const float *x, int n, float *ma
 
 AVX512 int sl_mdl_csum_xgb_avx512(const sl_mdl_tree *t, const float *x, int n, float *margin)
 {
-    switch (t->depth) {
-    case 1: return zsum_d(t, x, n, margin, 1);
-    case 2: return zsum_d(t, x, n, margin, 2);
-    case 3: return zsum_d(t, x, n, margin, 3);
-    case 4: return zsum_d(t, x, n, margin, 4);
-    case 5: return zsum_d(t, x, n, margin, 5);
-    case 6: return zsum_d(t, x, n, margin, 6);
-    case 7: return zsum_d(t, x, n, margin, 7);
-    case 8: return zsum_d(t, x, n, margin, 8);
-    default: return zsum_d(t, x, n, margin, t->depth);
-    }
+    DEPTH_SWITCH(zsum_d, t, t, x, n, margin)
 }
 
 #else
