@@ -26,8 +26,8 @@
  * the last row emitted for each (partition, rank) is the final top N.
  *
  * Checkpoints (docs/CHECKPOINTS.md, "Operator state"): one record per held
- * row (key 'H' + its arrival number, value its event time and its columns
- * encoded as group keys are) and one per partition (key 'P' + the encoded
+ * row (key 'H' + its arrival number, value its event time and its columns,
+ * encode_row) and one per partition (key 'P' + the encoded
  * PARTITION BY values; value the row_number counter and the frame's ring in
  * order or the running sums, or for a top-N its rows in rank order).  A
  * restart decodes the held rows into one batch they all point into. Records
