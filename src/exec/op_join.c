@@ -125,7 +125,7 @@ static int index_insert(side *s, uint64_t h, uint32_t ki, uint32_t row)
     return 0;
 }
 
-static void kept_release(kept *k, int n_keys)
+void sl_join_kept_release(kept *k, int n_keys)
 {
     sl_batch_unref(k->b);
     k->b = NULL;
@@ -138,12 +138,12 @@ static void kept_release(kept *k, int n_keys)
 }
 
 /* Drops wholly dead batches and re-indexes the live rows. */
-static int side_compact(side *s, int n_keys)
+int sl_join_side_compact(side *s, int n_keys)
 {
     size_t w = 0;
     for (size_t i = 0; i < s->n; i++) {
         if (s->k[i].live) s->k[w++] = s->k[i];
-        else { kept_release(&s->k[i], n_keys); sl_free(s->k[i].flags); }
+        else { sl_join_kept_release(&s->k[i], n_keys); sl_free(s->k[i].flags); }
     }
     s->n = w;
     s->n_entries = s->n_dead = 0;
@@ -210,13 +210,13 @@ static int side_add(side *s, sl_batch *b, sl_col **keys, int n_keys, uint8_t *fl
     k->bytes = batch_bytes(b);
     s->bytes += k->bytes;
     s->rows += k->live;
-    if (!k->live) kept_release(k, n_keys);
+    if (!k->live) sl_join_kept_release(k, n_keys);
     return 0;
 }
 
 static void side_fini(side *s, int n_keys)
 {
-    for (size_t i = 0; i < s->n; i++) { kept_release(&s->k[i], n_keys); sl_free(s->k[i].flags); }
+    for (size_t i = 0; i < s->n; i++) { sl_join_kept_release(&s->k[i], n_keys); sl_free(s->k[i].flags); }
     sl_free(s->k);
     sl_free(s->heads);
     sl_free(s->entries);
@@ -493,7 +493,8 @@ static sl_status join_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_
     for (int k = 0; k < nk && !st; k++) st = sl_expr_eval(kx[k], b, &x->ev, &keys[k], err);
     if (st) goto done;
     if ((st = drop_late(j, port, b, flags, op->wm_late[port], x, err))) goto done;
-    if (j->ws) { st = sl_join_work_push(j, port, b, keys, flags, x, err); goto done; }
+    /* RocksDB: the rows moved into the store first, then those in memory */
+    if (j->ws && (st = sl_join_work_push(j, port, b, keys, flags, x, err))) goto done;
 
     side *other = &j->s[1 - port];
     if (other->head_cap && !(hashes = sl_malloc(sizeof *hashes * (size_t)b->n_rows))) { st = sl_err_oom(err); goto done; }
@@ -541,12 +542,13 @@ static sl_status join_push(sl_op *op, int port, sl_batch *b, sl_exec_ctx *x, sl_
         if (side_add(&j->s[port], b, keys, nk, flags, hashes)) st = sl_err_oom(err);
         flags = NULL;
         op->state.rows_updated += b->n_rows;
+        if (!st && j->ws) st = sl_join_work_keep(j, port, x, err);
     }
 done:
     sl_free(flags);
     sl_free(hashes);
     for (int k = 0; k < nk; k++) sl_col_unref(keys[k]);
-    op->state.rows_total = j->ws ? sl_ostore_count(j->ws) : j->s[0].rows + j->s[1].rows;
+    op->state.rows_total = (j->ws ? sl_ostore_count(j->ws) : 0) + j->s[0].rows + j->s[1].rows;
     op->state.mem_bytes = (int64_t)(j->s[0].bytes + j->s[1].bytes);
     return st;
 }
@@ -571,6 +573,7 @@ static sl_status evict(join_op *j, int port, int64_t wm, bool all, sl_exec_ctx *
                 continue;
             }
             k->flags[r] |= ROW_DEAD;
+            if (j->ws && (st = sl_join_work_forget(j, port, k, r, err))) return st;
             k->live--;
             s->rows--;
             s->n_dead++;
@@ -586,11 +589,11 @@ static sl_status evict(join_op *j, int port, int64_t wm, bool all, sl_exec_ctx *
         if ((st = sl_join_flush(j, true, x, err))) return st;
         if (!k->live) {
             s->bytes -= k->bytes;
-            kept_release(k, j->n_keys);
+            sl_join_kept_release(k, j->n_keys);
             any_empty = true;
         }
     }
-    if (any_empty && s->n_dead * 2 > s->n_entries && side_compact(s, j->n_keys)) return sl_err_oom(err);
+    if (any_empty && s->n_dead * 2 > s->n_entries && sl_join_side_compact(s, j->n_keys)) return sl_err_oom(err);
     return st;
 }
 
@@ -603,11 +606,14 @@ static sl_status join_finish(sl_op *op, sl_exec_ctx *x, sl_error *err)
         for (int s = 0; s < 2 && !st; s++)
             if (j->s[s].preserved) st = evict(j, s, 0, true, x, err);
     } else if (j->ws) {
-        st = sl_join_work_finish(j, x, err);
+        /* the rows in memory, then those in the store; then the cache */
+        for (int s = 0; s < 2 && !st && op->wm_in != SL_NO_WATERMARK; s++) st = evict(j, s, op->wm_in, false, x, err);
+        if (!st) st = sl_join_work_finish(j, x, err);
+        if (!st) st = sl_join_work_end_batch(j, err);
     } else if (op->stateful && op->wm_in != SL_NO_WATERMARK) {
         for (int s = 0; s < 2 && !st; s++) st = evict(j, s, op->wm_in, false, x, err);
     }
-    op->state.rows_total = j->ws ? sl_ostore_count(j->ws) : j->s[0].rows + j->s[1].rows;
+    op->state.rows_total = (j->ws ? sl_ostore_count(j->ws) : 0) + j->s[0].rows + j->s[1].rows;
     op->state.mem_bytes = (int64_t)(j->s[0].bytes + j->s[1].bytes);
     return st;
 }
@@ -627,6 +633,7 @@ static void join_free(sl_op *op)
     sl_buf_fini(&j->wkey);
     sl_buf_fini(&j->wval);
     for (int s = 0; s < 2; s++) sl_batch_unref(j->pad[s]);
+    sl_free(j->filt);
     sl_free(j);
 }
 

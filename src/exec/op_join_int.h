@@ -11,7 +11,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum { ROW_DEAD = 1, ROW_MATCHED = 2, ROW_NULL_KEY = 4 };
+/* ROW_LOGM (RocksDB working state): the row's record in the version's
+ * delta says matched. */
+enum { ROW_DEAD = 1, ROW_MATCHED = 2, ROW_NULL_KEY = 4, ROW_LOGM = 8 };
 
 /* One input batch as kept in state, with its evaluated keys. */
 typedef struct kept {
@@ -21,6 +23,8 @@ typedef struct kept {
     uint8_t *flags;           /* per row: ROW_* */
     int64_t live, min_ekey;
     size_t bytes;
+    int64_t batch_id;         /* RocksDB working state: the rows' ids are */
+    uint32_t push;            /* (batch_id, push, row) */
 } kept;
 
 typedef struct side {
@@ -75,6 +79,10 @@ typedef struct join_op {
     int64_t min_new;          /* the least bound of the rows kept since */
     int64_t row_batch;        /* row ids: batch id, push within it, row */
     uint32_t row_push;
+    int64_t cache_bytes;      /* the bound of the rows kept in memory after a batch */
+    uint8_t *filt;            /* counting filter of the stored rows' (side, join key) */
+    size_t filt_cap;          /* counters, a power of two */
+    int64_t n_stored;         /* rows in the store */
     sl_buf wkey, wval;
     struct cands {            /* a push's candidates read from the store */
         sl_batch *b;
@@ -122,11 +130,25 @@ int64_t sl_join_row_ekey(const sl_join_side_range *rg, const sl_batch *b, int64_
 
 /* op_join.c: lets go of every row side s keeps (it stays usable). */
 void sl_join_side_clear(side *s, int n_keys);
+/* op_join.c: lets go of kept batch k's batch, keys and bounds. */
+void sl_join_kept_release(kept *k, int n_keys);
+/* op_join.c: drops wholly dead batches and re-indexes; -1 on OOM. */
+int sl_join_side_compact(side *s, int n_keys);
 
 /* op_join_work.c: a push (probe, then keep) and the end of a batch
  * (eviction) with the kept rows in the store. */
 sl_status sl_join_work_push(join_op *j, int port, sl_batch *b, sl_col **keys, uint8_t *flags, sl_exec_ctx *x,
                             sl_error *err);
 sl_status sl_join_work_finish(join_op *j, sl_exec_ctx *x, sl_error *err);
+/* op_join_work.c: with the rows in memory a cache of the store: logs the
+ * batch just kept on `port` (the side's last) in the version's delta;
+ * logs the deletion of row r of k, which the watermark evicted from
+ * memory; at the end of a batch logs the rows that matched since and
+ * moves the oldest kept batches into the store until the rest fits the
+ * cache; and before a snapshot moves them all. */
+sl_status sl_join_work_keep(join_op *j, int port, sl_exec_ctx *x, sl_error *err);
+sl_status sl_join_work_forget(join_op *j, int port, const kept *k, int64_t r, sl_error *err);
+sl_status sl_join_work_end_batch(join_op *j, sl_error *err);
+sl_status sl_join_work_spill_all(join_op *j, sl_error *err);
 
 #endif

@@ -105,7 +105,7 @@ static sl_status save_row(void *ctx, int side, const sl_batch *b, int64_t row, b
 
 static sl_status join_save(sl_op *op, sl_opstate *out, sl_error *err)
 {
-    if (sl_opstate_work(out)) return SL_OK; /* the store has every change already */
+    if (sl_opstate_work(out)) return sl_op_join_work_save(op, out, err);
     save_ctx c = {.out = out};
     sl_buf_init(&c.key);
     if (!(c.occ = sl_kv_hash_new())) return sl_err_oom(err);

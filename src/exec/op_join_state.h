@@ -29,6 +29,10 @@ int sl_join_row_decode(sl_batch *b, const uint8_t *p, const uint8_t *end);
 sl_status sl_op_join_attach(sl_op *op, struct sl_opstate *st, int64_t version, int64_t cache_bytes,
                             sl_error *err);
 
+/* The save of a join whose rows live in RocksDB (op_join_work.c): before
+ * a snapshot, the rows kept in memory move into the store. */
+sl_status sl_op_join_work_save(sl_op *op, struct sl_opstate *out, sl_error *err);
+
 /* The join's checkpoint callbacks (set by sl_op_join_new on stream-stream
  * joins).  Its load is not used: the driver restores a join with
  * sl_op_join_restore, which rebuilds the kept rows in whole batches. */

@@ -9,6 +9,7 @@
 #include "state/ostore.h"
 #include "core/mem.h"
 #include "core/status.h"
+#include "core/xxhash64.h"
 
 #include <string.h>
 
@@ -25,11 +26,21 @@
  *           (1 byte), the row's values (sl_join_row_encode).
  * Records are ordered by the bound, so the watermark's eviction reads only
  * the rows it passed, and indexed by key (a keyed store), so a probe reads
- * the other side's rows of one join key by prefix.  Nothing is cached in
- * memory yet: a push reads the stored rows of each of its distinct keys
- * once into a batch of candidates, probes them as kept rows, writes back
- * the candidates that matched for the first time, then stores its own
- * rows (and flushes, so that the other side's next push sees them). */
+ * the other side's rows of one join key by prefix.
+ *
+ * The rows kept in memory (op_join.c's sides, as with the memory backend)
+ * are a cache in front of the store: a push keeps its rows in memory and
+ * logs their records in the version's delta; at the end of a batch the
+ * oldest kept batches move into the store (written, not logged again)
+ * until the rest fits 'state.rocksdb.cacheBytes', and before a snapshot
+ * they all do.  A push probes the rows in memory as the memory join does,
+ * and the store only for the keys a counting filter of the stored rows'
+ * (side, join key) says may be there: it reads the stored rows of each
+ * such key once into a batch of candidates, probes them, and writes back
+ * the candidates that matched for the first time.  Eviction kills rows in
+ * memory (logging their deletion) and deletes stored ones the watermark
+ * passed.  Every row is in the delta once when it arrives, and again only
+ * when it matches for the first time or is evicted. */
 
 static void work_join_key(sl_buf *k, int side, sl_col *const *keys, int n, int64_t i)
 {
@@ -103,7 +114,170 @@ static void work_cands_reset(join_op *j)
 
 static int64_t work_order(int64_t e) { return e < SL_OSTORE_INDEX + 1 ? SL_OSTORE_INDEX + 1 : e; }
 
-/* The push of b on `port` with the rows in the store: probe, then keep. */
+/* ---- the counting filter of stored (side, join key)s ----------------------
+ * Two 8-bit counters per key (a counter at 255 stays there: never a false
+ * "absent"); grown, and rebuilt from the store's index, when the stored
+ * rows pass half its counters. */
+
+static uint64_t filt_hash(const void *k, size_t n) { return sl_xxh64(k, n, 0x6a6f696e); }
+
+static void filt_bump(join_op *j, uint64_t h, int d)
+{
+    size_t m = j->filt_cap - 1, at[2] = {(size_t)h & m, (size_t)(h >> 32) & m};
+    for (int i = 0; i < 2; i++) {
+        uint8_t *c = &j->filt[at[i]];
+        if (*c == 255) continue;
+        if (d > 0) (*c)++;
+        else if (*c) (*c)--;
+    }
+}
+
+static bool filt_maybe(const join_op *j, uint64_t h)
+{
+    size_t m = j->filt_cap - 1;
+    return j->filt[(size_t)h & m] && j->filt[(size_t)(h >> 32) & m];
+}
+
+static sl_status filt_one(void *ctx, int64_t order, const void *key, size_t kl, const void *val, size_t vl,
+                          sl_error *err)
+{
+    join_op *j = ctx;
+    if (kl < 17) return work_bad_record(err);
+    filt_bump(j, filt_hash(key, kl - 16), 1);
+    j->n_stored++;
+    return SL_OK;
+}
+
+/* Sizes the filter for `want` stored rows and counts the store's rows in. */
+static sl_status filt_rebuild(join_op *j, int64_t want, sl_error *err)
+{
+    size_t cap = (size_t)1 << 16;
+    while ((int64_t)cap < want * 2) cap *= 2;
+    uint8_t *f = sl_calloc(cap, 1);
+    if (!f) return sl_err_oom(err);
+    sl_free(j->filt);
+    j->filt = f;
+    j->filt_cap = cap;
+    j->n_stored = 0;
+    sl_status st = sl_ostore_flush(j->ws, err);
+    return st ? st : sl_ostore_scan_prefix(j->ws, "", 0, filt_one, j, err);
+}
+
+/* Row r of kept batch k on side sd: its stored key in j->wkey and, with
+ * value, its record's value in j->wval; *order its order. */
+static sl_status row_record(join_op *j, int sd, const kept *k, int64_t r, bool value, int64_t *order,
+                            sl_error *err)
+{
+    uint32_t push = k->push, row = (uint32_t)r;
+    work_join_key(&j->wkey, sd, k->keys, j->n_keys, r);
+    sl_buf_append(&j->wkey, &k->batch_id, 8);
+    sl_buf_append(&j->wkey, &push, 4);
+    sl_buf_append(&j->wkey, &row, 4);
+    *order = work_order(k->ekey ? k->ekey[r] : INT64_MAX);
+    if (value) {
+        sl_buf_reset(&j->wval);
+        sl_buf_append(&j->wval, order, 8);
+        sl_buf_putc(&j->wval, (k->flags[r] & ROW_MATCHED) ? 1 : 0);
+        sl_join_row_encode(&j->wval, k->b, r);
+    }
+    return j->wkey.oom || j->wval.oom ? sl_err_oom(err) : SL_OK;
+}
+
+sl_status sl_join_work_keep(join_op *j, int port, sl_exec_ctx *x, sl_error *err)
+{
+    side *s = &j->s[port];
+    kept *k = &s->k[s->n - 1];
+    if (x->ev.batch_id != j->row_batch) { j->row_batch = x->ev.batch_id; j->row_push = 0; }
+    k->batch_id = j->row_batch;
+    k->push = j->row_push++;
+    sl_status st = SL_OK;
+    for (int64_t r = 0; k->b && r < k->b->n_rows && !st; r++) {
+        if (k->flags[r] & ROW_DEAD) continue;
+        int64_t order;
+        if ((st = row_record(j, port, k, r, true, &order, err))) break;
+        st = sl_ostore_log_put(j->ws, j->wkey.data, j->wkey.len, j->wval.data, j->wval.len, err);
+        if (k->flags[r] & ROW_MATCHED) k->flags[r] |= ROW_LOGM;
+    }
+    return st;
+}
+
+sl_status sl_join_work_forget(join_op *j, int port, const kept *k, int64_t r, sl_error *err)
+{
+    int64_t order;
+    sl_status st = row_record(j, port, k, r, false, &order, err);
+    return st ? st : sl_ostore_log_del(j->ws, order, j->wkey.data, j->wkey.len, err);
+}
+
+/* Moves kept batch k of side sd into the store. */
+static sl_status spill(join_op *j, int sd, kept *k, sl_error *err)
+{
+    side *s = &j->s[sd];
+    sl_status st = SL_OK;
+    for (int64_t r = 0; k->b && r < k->b->n_rows && !st; r++) {
+        if (k->flags[r] & ROW_DEAD) continue;
+        int64_t order;
+        if ((st = row_record(j, sd, k, r, true, &order, err))) break;
+        st = sl_ostore_store_put(j->ws, j->wkey.data, j->wkey.len, j->wval.data, j->wval.len, true, err);
+        filt_bump(j, filt_hash(j->wkey.data, j->wkey.len - 16), 1);
+        j->n_stored++;
+        if (order < j->min_new) j->min_new = order;
+    }
+    s->rows -= k->live;
+    s->bytes -= k->bytes;
+    k->live = 0;
+    sl_join_kept_release(k, j->n_keys);
+    return st;
+}
+
+/* Moves the oldest kept batches (of either side) into the store until the
+ * rest fits `bound` bytes. */
+static sl_status spill_to(join_op *j, size_t bound, sl_error *err)
+{
+    size_t at[2] = {0, 0};
+    bool moved = false;
+    sl_status st = SL_OK;
+    while (!st && j->s[0].bytes + j->s[1].bytes > bound) {
+        for (int sd = 0; sd < 2; sd++)
+            while (at[sd] < j->s[sd].n && !j->s[sd].k[at[sd]].live) at[sd]++;
+        int sd = -1;
+        for (int q = 0; q < 2; q++)
+            if (at[q] < j->s[q].n && (sd < 0 || j->s[q].k[at[q]].batch_id < j->s[sd].k[at[sd]].batch_id)) sd = q;
+        if (sd < 0) break;
+        st = spill(j, sd, &j->s[sd].k[at[sd]], err);
+        moved = true;
+    }
+    if (!moved) return st;
+    if (!st) st = sl_ostore_flush(j->ws, err);
+    for (int sd = 0; sd < 2 && !st; sd++)
+        if (sl_join_side_compact(&j->s[sd], j->n_keys)) st = sl_err_oom(err);
+    if (!st && j->n_stored * 2 > (int64_t)j->filt_cap) st = filt_rebuild(j, j->n_stored * 2, err);
+    return st;
+}
+
+sl_status sl_join_work_end_batch(join_op *j, sl_error *err)
+{
+    sl_status st = SL_OK;
+    /* rows in memory that matched since their record was logged */
+    for (int sd = 0; sd < 2 && !st; sd++)
+        for (size_t i = 0; i < j->s[sd].n && !st; i++) {
+            kept *k = &j->s[sd].k[i];
+            if (!k->live) continue;
+            for (int64_t r = 0; r < k->b->n_rows && !st; r++) {
+                if ((k->flags[r] & (ROW_DEAD | ROW_MATCHED | ROW_LOGM)) != ROW_MATCHED) continue;
+                int64_t order;
+                if ((st = row_record(j, sd, k, r, true, &order, err))) break;
+                st = sl_ostore_log_put(j->ws, j->wkey.data, j->wkey.len, j->wval.data, j->wval.len, err);
+                k->flags[r] |= ROW_LOGM;
+            }
+        }
+    if (!st) st = spill_to(j, (size_t)j->cache_bytes, err);
+    return st;
+}
+
+sl_status sl_join_work_spill_all(join_op *j, sl_error *err) { return spill_to(j, 0, err); }
+
+/* The push of b on `port`: probes the rows in the store (op_join.c then
+ * probes those in memory and keeps b's). */
 sl_status sl_join_work_push(join_op *j, int port, sl_batch *b, sl_col **keys, uint8_t *flags, sl_exec_ctx *x,
                            sl_error *err)
 {
@@ -127,6 +301,7 @@ sl_status sl_join_work_push(join_op *j, int port, sl_batch *b, sl_col **keys, ui
         if (flags[i] & ROW_NULL_KEY) continue;
         work_join_key(&j->wkey, other, keys, nk, i);
         if (j->wkey.oom) { st = sl_err_oom(err); break; }
+        if (!filt_maybe(j, filt_hash(j->wkey.data, j->wkey.len))) continue; /* none stored */
         size_t vl;
         const void *g = sl_kv_hash_get(groups, j->wkey.data, j->wkey.len, &vl);
         if (g) { memcpy(&range[2 * i], g, 16); continue; } /* the hash's values are not aligned */
@@ -160,27 +335,8 @@ sl_status sl_join_work_push(join_op *j, int port, sl_batch *b, sl_col **keys, ui
         v[8] = 1;
         st = sl_ostore_put(j->ws, p + 4, kl, v, vl, false, err);
     }
-    /* this push's rows */
-    if (x->ev.batch_id != j->row_batch) { j->row_batch = x->ev.batch_id; j->row_push = 0; }
-    uint32_t push = j->row_push++;
-    for (int64_t i = 0; i < n && !st; i++) {
-        if (flags[i] & ROW_DEAD) continue;
-        work_join_key(&j->wkey, port, keys, nk, i);
-        uint32_t row = (uint32_t)i;
-        sl_buf_append(&j->wkey, &j->row_batch, 8);
-        sl_buf_append(&j->wkey, &push, 4);
-        sl_buf_append(&j->wkey, &row, 4);
-        int64_t order = work_order(sl_join_row_ekey(&j->s[port].range, b, i));
-        if (order < j->min_new) j->min_new = order;
-        sl_buf_reset(&j->wval);
-        sl_buf_append(&j->wval, &order, 8);
-        sl_buf_putc(&j->wval, (flags[i] & ROW_MATCHED) ? 1 : 0);
-        sl_join_row_encode(&j->wval, b, i);
-        if (j->wkey.oom || j->wval.oom) { st = sl_err_oom(err); break; }
-        st = sl_ostore_put(j->ws, j->wkey.data, j->wkey.len, j->wval.data, j->wval.len, true, err);
-    }
+    /* (this push's rows are kept in memory: sl_join_work_keep) */
     if (!st) st = sl_ostore_flush(j->ws, err);
-    j->base.state.rows_updated += n;
 done:
     work_cands_reset(j);
     sl_kv_hash_free(groups);
@@ -218,9 +374,11 @@ static sl_status work_evict_row(void *ctx, int64_t order, const void *key, size_
     work_evict_ctx *ec = ctx;
     join_op *j = ec->j;
     const uint8_t *k = key, *v = val;
-    if (kl < 1 || k[0] > 1 || vl < 9) return work_bad_record(err);
+    if (kl < 17 || k[0] > 1 || vl < 9) return work_bad_record(err);
     int side = k[0];
     j->base.state.rows_removed++;
+    filt_bump(j, filt_hash(key, kl - 16), -1);
+    j->n_stored--;
     if (j->s[side].preserved && !v[8]) {
         if (!j->pad[side] && !(j->pad[side] = sl_batch_new_builder(j->base.plan->child[side]->schema)))
             return sl_err_oom(err);
@@ -241,7 +399,10 @@ sl_status sl_join_work_finish(join_op *j, sl_exec_ctx *x, sl_error *err)
 {
     int64_t wm = j->base.wm_in;
     sl_status st = SL_OK;
-    if (j->base.stateful && wm != SL_NO_WATERMARK && wm > SL_OSTORE_INDEX + 1) {
+    if (j->base.stateful && wm != SL_NO_WATERMARK && wm > SL_OSTORE_INDEX + 1 && !j->n_stored) {
+        j->scanned_to = wm - 1; /* nothing stored: nothing to read */
+        j->min_new = INT64_MAX;
+    } else if (j->base.stateful && wm != SL_NO_WATERMARK && wm > SL_OSTORE_INDEX + 1) {
         int64_t from = j->min_new < j->scanned_to ? j->min_new : j->scanned_to;
         work_evict_ctx ec = {j, x};
         st = sl_ostore_scan(j->ws, from, wm - 1, work_evict_row, &ec, err);
@@ -295,7 +456,6 @@ static sl_status work_adopt(join_op *j, int64_t version, sl_error *err)
 sl_status sl_op_join_attach(sl_op *op, struct sl_opstate *st, int64_t version, int64_t cache_bytes, sl_error *err)
 {
     join_op *j = (join_op *)op;
-    (void)cache_bytes; /* nothing is cached yet */
     if (j->s[0].n || j->s[1].n)
         return sl_err(err, SL_ERR_INTERNAL, "join: working state attached to a non-empty operator");
     j->scanned_to = INT64_MIN;
@@ -321,7 +481,19 @@ sl_status sl_op_join_attach(sl_op *op, struct sl_opstate *st, int64_t version, i
         return rst;
     }
     if (!(j->ws = sl_opstate_work(st))) return sl_err(err, SL_ERR_INTERNAL, "join: the state has no working store");
+    j->cache_bytes = cache_bytes > 0 ? cache_bytes : 0;
+    if ((rst = filt_rebuild(j, sl_ostore_count(j->ws), err))) {
+        j->ws = NULL;
+        return rst;
+    }
     op->state.rows_total = sl_ostore_count(j->ws);
     return SL_OK;
 }
 
+
+sl_status sl_op_join_work_save(sl_op *op, struct sl_opstate *out, sl_error *err)
+{
+    join_op *j = (join_op *)op;
+    /* the delta has every change already; a snapshot needs every row in the store */
+    return sl_opstate_work_snapshot_due(out) ? sl_join_work_spill_all(j, err) : SL_OK;
+}

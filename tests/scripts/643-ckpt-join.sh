@@ -5,10 +5,12 @@
 # The kept rows of both sides (with their matched marks, which decide the
 # NULL-padded rows emitted at eviction) are checkpointed and restored; the
 # committed output must equal an uninterrupted run's row for row, including
-# the unmatched rows.  The crashes run once with the memory backend and
-# once with RocksDB as the join's working state and a 1-byte cache (every
-# kept row read from and written to RocksDB), both against the memory
-# backend's uninterrupted run.  Then full, right, string-keyed,
+# the unmatched rows.  The crashes run once with the memory backend, once
+# with RocksDB as the join's working state and its default cache (the rows
+# stay in memory, logged in each version's delta, and move into RocksDB at
+# each snapshot) and once with a 1-byte cache (every kept row moves into
+# RocksDB at the end of its batch), all against the memory backend's
+# uninterrupted run.  Then full, right, string-keyed,
 # NULL-keyed and unbounded joins run once with each backend: equal output.
 set -eu
 : "${ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}" "${BUILD:=$ROOT/build}" "${SLUICE:=$BUILD/sluice}"
@@ -33,6 +35,7 @@ PY
 write_sql() { # $1: file, $2: state backend (rocksdb-cache1: RocksDB with a 1-byte cache)
     local extra=""
     [ "$2" = rocksdb-cache1 ] && extra="'state.backend' = 'rocksdb', 'state.rocksdb.cacheBytes' = '1',"
+    [ "$2" = rocksdb ] && extra="'state.backend' = 'rocksdb',"
     cat > "$1" <<SQL
 CREATE SOURCE a (k INT, x INT, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '20' SECOND)
 WITH (connector = 'file', path = '$T/a', format = 'json', maxFilesPerTrigger = '1');
@@ -74,7 +77,7 @@ crash_run() { # $1: state backend
         { tail -5 "$T/crlog-$be"; echo "FAIL: $be: final run"; exit 1; }
     [ $kills -ge 10 ] || { echo "FAIL: $be: only $kills kills landed"; exit 1; }
     [ -d "$T/crck-$be/state/0-symmetricHashJoin" ] || { echo "FAIL: $be: no join state was checkpointed"; exit 1; }
-    if [ "$be" = rocksdb-cache1 ]; then
+    if [ "$be" != memory ]; then
         ls -d "$T/crck-$be/state/0-symmetricHashJoin/"*.snapdir > /dev/null 2>&1 ||
             { echo "FAIL: $be: the join state has no RocksDB snapshot"; exit 1; }
     fi
@@ -84,6 +87,7 @@ crash_run() { # $1: state backend
     echo "ok: $be: join state across $kills SIGKILLs: $(wc -l < "$T/cr-$be.txt") rows ($unmatched unmatched) equal the uninterrupted run"
 }
 crash_run memory
+crash_run rocksdb
 crash_run rocksdb-cache1
 
 # The other join forms over the same input, uninterrupted: RocksDB as the
