@@ -748,7 +748,8 @@ static sl_status bad_record(const char *what, sl_error *err)
 {
     return sl_err(err, SL_ERR_CHECKPOINT,
                   "OVER state: a %s record is malformed or does not fit this query (its input columns, "
-                  "ORDER BY, frame or functions)", what);
+                  "ORDER BY, frame or functions): restore the checkpoint's state files, or start over with a "
+                  "new checkpoint location", what);
 }
 
 static void held_key(uint8_t k[9], int64_t seq)
