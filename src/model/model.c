@@ -456,6 +456,20 @@ static void scratch_fini(score_scratch *sc)
     sl_free(sc->v);
 }
 
+/* An f32 (XGBoost) block's columns for a DOUBLE input: rows [r0, r0 + n)
+ * as floats, NULL as NaN, and negated — what eval_source and the loop in
+ * score_block give, without the copy through doubles. */
+static void fill_f32(const sl_col *col, int64_t r0, int n, float *xf, float *xn)
+{
+    const double *src = sl_col_f64(col) + r0;
+    for (int i = 0; i < n; i++) xf[i] = (float)src[i];
+    if (col->validity) {
+        const uint8_t *bits = col->validity;
+        for (int i = 0; i < n; i++) xf[i] = sl_bit_get(bits, r0 + i) ? xf[i] : NAN;
+    }
+    for (int i = 0; i < n; i++) xn[i] = -xf[i];
+}
+
 /* Scores rows [r0, r0 + n), n <= BLOCK, into out (n x n_out). */
 static sl_status score_block(const sl_model *m, sl_col *const *inputs, int64_t r0, int n,
                              score_scratch *sc, double *out, sl_error *err)
@@ -465,6 +479,12 @@ static sl_status score_block(const sl_model *m, sl_col *const *inputs, int64_t r
     memset(skip, 0, (size_t)n);
     for (int s = 0; s < m->n_sources; s++) {
         const sl_mdl_source *src = &m->sources[s];
+        const sl_col *col = inputs[src->input];
+        if (m->f32 && !src->indexed && col->type == SL_TYPE_DOUBLE) {
+            fill_f32(col, r0, n, (float *)sc->x + (size_t)s * BLOCK,
+                     (float *)sc->x + (size_t)(m->n_sources + 1 + s) * BLOCK);
+            continue;
+        }
         double *v = m->f32 ? sc->v : (double *)sc->x + (size_t)s * BLOCK;
         sl_status st = eval_source(m, src, inputs[src->input], r0, n, v, skip, err);
         if (st != SL_OK) return st;

@@ -1,19 +1,21 @@
-/* AVX2 tree walks: eight rows of a block go down one complete tree
- * (model_int.h, sl_mdl_cnode) together in one vector register, a level per
- * step.  The node each lane is at is a vector of level-order indices; its
- * split comes from the tree's SoA arrays (thr, offs) by a gather, or, for
- * the first four levels, by an in-register permute of the level's nodes; the
- * lane's feature value by a gather from the block; the compare and
- * j -> 2j + 1 + out are vector operations.  The rule is exactly the scalar
- * walk's (tree_score.c, CSTEP_XGB): in = s * v <= t on floats, s = +-1, with
- * the sign applied as an XOR of the sign bit (the same bits as v * s, NaN
- * included) and an ordered compare (false for NaN), so scores are
- * bit-identical to the scalar walk, which stays as the fallback on CPUs
- * without AVX2 and for the rows after the last whole eight.
+/* SIMD tree walks over the complete form (model_int.h, sl_mdl_cnode): a
+ * vector of rows goes down one tree together, a level per step.
+ *   AVX2 (XGBoost floats eight rows a vector, Spark doubles four): the
+ *        first levels node by node with whole-column loads and blends,
+ *        the rest in scalar steps; leaf positions out (below).
+ *   AVX-512 (XGBoost, sixteen rows a vector, eight vectors at once): the
+ *        first six levels' splits in registers, values by blends or
+ *        gathers, leaf values added straight into the margin (below).
+ * Every step computes the scalar walk's rule exactly (sl_mdl_cstep_*: an
+ * ordered <= that is false for NaN; Spark's max(lo - v, v - hi) <= 0), and
+ * the margin gets the same float additions in the same tree order, so
+ * scores are the scalar walk's bits, which stays as the fallback on CPUs
+ * without these units and for the rows after the last whole vector.
  *
- * The functions are compiled for AVX2 by target attributes and run only
- * after a runtime check (sl_mdl_simd_enabled), so the binary still runs on
- * any x86-64. SLUICE_MODEL_SIMD=0 in the environment turns them off. */
+ * The functions are compiled for their units by target attributes and run
+ * only after a runtime check (sl_mdl_simd_level), so the binary still runs
+ * on any x86-64. SLUICE_MODEL_SIMD=0 in the environment gives the scalar
+ * walks, SLUICE_MODEL_SIMD=avx2 no AVX-512. */
 #include "model/model_int.h"
 #include "core/mem.h"
 
@@ -270,11 +272,14 @@ AVX2 int sl_mdl_cwalk_spark_avx2(const sl_mdl_tree *t, const double *x, int n, i
  *
  * A step waits on the one before (gather, compare, next index), so ZG
  * groups of sixteen rows go down together and their chains overlap.
- * Measured on the 100x6 bench model (one run each, load about 4; rows/s
- * through sl_model_score): ZG 1 / 2 / 4 / 8 / 16 with gathers from level 1
- * 2.42M / 3.45M / 4.69M / 4.82M / 4.90M; then, blends instead of gathers
- * for levels 1 / 1-2 / 1-3 (ZBLEND 1 / 2 / 3, ZG 16) 4.85M / 5.73M / 5.72M;
- * ZBLEND 3 with ZG 4 / 8 / 16 6.29M / 7.07M / 5.97M. */
+ * Measured on bench/model_bench.c's 100x6 model (a scratch copy of its
+ * XGBoost half: 1M rows through sl_model_score, best of 7, CPU time, one
+ * run each, load 3.5-4.8; rows/s): ZG 1 / 2 / 4 / 8 / 16 with gathers from
+ * level 1 2.42M / 3.45M / 4.69M / 4.82M / 4.90M; then blends instead of
+ * gathers for levels 1 / 1-2 / 1-3 (ZBLEND 1 / 2 / 3, ZG 16) 4.85M /
+ * 5.73M / 5.72M; ZBLEND 3 with ZG 4 / 8 / 16 6.29M / 7.07M / 5.97M; level
+ * 4 by blends too (ZBLEND 4, ZG 8) 6.67M / 6.85M against 6.73M / 6.71M
+ * for ZBLEND 3 in the same runs, so not kept. */
 #define AVX512 __attribute__((target("avx512f")))
 #ifndef ZBLEND
 #define ZBLEND 3
