@@ -64,7 +64,7 @@ static seen scan(sl_ostore *o, int64_t lo, int64_t hi)
     return s;
 }
 
-static sl_status open_store(const char *dir, const char *name, bool keyed, sl_kv **kv, sl_ostore **o,
+static sl_status open_store(const char *dir, const char *name, int keyed, sl_kv **kv, sl_ostore **o,
                             sl_error *err)
 {
     char path[512];
@@ -203,6 +203,35 @@ static void ostore_behaviour(int *sl_test_failed)
     s = (seen){.n = 0};
     CHECK(sl_ostore_scan_prefix(o3, "jk3", 3, collect, &s, &err) == SL_OK && s.n == 0);
     CHECK(sl_ostore_scan_prefix(o, "a", 1, collect, &s, &err) == SL_ERR_INTERNAL); /* not keyed */
+
+    /* SL_OSTORE_KEYED_AFTER8 (session windows: key = start + group key):
+     * the index key is the record key without its first 8 bytes, then
+     * those, so a group key's records are found by prefix; scans by order
+     * see the record keys as they are */
+    sl_kv *kv4 = NULL;
+    sl_ostore *o4 = NULL;
+    REQUIRE(open_store(dir, "db4", SL_OSTORE_KEYED_AFTER8, &kv4, &o4, &err) == SL_OK);
+    CHECK(put(o4, 5, "start001kA", true, &err) == SL_OK);
+    CHECK(put(o4, 3, "start002kA", true, &err) == SL_OK);
+    CHECK(put(o4, 9, "start001kB", true, &err) == SL_OK);
+    CHECK(sl_ostore_flush(o4, &err) == SL_OK);
+    CHECK_INT(sl_ostore_count(o4), 3);
+    s = (seen){.n = 0};
+    CHECK(sl_ostore_scan_prefix(o4, "kA", 2, collect, &s, &err) == SL_OK);
+    CHECK(s.n == 2 && !strcmp(s.key[0], "kAstart001") && s.order[0] == 5 && !strcmp(s.key[1], "kAstart002") &&
+          s.order[1] == 3);
+    s = scan(o4, INT64_MIN, INT64_MAX);
+    CHECK(s.n == 3 && !strcmp(s.key[0], "start002kA") && !strcmp(s.key[1], "start001kA") &&
+          !strcmp(s.key[2], "start001kB"));
+    CHECK(sl_ostore_del(o4, 5, "start001kA", 10, &err) == SL_OK);
+    CHECK(sl_ostore_flush(o4, &err) == SL_OK);
+    s = (seen){.n = 0};
+    CHECK(sl_ostore_scan_prefix(o4, "kA", 2, collect, &s, &err) == SL_OK);
+    CHECK(s.n == 1 && !strcmp(s.key[0], "kAstart002"));
+    CHECK_INT(sl_ostore_count(o4), 2);
+    CHECK(sl_ostore_get_by_key(o4, "start002kA", 10, &v, &found, &err) == SL_ERR_INTERNAL);
+    sl_ostore_free(o4);
+    sl_kv_free(kv4);
 
     sl_buf_fini(&v);
     sl_ostore_free(o);
