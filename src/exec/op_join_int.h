@@ -25,6 +25,7 @@ typedef struct kept {
     size_t bytes;
     int64_t batch_id;         /* RocksDB working state: the rows' ids are */
     uint32_t push;            /* (batch_id, push, row) */
+    bool logged;              /* RocksDB: the rows are in the version's delta */
 } kept;
 
 typedef struct side {
@@ -140,12 +141,12 @@ int sl_join_side_compact(side *s, int n_keys);
 sl_status sl_join_work_push(join_op *j, int port, sl_batch *b, sl_col **keys, uint8_t *flags, sl_exec_ctx *x,
                             sl_error *err);
 sl_status sl_join_work_finish(join_op *j, sl_exec_ctx *x, sl_error *err);
-/* op_join_work.c: with the rows in memory a cache of the store: logs the
- * batch just kept on `port` (the side's last) in the version's delta;
- * logs the deletion of row r of k, which the watermark evicted from
- * memory; at the end of a batch logs the rows that matched since and
- * moves the oldest kept batches into the store until the rest fits the
- * cache; and before a snapshot moves them all. */
+/* op_join_work.c: with the rows in memory a cache of the store: gives
+ * the batch just kept on `port` (the side's last) its row ids; logs the
+ * deletion of row r of k, which the watermark evicted from memory; at the
+ * end of a batch logs the rows that matched since, moves the oldest kept
+ * batches into the store until the rest fits the cache, and logs the
+ * batches kept in this batch that stay; before a snapshot moves them all. */
 sl_status sl_join_work_keep(join_op *j, int port, sl_exec_ctx *x, sl_error *err);
 sl_status sl_join_work_forget(join_op *j, int port, const kept *k, int64_t r, sl_error *err);
 sl_status sl_join_work_end_batch(join_op *j, sl_error *err);

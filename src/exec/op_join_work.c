@@ -190,25 +190,35 @@ sl_status sl_join_work_keep(join_op *j, int port, sl_exec_ctx *x, sl_error *err)
     if (x->ev.batch_id != j->row_batch) { j->row_batch = x->ev.batch_id; j->row_push = 0; }
     k->batch_id = j->row_batch;
     k->push = j->row_push++;
+    k->logged = false; /* at the end of the batch, into the delta or the store and the delta */
+    return SL_OK;
+}
+
+/* Logs the live rows of kept batch k (kept in this batch) in the delta. */
+static sl_status log_kept(join_op *j, int sd, kept *k, sl_error *err)
+{
     sl_status st = SL_OK;
     for (int64_t r = 0; k->b && r < k->b->n_rows && !st; r++) {
         if (k->flags[r] & ROW_DEAD) continue;
         int64_t order;
-        if ((st = row_record(j, port, k, r, true, &order, err))) break;
+        if ((st = row_record(j, sd, k, r, true, &order, err))) break;
         st = sl_ostore_log_put(j->ws, j->wkey.data, j->wkey.len, j->wval.data, j->wval.len, err);
         if (k->flags[r] & ROW_MATCHED) k->flags[r] |= ROW_LOGM;
     }
+    k->logged = true;
     return st;
 }
 
 sl_status sl_join_work_forget(join_op *j, int port, const kept *k, int64_t r, sl_error *err)
 {
+    if (!k->logged) return SL_OK; /* evicted in the batch it came: never logged */
     int64_t order;
     sl_status st = row_record(j, port, k, r, false, &order, err);
     return st ? st : sl_ostore_log_del(j->ws, order, j->wkey.data, j->wkey.len, err);
 }
 
-/* Moves kept batch k of side sd into the store. */
+/* Moves kept batch k of side sd into the store (and, when it came in
+ * this batch, into the delta with the same bytes). */
 static sl_status spill(join_op *j, int sd, kept *k, sl_error *err)
 {
     side *s = &j->s[sd];
@@ -217,7 +227,8 @@ static sl_status spill(join_op *j, int sd, kept *k, sl_error *err)
         if (k->flags[r] & ROW_DEAD) continue;
         int64_t order;
         if ((st = row_record(j, sd, k, r, true, &order, err))) break;
-        st = sl_ostore_store_put(j->ws, j->wkey.data, j->wkey.len, j->wval.data, j->wval.len, true, err);
+        st = k->logged ? sl_ostore_store_put(j->ws, j->wkey.data, j->wkey.len, j->wval.data, j->wval.len, true, err)
+                       : sl_ostore_put(j->ws, j->wkey.data, j->wkey.len, j->wval.data, j->wval.len, true, err);
         filt_bump(j, filt_hash(j->wkey.data, j->wkey.len - 16), 1);
         j->n_stored++;
         if (order < j->min_new) j->min_new = order;
@@ -261,7 +272,7 @@ sl_status sl_join_work_end_batch(join_op *j, sl_error *err)
     for (int sd = 0; sd < 2 && !st; sd++)
         for (size_t i = 0; i < j->s[sd].n && !st; i++) {
             kept *k = &j->s[sd].k[i];
-            if (!k->live) continue;
+            if (!k->live || !k->logged) continue;
             for (int64_t r = 0; r < k->b->n_rows && !st; r++) {
                 if ((k->flags[r] & (ROW_DEAD | ROW_MATCHED | ROW_LOGM)) != ROW_MATCHED) continue;
                 int64_t order;
@@ -271,6 +282,10 @@ sl_status sl_join_work_end_batch(join_op *j, sl_error *err)
             }
         }
     if (!st) st = spill_to(j, (size_t)j->cache_bytes, err);
+    /* the batches of this batch that stay in memory */
+    for (int sd = 0; sd < 2 && !st; sd++)
+        for (size_t i = 0; i < j->s[sd].n && !st; i++)
+            if (j->s[sd].k[i].live && !j->s[sd].k[i].logged) st = log_kept(j, sd, &j->s[sd].k[i], err);
     return st;
 }
 

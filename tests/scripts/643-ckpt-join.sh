@@ -8,9 +8,10 @@
 # the unmatched rows.  The crashes run once with the memory backend, once
 # with RocksDB as the join's working state and its default cache (the rows
 # stay in memory, logged in each version's delta, and move into RocksDB at
-# each snapshot) and once with a 1-byte cache (every kept row moves into
-# RocksDB at the end of its batch), all against the memory backend's
-# uninterrupted run.  Then full, right, string-keyed,
+# each snapshot), with a 5 KB cache (the last few batches' rows stay in
+# memory, older ones move into RocksDB) and with a 1-byte cache (every
+# kept row moves into RocksDB at the end of its batch), all against the
+# memory backend's uninterrupted run.  Then full, right, string-keyed,
 # NULL-keyed and unbounded joins run once with each backend: equal output.
 set -eu
 : "${ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}" "${BUILD:=$ROOT/build}" "${SLUICE:=$BUILD/sluice}"
@@ -36,6 +37,7 @@ write_sql() { # $1: file, $2: state backend (rocksdb-cache1: RocksDB with a 1-by
     local extra=""
     [ "$2" = rocksdb-cache1 ] && extra="'state.backend' = 'rocksdb', 'state.rocksdb.cacheBytes' = '1',"
     [ "$2" = rocksdb ] && extra="'state.backend' = 'rocksdb',"
+    [ "$2" = rocksdb-cache5k ] && extra="'state.backend' = 'rocksdb', 'state.rocksdb.cacheBytes' = '5000',"
     cat > "$1" <<SQL
 CREATE SOURCE a (k INT, x INT, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '20' SECOND)
 WITH (connector = 'file', path = '$T/a', format = 'json', maxFilesPerTrigger = '1');
@@ -88,6 +90,7 @@ crash_run() { # $1: state backend
 }
 crash_run memory
 crash_run rocksdb
+crash_run rocksdb-cache5k
 crash_run rocksdb-cache1
 
 # The other join forms over the same input, uninterrupted: RocksDB as the
