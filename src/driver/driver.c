@@ -437,20 +437,36 @@ SL_EXPORT sl_status sl_engine_step(sl_engine *eng, int *out_ran, int *out_done, 
     return st;
 }
 
+/* An idle loop (trigger unset, nothing to read) plans again after
+ * IDLE_POLL_MIN_US, doubling the pause up to IDLE_POLL_MAX_US while nothing
+ * arrives; a batch resets it.  Planning is not free: a Kafka source asks for
+ * metadata and two ListOffsets a plan (every 20 ms that was a tenth of a
+ * core for an idle pipeline).  Spark polls every 10 ms
+ * (spark.sql.streaming.pollingDelay); after a quiet spell new data waits up
+ * to half a second here. */
+#define IDLE_POLL_MIN_US 20000
+#define IDLE_POLL_MAX_US 500000
+
 sl_status sl_driver_run(sl_engine *eng, sl_error *err)
 {
     sl_status st = sl_engine_start(eng, err);
     if (st) return st;
-    int64_t next_tick = mono_us();
+    int64_t next_tick = mono_us(), idle_us = IDLE_POLL_MIN_US;
     while (!st && !eng->stop) {
         bool any;
         if ((st = plan_trigger(eng, &any, err))) break;
         if (!any) {
             if (all_exhausted(eng) || eng->trigger == SL_TRIGGER_ONCE) break;
-            wait_until(eng, eng->trigger == SL_TRIGGER_INTERVAL ? next_tick : mono_us() + 20000);
-            if (eng->trigger == SL_TRIGGER_INTERVAL && mono_us() >= next_tick) next_tick += eng->trigger_us;
+            if (eng->trigger == SL_TRIGGER_INTERVAL) {
+                wait_until(eng, next_tick);
+                if (mono_us() >= next_tick) next_tick += eng->trigger_us;
+            } else {
+                wait_until(eng, mono_us() + idle_us);
+                idle_us = idle_us * 2 < IDLE_POLL_MAX_US ? idle_us * 2 : IDLE_POLL_MAX_US;
+            }
             continue;
         }
+        idle_us = IDLE_POLL_MIN_US;
         if ((st = run_batch(eng, &eng->last_start, err))) break;
         if (eng->trigger == SL_TRIGGER_ONCE) break; /* Spark's Trigger.Once: one batch */
         if (eng->trigger == SL_TRIGGER_INTERVAL) {
