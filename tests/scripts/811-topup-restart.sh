@@ -8,6 +8,15 @@
 # one message per batch with target customers whose per-State counts equal
 # that batch's Parquet rows — the same as one uninterrupted run would give.
 # Expected rows come from the input CSVs, not from sluice.
+#
+# The producer starts first and the pipeline once both topics hold a
+# message: a first batch that saw bureau rows but no customer yet would set
+# the watermark from the bureau stream alone, and the customers of the next
+# batch would fall behind it and be dropped as late (Spark's rule too), so
+# "every customer of a closed window" would not be the right expectation.
+# With both streams in the first batch the query watermark is the lower of
+# the two from then on, and rows of the stream that lags (by a producer
+# batch or two under load) are never behind it.
 set -eu
 : "${ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}" "${BUILD:=$ROOT/build}" "${SLUICE:=$BUILD/sluice}"
 PY=/usr/bin/python3
@@ -68,8 +77,26 @@ start_pipeline() {
     run_pid=$!
     pids+=($run_pid)
 }
+"$SLUICE" produce --bootstrap "$BS" --topic customer_data="$T/data/customer.jsonl" \
+    --topic bureau_data="$T/data/bureau.jsonl" --group-by ID --batch 10-30 \
+    --format json-array --interval 150ms 2> "$T/produce.err" &
+prod_pid=$!
+pids+=($prod_pid)
+has_message() { [ -n "$(kcat -C -b "$BS" -t "$1" -o beginning -e -q -c 1 2>/dev/null)" ]; }
+for _ in $(seq 500); do
+    has_message customer_data && has_message bureau_data && break
+    sleep 0.02
+done
+has_message customer_data && has_message bureau_data ||
+    { cat "$T/produce.err"; echo "FAIL: the producer wrote nothing in 10 s"; exit 1; }
+
 start_pipeline
-for _ in $(seq 40); do kill -0 $run_pid 2>/dev/null || break; sleep 0.05; done
+# Until its first batch (or its exit, for the skips below).
+for _ in $(seq 200); do
+    kill -0 $run_pid 2>/dev/null || break
+    grep -q '^sluice: top_up_predictions batch' "$T/run1.err" && break
+    sleep 0.05
+done
 if ! kill -0 $run_pid 2>/dev/null; then
     if grep -q "cannot be checkpointed yet" "$T/run1.err"; then
         echo "skip: this build cannot checkpoint the pipeline's join yet"; exit 77
@@ -77,20 +104,18 @@ if ! kill -0 $run_pid 2>/dev/null; then
     cat "$T/run1.err"; echo "FAIL: the pipeline exited at start"; exit 1
 fi
 
-"$SLUICE" produce --bootstrap "$BS" --topic customer_data="$T/data/customer.jsonl" \
-    --topic bureau_data="$T/data/bureau.jsonl" --group-by ID --batch 10-30 \
-    --format json-array --interval 40ms 2> "$T/produce.err" &
-prod_pid=$!
-pids+=($prod_pid)
-
 # Kill -9 after a few batches each time (a batch is what can be torn), then
-# restart from the checkpoints; the last run goes on to the end.
+# restart from the checkpoints; the last run goes on to the end.  The
+# producer's ~60 batches, 150 ms apart, last about as long as the four
+# kills; once it is done a restarted run reads the rest in a batch or two,
+# so it is killed after its first.
 kills=0
 committed() { grep -c '^sluice: top_up_predictions batch' "$T/run$run.err" || true; }
 for k in 1 2 3 4; do
     want=$(( (RANDOM % 4) + 2 ))
     for _ in $(seq 3000); do
         [ "$(committed)" -ge "$want" ] && break
+        kill -0 $prod_pid 2>/dev/null || [ "$(committed)" -eq 0 ] || break
         kill -0 $run_pid 2>/dev/null || { cat "$T/run$run.err"; echo "FAIL: run $run exited"; exit 1; }
         sleep 0.02
     done
