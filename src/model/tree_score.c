@@ -438,12 +438,14 @@ void sl_mdl_tree_walk_xgb(const sl_mdl_tree *t, const float *x, int n, int32_t *
  * bit where the arithmetic allows. */
 static float xgb_sigmoid(float v) { return 1.0f / (1.0f + expf(-v)); }
 
+/* margin: one column of n per output group (sl_mdl_ens_predict). */
 static void xgb_finish(const sl_model *m, const float *margin, int n, double *out)
 {
     const sl_mdl_ens *e = &m->ens;
     int g = e->n_groups;
     for (int i = 0; i < n; i++) {
-        const float *mg = margin + (size_t)i * g;
+        float mg[g];
+        for (int c = 0; c < g; c++) mg[c] = margin[(size_t)c * n + i];
         switch (e->obj) {
         case SL_XGB_BINARY_LOGISTIC: {
             float p = xgb_sigmoid(mg[0]);
@@ -490,27 +492,25 @@ void sl_mdl_ens_predict(const sl_model *m, const void *xv, int n, double *out)
     if (m->kind == SL_MDL_XGB) {
         const float *x = xv;
         int g = e->n_groups;
+        /* One margin column per output group: group c's row i at
+         * margin[c * n + i], so every tree adds to a contiguous run. */
         float margin[(size_t)n * g];
         for (int i = 0; i < n * g; i++) margin[i] = e->base_margin;
-        bool z = g == 1 && sl_mdl_simd_level() >= SL_MDL_SIMD_AVX512;
+        bool z = sl_mdl_simd_level() >= SL_MDL_SIMD_AVX512;
         for (int t = 0; t < e->n_trees; t++) {
             const sl_mdl_tree *tr = &e->trees[t];
-            int grp = e->group ? e->group[t] : 0;
+            float *mg = margin + (size_t)(e->group ? e->group[t] : 0) * n;
             if (tr->complete) {
                 /* AVX-512: the leaf values straight into the margin for
                  * whole sixteens of rows; the rest by leaf positions. */
-                int i0 = z && tr->zlev ? sl_mdl_csum_xgb_avx512(tr, x, n, margin) : 0;
+                int i0 = z && tr->zlev ? sl_mdl_csum_xgb_avx512(tr, x, n, mg) : 0;
                 if (i0 == n) continue;
                 sl_mdl_tree_walk_xgb(tr, x + i0, n - i0, leaf + i0);
                 const float *cv = tr->cvalf;
-                if (g == 1)
-                    for (int i = i0; i < n; i++) margin[i] += cv[leaf[i]];
-                else
-                    for (int i = 0; i < n; i++) margin[(size_t)i * g + grp] += cv[leaf[i]];
+                for (int i = i0; i < n; i++) mg[i] += cv[leaf[i]];
             } else {
                 sl_mdl_tree_walk_xgb(tr, x, n, leaf);
-                for (int i = 0; i < n; i++)
-                    margin[(size_t)i * g + grp] += (float)tr->wnodes[leaf[i]].a;
+                for (int i = 0; i < n; i++) mg[i] += (float)tr->wnodes[leaf[i]].a;
             }
         }
         xgb_finish(m, margin, n, out);
