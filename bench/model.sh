@@ -3,7 +3,8 @@
 # pipeline and for a 100-tree depth-6 XGBoost model against libxgboost's
 # XGBoosterPredictFromDense in the same run. Usage: bench/model.sh [rows]
 # (BUILD defaults to build/; the library must be built). SLUICE_MODEL_SIMD=0
-# in the environment gives the scalar tree walk's figures (src/model/tree_simd.c).
+# in the environment gives the scalar tree walk's figures, SLUICE_MODEL_SIMD=avx2
+# the AVX2 walks' on a CPU with AVX-512 (src/model/tree_simd.c).
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
