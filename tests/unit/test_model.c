@@ -149,6 +149,87 @@ TEST(model_xgb_edges)
     sl_model_free(m);
 }
 
+/* A reg:squarederror model of three trees — a single leaf (depth 0, which
+ * no SIMD walk takes), XGB_MODEL's tree, and a depth-3 tree on f1 whose
+ * left side is a leaf at depth 1 (padded in the complete form) — scored on
+ * 150 rows (eight and then one group of sixteen, then six rows) through the
+ * AVX-512, AVX2 and scalar walks: every row's value is the sum worked out
+ * by hand, and the three walks give the same bits. */
+static const char *XGB_MIXED =
+    "{\"learner\":{\"learner_model_param\":{\"base_score\":\"0\",\"num_class\":\"0\","
+    "\"num_feature\":\"2\"},\"objective\":{\"name\":\"reg:squarederror\"},"
+    "\"feature_names\":[],"
+    "\"gradient_booster\":{\"name\":\"gbtree\",\"model\":{\"tree_info\":[0,0,0],\"trees\":["
+    "{\"left_children\":[-1],\"right_children\":[-1],\"split_indices\":[0],"
+    "\"split_conditions\":[0.5],\"default_left\":[0],\"split_type\":[0]},"
+    "{\"left_children\":[1,-1,3,-1,-1],\"right_children\":[2,-1,4,-1,-1],"
+    "\"split_indices\":[0,0,1,0,0],\"split_conditions\":[0.1,1.0,5,-2.0,4.0],"
+    "\"default_left\":[1,0,0,0,0],\"split_type\":[0,0,0,0,0]},"
+    /* node 0: f1 < 0 (NaN right) -> leaf 1 (8); node 2: f1 < 10 -> node 3,
+     * else leaf 4 (64); node 3: f0 < 0 -> node 5, else leaf 6 (32);
+     * node 5: f1 < 2 -> leaf 7 (16), else leaf 8 (128, NaN too) */
+    "{\"left_children\":[1,-1,3,5,-1,7,-1,-1,-1],\"right_children\":[2,-1,4,6,-1,8,-1,-1,-1],"
+    "\"split_indices\":[1,0,1,0,0,1,0,0,0],"
+    "\"split_conditions\":[0,8,10,0,64,2,32,16,128],"
+    "\"default_left\":[0,0,0,0,0,0,0,0,0],\"split_type\":[0,0,0,0,0,0,0,0,0]}"
+    "]}}}}";
+
+static double mixed_expected(double f0, double f1)
+{
+    float a = (float)f0, b = (float)f1;
+    double t1 = a != a ? 1.0 : a < 0.1f ? 1.0 : (b == b && b < 5.0f) ? -2.0 : 4.0;
+    double t2;
+    if (!(b < 0.0f) || b != b) {
+        if (b != b || !(b < 10.0f)) t2 = 64;
+        else if (a != a || !(a < 0.0f)) t2 = 32;
+        else t2 = b < 2.0f ? 16 : 128;
+    } else {
+        t2 = 8;
+    }
+    return 0.5 + t1 + t2;
+}
+
+TEST(model_xgb_mixed_depths)
+{
+    char *path = write_tmp(XGB_MIXED);
+    REQUIRE(path);
+    sl_model *m = NULL;
+    REQUIRE(sl_model_load(path, &m, NULL) == SL_OK);
+    remove(path);
+    REQUIRE(m->ens.n_trees == 3);
+    CHECK_INT(m->ens.trees[0].depth, 0);
+    CHECK_INT(m->ens.trees[2].depth, 4);
+    const int n = 150;
+    double c0[] = { -1, 0.05, 0.1, 0.2, NAN, -0.5, 1e30 };
+    double c1[] = { -3, 1, 3, 5, 7, 12, NAN, 0, 2, 9.99 };
+    sl_col *f0 = sl_col_new(SL_TYPE_DOUBLE), *f1 = sl_col_new(SL_TYPE_DOUBLE);
+    for (int i = 0; i < n; i++) {
+        sl_col_append_f64(f0, c0[i % 7]);
+        sl_col_append_f64(f1, c1[i % 10]);
+    }
+    sl_col *in[] = { f0, f1 }, *got[3];
+    report_simd_levels();
+    for (int pass = 0; pass < 3; pass++) {
+        sl_mdl_simd_set(SL_MDL_SIMD_AVX512 - pass);
+        REQUIRE(sl_model_score(m, in, n, &got[pass], NULL, NULL) == SL_OK);
+        for (int i = 0; i < n; i++) {
+            double e = mixed_expected(c0[i % 7], c1[i % 10]);
+            if (sl_col_f64(got[pass])[i] != e) {
+                fprintf(stderr, "  walk level %d, row %d: %.9g, expected %.9g\n", 2 - pass, i,
+                        sl_col_f64(got[pass])[i], e);
+                CHECK(0);
+            }
+        }
+    }
+    CHECK(memcmp(sl_col_f64(got[0]), sl_col_f64(got[2]), sizeof(double) * n) == 0);
+    CHECK(memcmp(sl_col_f64(got[1]), sl_col_f64(got[2]), sizeof(double) * n) == 0);
+    sl_mdl_simd_set(-1);
+    for (int pass = 0; pass < 3; pass++) sl_col_unref(got[pass]);
+    sl_col_unref(f0);
+    sl_col_unref(f1);
+    sl_model_free(m);
+}
+
 /* A hand-built Spark-style model over one numeric input x and one string
  * input s (labels a, b, c; handleInvalid given). */
 static sl_model *spark_model(sl_mdl_kind kind, int invalid)
