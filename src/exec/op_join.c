@@ -633,7 +633,7 @@ static void join_free(sl_op *op)
     sl_buf_fini(&j->wkey);
     sl_buf_fini(&j->wval);
     for (int s = 0; s < 2; s++) sl_batch_unref(j->pad[s]);
-    sl_free(j->filt);
+    sl_kfilter_fini(&j->filt);
     sl_free(j);
 }
 

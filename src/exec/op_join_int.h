@@ -7,6 +7,7 @@
 #include "exec/op.h"
 #include "plan/join_range.h"
 #include "core/buf.h"
+#include "state/kfilter.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -81,9 +82,7 @@ typedef struct join_op {
     int64_t row_batch;        /* row ids: batch id, push within it, row */
     uint32_t row_push;
     int64_t cache_bytes;      /* the bound of the rows kept in memory after a batch */
-    uint8_t *filt;            /* counting filter of the stored rows' (side, join key) */
-    size_t filt_cap;          /* counters, a power of two */
-    int64_t n_stored;         /* rows in the store */
+    sl_kfilter filt;          /* the stored rows' (side, join key)s; .n: rows in the store */
     sl_buf wkey, wval;
     struct cands {            /* a push's candidates read from the store */
         sl_batch *b;

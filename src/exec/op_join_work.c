@@ -114,51 +114,21 @@ static void work_cands_reset(join_op *j)
 
 static int64_t work_order(int64_t e) { return e < SL_OSTORE_INDEX + 1 ? SL_OSTORE_INDEX + 1 : e; }
 
-/* ---- the counting filter of stored (side, join key)s ----------------------
- * Two 8-bit counters per key (a counter at 255 stays there: never a false
- * "absent"); grown, and rebuilt from the store's index, when the stored
- * rows pass half its counters. */
-
-static uint64_t filt_hash(const void *k, size_t n) { return sl_xxh64(k, n, 0x6a6f696e); }
-
-static void filt_bump(join_op *j, uint64_t h, int d)
-{
-    size_t m = j->filt_cap - 1, at[2] = {(size_t)h & m, (size_t)(h >> 32) & m};
-    for (int i = 0; i < 2; i++) {
-        uint8_t *c = &j->filt[at[i]];
-        if (*c == 255) continue;
-        if (d > 0) (*c)++;
-        else if (*c) (*c)--;
-    }
-}
-
-static bool filt_maybe(const join_op *j, uint64_t h)
-{
-    size_t m = j->filt_cap - 1;
-    return j->filt[(size_t)h & m] && j->filt[(size_t)(h >> 32) & m];
-}
+/* ---- the filter of stored (side, join key)s (state/kfilter.h) ------------ */
 
 static sl_status filt_one(void *ctx, int64_t order, const void *key, size_t kl, const void *val, size_t vl,
                           sl_error *err)
 {
     join_op *j = ctx;
     if (kl < 17) return work_bad_record(err);
-    filt_bump(j, filt_hash(key, kl - 16), 1);
-    j->n_stored++;
+    sl_kfilter_add(&j->filt, key, kl - 16);
     return SL_OK;
 }
 
 /* Sizes the filter for `want` stored rows and counts the store's rows in. */
 static sl_status filt_rebuild(join_op *j, int64_t want, sl_error *err)
 {
-    size_t cap = (size_t)1 << 16;
-    while ((int64_t)cap < want * 2) cap *= 2;
-    uint8_t *f = sl_calloc(cap, 1);
-    if (!f) return sl_err_oom(err);
-    sl_free(j->filt);
-    j->filt = f;
-    j->filt_cap = cap;
-    j->n_stored = 0;
+    if (sl_kfilter_reset(&j->filt, want)) return sl_err_oom(err);
     sl_status st = sl_ostore_flush(j->ws, err);
     return st ? st : sl_ostore_scan_prefix(j->ws, "", 0, filt_one, j, err);
 }
@@ -229,8 +199,7 @@ static sl_status spill(join_op *j, int sd, kept *k, sl_error *err)
         if ((st = row_record(j, sd, k, r, true, &order, err))) break;
         st = k->logged ? sl_ostore_store_put(j->ws, j->wkey.data, j->wkey.len, j->wval.data, j->wval.len, true, err)
                        : sl_ostore_put(j->ws, j->wkey.data, j->wkey.len, j->wval.data, j->wval.len, true, err);
-        filt_bump(j, filt_hash(j->wkey.data, j->wkey.len - 16), 1);
-        j->n_stored++;
+        sl_kfilter_add(&j->filt, j->wkey.data, j->wkey.len - 16);
         if (order < j->min_new) j->min_new = order;
     }
     s->rows -= k->live;
@@ -261,7 +230,7 @@ static sl_status spill_to(join_op *j, size_t bound, sl_error *err)
     if (!st) st = sl_ostore_flush(j->ws, err);
     for (int sd = 0; sd < 2 && !st; sd++)
         if (sl_join_side_compact(&j->s[sd], j->n_keys)) st = sl_err_oom(err);
-    if (!st && j->n_stored * 2 > (int64_t)j->filt_cap) st = filt_rebuild(j, j->n_stored * 2, err);
+    if (!st && sl_kfilter_crowded(&j->filt)) st = filt_rebuild(j, j->filt.n * 2, err);
     return st;
 }
 
@@ -316,7 +285,7 @@ sl_status sl_join_work_push(join_op *j, int port, sl_batch *b, sl_col **keys, ui
         if (flags[i] & ROW_NULL_KEY) continue;
         work_join_key(&j->wkey, other, keys, nk, i);
         if (j->wkey.oom) { st = sl_err_oom(err); break; }
-        if (!filt_maybe(j, filt_hash(j->wkey.data, j->wkey.len))) continue; /* none stored */
+        if (!sl_kfilter_maybe(&j->filt, j->wkey.data, j->wkey.len)) continue; /* none stored */
         size_t vl;
         const void *g = sl_kv_hash_get(groups, j->wkey.data, j->wkey.len, &vl);
         if (g) { memcpy(&range[2 * i], g, 16); continue; } /* the hash's values are not aligned */
@@ -392,8 +361,7 @@ static sl_status work_evict_row(void *ctx, int64_t order, const void *key, size_
     if (kl < 17 || k[0] > 1 || vl < 9) return work_bad_record(err);
     int side = k[0];
     j->base.state.rows_removed++;
-    filt_bump(j, filt_hash(key, kl - 16), -1);
-    j->n_stored--;
+    sl_kfilter_del(&j->filt, key, kl - 16);
     if (j->s[side].preserved && !v[8]) {
         if (!j->pad[side] && !(j->pad[side] = sl_batch_new_builder(j->base.plan->child[side]->schema)))
             return sl_err_oom(err);
@@ -414,7 +382,7 @@ sl_status sl_join_work_finish(join_op *j, sl_exec_ctx *x, sl_error *err)
 {
     int64_t wm = j->base.wm_in;
     sl_status st = SL_OK;
-    if (j->base.stateful && wm != SL_NO_WATERMARK && wm > SL_OSTORE_INDEX + 1 && !j->n_stored) {
+    if (j->base.stateful && wm != SL_NO_WATERMARK && wm > SL_OSTORE_INDEX + 1 && !j->filt.n) {
         j->scanned_to = wm - 1; /* nothing stored: nothing to read */
         j->min_new = INT64_MAX;
     } else if (j->base.stateful && wm != SL_NO_WATERMARK && wm > SL_OSTORE_INDEX + 1) {

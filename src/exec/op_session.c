@@ -38,6 +38,7 @@
 #include "core/xxhash64.h"
 #include "state/opstate.h"
 #include "state/ostore.h"
+#include "state/kfilter.h"
 
 #include <string.h>
 
@@ -52,8 +53,11 @@ typedef struct sess_hdr {
     uint32_t merged_into;     /* row + 1 of the session that absorbed this one */
     int32_t touched;          /* batch id + 1 of the last change */
     int64_t db_start, db_end; /* working state: the stored record's start and end (in_db) */
+    int64_t log_start, log_end; /* … and those of its record in the checkpoint (in_log) */
     uint8_t alive;
-    uint8_t in_db;            /* working state: the store has this session (as db_start, db_end) */
+    uint8_t in_db;            /* working state: the database has this session (as db_start, db_end) */
+    uint8_t in_log;           /* working state: the checkpoint has it (as log_start, log_end) */
+    uint8_t stale;            /* working state: changed since written into the database */
     uint8_t key[KEY_INLINE];  /* or a pointer to a heap copy when longer */
 } sess_hdr;
 
@@ -79,6 +83,7 @@ typedef struct sess_op {
     int64_t cache_bytes;      /* the cache's bound after each batch */
     int64_t scanned_to;       /* the last expiry scan's watermark */
     sl_buf wkey, wval;        /* scratch: one stored record */
+    sl_kfilter filt;          /* the group keys of the database's sessions */
     sl_error *load_err;       /* work_load_key's scan callback */
 } sess_op;
 
@@ -240,10 +245,15 @@ static inline uint64_t key_hash(const uint8_t *key, size_t len) { return sl_xxh6
  * whole keys: a key in the index has all its sessions cached; a key not in
  * it has them all in the store only.  A batch loads each key it meets that
  * is not cached (work_load_key), merges and extends in memory, and at its
- * end writes every session it changed through to the store (the old record
- * deleted when the session's start or end moved) and into the version's
- * delta; then the cache drops whole keys, those the batch did not touch
- * first, until it fits 'state.rocksdb.cacheBytes' (docs/CHECKPOINTS.md). */
+ * end logs every session it changed in the version's delta (the old
+ * record deleted when the session's start or end moved: both are in its
+ * key); then the cache drops whole keys, those the batch did not touch
+ * first, until it fits 'state.rocksdb.cacheBytes', writing the changed
+ * sessions it drops back into the database (and every changed one before
+ * a snapshot), so a session that stays cached costs no database write per
+ * batch.  A session therefore has two stored keys to track: the
+ * database's (in_db, db_*) and the checkpoint's (in_log, log_*)
+ * (docs/CHECKPOINTS.md). */
 
 /* The store's key of a session: start, then the group key. */
 static void work_record_key(sl_buf *k, int64_t start, const uint8_t *key, size_t len)
@@ -268,33 +278,73 @@ static sl_status load_states(sess_op *s, sess_hdr *g, const void *val, size_t vl
     return SL_OK;
 }
 
-/* Deletes session g's stored record, if it has one. */
+/* Deletes session g's records: its checkpoint record (logged in the
+ * delta) and its database record. */
 static sl_status work_del(sess_op *s, sess_hdr *g, sl_error *err)
 {
-    if (!g->in_db) return SL_OK;
-    work_record_key(&s->wkey, g->db_start, key_of(g), g->key_len);
-    if (s->wkey.oom) return sl_err_oom(err);
-    g->in_db = 0;
-    return sl_ostore_del(s->ws, g->db_end, s->wkey.data, s->wkey.len, err);
+    sl_status st = SL_OK;
+    if (g->in_log) {
+        work_record_key(&s->wkey, g->log_start, key_of(g), g->key_len);
+        st = s->wkey.oom ? sl_err_oom(err) : sl_ostore_log_del(s->ws, g->log_end, s->wkey.data, s->wkey.len, err);
+        g->in_log = 0;
+    }
+    if (!st && g->in_db) {
+        work_record_key(&s->wkey, g->db_start, key_of(g), g->key_len);
+        st = s->wkey.oom ? sl_err_oom(err) : sl_ostore_store_del(s->ws, g->db_end, s->wkey.data, s->wkey.len, err);
+        sl_kfilter_del(&s->filt, key_of(g), g->key_len);
+        g->in_db = 0;
+    }
+    g->stale = 0;
+    return st;
 }
 
-/* Writes session g through to the store (and the delta). */
-static sl_status work_put(sess_op *s, sess_hdr *g, sl_error *err)
+/* Session g's record (key: start + group key; value: end + states) in
+ * s->wkey and s->wval. */
+static sl_status work_record(sess_op *s, sess_hdr *g, sl_error *err)
 {
     const sl_plan *p = s->base.plan;
-    sl_status st = SL_OK;
-    bool same = g->in_db && g->db_start == g->start && g->db_end == g->end;
-    if (g->in_db && !same && (st = work_del(s, g, err))) return st;
     work_record_key(&s->wkey, g->start, key_of(g), g->key_len);
     sl_buf_reset(&s->wval);
     sl_buf_append(&s->wval, &g->end, 8);
     for (int a = 0; a < p->n_aggs; a++) p->aggs[a].def->save(state_of(s, g, a), s->arg_type[a], &s->wval);
-    if (s->wkey.oom || s->wval.oom) return sl_err_oom(err);
-    if ((st = sl_ostore_put(s->ws, s->wkey.data, s->wkey.len, s->wval.data, s->wval.len, !same, err))) return st;
+    return s->wkey.oom || s->wval.oom ? sl_err_oom(err) : SL_OK;
+}
+
+/* Logs session g (changed in this batch) in the version's delta. */
+static sl_status work_log(sess_op *s, sess_hdr *g, sl_error *err)
+{
+    sl_status st = SL_OK;
+    if (g->in_log && (g->log_start != g->start || g->log_end != g->end)) {
+        work_record_key(&s->wkey, g->log_start, key_of(g), g->key_len);
+        st = s->wkey.oom ? sl_err_oom(err) : sl_ostore_log_del(s->ws, g->log_end, s->wkey.data, s->wkey.len, err);
+    }
+    if (!st) st = work_record(s, g, err);
+    if (!st) st = sl_ostore_log_put(s->ws, s->wkey.data, s->wkey.len, s->wval.data, s->wval.len, err);
+    g->in_log = 1;
+    g->log_start = g->start;
+    g->log_end = g->end;
+    g->stale = 1;
+    return st;
+}
+
+/* Writes session g back into the database when it changed since. */
+static sl_status work_write_back(sess_op *s, sess_hdr *g, sl_error *err)
+{
+    if (!g->stale) return SL_OK;
+    sl_status st = SL_OK;
+    bool same = g->in_db && g->db_start == g->start && g->db_end == g->end;
+    if (g->in_db && !same) {
+        work_record_key(&s->wkey, g->db_start, key_of(g), g->key_len);
+        st = s->wkey.oom ? sl_err_oom(err) : sl_ostore_store_del(s->ws, g->db_end, s->wkey.data, s->wkey.len, err);
+    }
+    if (!st) st = work_record(s, g, err);
+    if (!st) st = sl_ostore_store_put(s->ws, s->wkey.data, s->wkey.len, s->wval.data, s->wval.len, !same, err);
+    if (!g->in_db) sl_kfilter_add(&s->filt, key_of(g), g->key_len);
     g->in_db = 1;
     g->db_start = g->start;
     g->db_end = g->end;
-    return SL_OK;
+    g->stale = 0;
+    return st;
 }
 
 typedef struct load_key_ctx {
@@ -324,9 +374,9 @@ static sl_status work_load_one(void *ctx, int64_t order, const void *ikey, size_
         s->n_sessions--;
         return st;
     }
-    g->in_db = 1;
-    g->db_start = start;
-    g->db_end = order;
+    g->in_db = g->in_log = 1;
+    g->db_start = g->log_start = start;
+    g->db_end = g->log_end = order;
     if (s->index[c->slot]) g->next = entry_head(s->index[c->slot]);
     else s->n_keys_live++;
     s->index[c->slot] = entry_make(c->h, r + 1);
@@ -337,6 +387,7 @@ static sl_status work_load_one(void *ctx, int64_t order, const void *ikey, size_
  * sessions into the cache. */
 static sl_status work_load_key(sess_op *s, size_t slot, const uint8_t *key, size_t len, uint64_t h, sl_error *err)
 {
+    if (!sl_kfilter_maybe(&s->filt, key, len)) return SL_OK; /* none stored: no RocksDB seek */
     load_key_ctx c = {s, slot, len, h, key};
     return sl_ostore_scan_prefix(s->ws, key, len, work_load_one, &c, err);
 }
@@ -521,6 +572,22 @@ static sl_status emit_rows(sess_op *s, const uint32_t *sel, size_t n, sl_exec_ct
     return SL_OK;
 }
 
+static sl_status filt_one(void *ctx, int64_t order, const void *ikey, size_t kl, const void *val, size_t vl,
+                          sl_error *err)
+{
+    if (kl < 8) return sl_err(err, SL_ERR_CHECKPOINT, "session window state: a stored session's key is too short");
+    sl_kfilter_add(&((sess_op *)ctx)->filt, ikey, kl - 8); /* index key: group key, start */
+    return SL_OK;
+}
+
+/* Sizes the filter for `want` stored sessions and counts the database's in. */
+static sl_status filt_rebuild(sess_op *s, int64_t want, sl_error *err)
+{
+    if (sl_kfilter_reset(&s->filt, want)) return sl_err_oom(err);
+    sl_status st = sl_ostore_flush(s->ws, err);
+    return st ? st : sl_ostore_scan_prefix(s->ws, "", 0, filt_one, s, err);
+}
+
 /* ---- the working state at the end of a batch ------------------------------ */
 
 /* Stored sessions of keys not cached, emitted a slice at a time through
@@ -559,6 +626,7 @@ static sl_status stored_one(void *ctx, int64_t order, const void *key, size_t kl
     sl_status st = SL_OK;
     if (c->del) {
         if ((st = sl_ostore_del(s->ws, order, key, kl, err))) return st;
+        sl_kfilter_del(&s->filt, gk, len);
         s->base.state.rows_removed++;
     }
     if (!c->x) return SL_OK;
@@ -597,9 +665,14 @@ static size_t cache_bytes(const sess_op *s)
     return s->n_sessions * s->row_size + s->index_cap * sizeof *s->index;
 }
 
-/* Drops key slot's sessions from the cache (they are all in the store). */
-static void drop_key(sess_op *s, size_t slot)
+/* Drops key slot's sessions from the cache, writing the changed ones back
+ * into the database. */
+static sl_status drop_key(sess_op *s, size_t slot, sl_error *err)
 {
+    for (uint32_t r1 = entry_head(s->index[slot]); r1; r1 = row_at(s, r1 - 1)->next) {
+        sl_status st = work_write_back(s, row_at(s, r1 - 1), err);
+        if (st) return st;
+    }
     for (uint32_t r1 = entry_head(s->index[slot]); r1;) {
         sess_hdr *g = row_at(s, r1 - 1);
         uint32_t next = g->next;
@@ -610,6 +683,7 @@ static void drop_key(sess_op *s, size_t slot)
     }
     index_clear(s, slot);
     s->n_keys_live--;
+    return SL_OK;
 }
 
 /* Moves the live sessions into as few chunks as they need and rebuilds the
@@ -671,21 +745,21 @@ static int compact(sess_op *s)
     return 0;
 }
 
-/* After finish emitted and closed: writes the sessions this batch changed
- * through to the store, in complete mode emits the sessions only the store
- * has, and trims the cache to its bound by whole keys. */
+/* After finish emitted and closed: logs the sessions this batch changed,
+ * in complete mode emits the sessions only the store has, and trims the
+ * cache to its bound by whole keys (writing back what it drops). */
 static sl_status work_end_batch(sess_op *s, sl_exec_ctx *x, int32_t touched, bool complete, sl_error *err)
 {
     sl_status st = SL_OK;
     for (uint32_t r = 0; r < s->n_rows && !st; r++) {
         sess_hdr *g = row_at(s, r);
-        if (g->alive && g->touched == touched) st = work_put(s, g, err);
+        if (g->alive && g->touched == touched) st = work_log(s, g, err);
     }
     if (!st) st = sl_ostore_flush(s->ws, err);
     if (!st && complete) st = work_stored(s, INT64_MIN, INT64_MAX, x, false, err);
     size_t before = s->n_sessions, bound = (size_t)s->cache_bytes;
     for (int pass = 0; pass < 2 && !st && cache_bytes(s) > bound; pass++)
-        for (uint32_t r = 0; r < s->n_rows && cache_bytes(s) > bound; r++) {
+        for (uint32_t r = 0; r < s->n_rows && cache_bytes(s) > bound && !st; r++) {
             sess_hdr *g = row_at(s, r);
             if (!g->alive || g->merged_into) continue;
             if (!pass) { /* a key any of whose sessions this batch touched stays */
@@ -693,15 +767,19 @@ static sl_status work_end_batch(sess_op *s, sl_exec_ctx *x, int32_t touched, boo
                 size_t slot = index_slot(s, g->hash, key_of(g), g->key_len);
                 for (uint32_t q = entry_head(s->index[slot]); q && !hot; q = row_at(s, q - 1)->next)
                     hot = row_at(s, q - 1)->touched == touched;
-                if (!hot) drop_key(s, slot);
+                if (!hot) st = drop_key(s, slot, err);
                 continue;
             }
-            drop_key(s, index_slot(s, g->hash, key_of(g), g->key_len));
+            st = drop_key(s, index_slot(s, g->hash, key_of(g), g->key_len), err);
         }
+    if (!st) st = sl_ostore_flush(s->ws, err);
+    if (!st && sl_kfilter_crowded(&s->filt)) st = filt_rebuild(s, s->filt.n * 2, err);
     if (!st && s->n_sessions < before &&
         ((size_t)s->n_rows > 2 * s->n_sessions + ROWS_PER_CHUNK || cache_bytes(s) > bound) && compact(s))
         st = sl_err_oom(err);
-    s->base.state.rows_total = sl_ostore_count(s->ws);
+    int64_t fresh = 0; /* cached sessions the database does not have yet */
+    for (uint32_t r = 0; r < s->n_rows; r++) fresh += row_at(s, r)->alive && !row_at(s, r)->in_db;
+    s->base.state.rows_total = sl_ostore_count(s->ws) + fresh;
     s->base.state.mem_bytes = (int64_t)cache_bytes(s);
     return st;
 }
@@ -780,6 +858,7 @@ static void sess_free(sl_op *op)
     sl_buf_fini(&s->blockkeys);
     sl_buf_fini(&s->wkey);
     sl_buf_fini(&s->wval);
+    sl_kfilter_fini(&s->filt);
     sl_free(s);
 }
 
@@ -790,7 +869,14 @@ static sl_status sess_save(sl_op *op, struct sl_opstate *out, sl_error *err)
 {
     sess_op *s = (sess_op *)op;
     const sl_plan *p = op->plan;
-    if (s->ws) return SL_OK; /* every change went into the store and the delta at the batch's end */
+    if (s->ws) {
+        /* the delta has every change already; a snapshot needs them all in the database */
+        if (!sl_opstate_work_snapshot_due(out)) return SL_OK;
+        sl_status st = SL_OK;
+        for (uint32_t r = 0; r < s->n_rows && !st; r++)
+            if (row_at(s, r)->alive) st = work_write_back(s, row_at(s, r), err);
+        return st;
+    }
     sl_buf k, v;
     sl_buf_init(&k);
     sl_buf_init(&v);
@@ -858,6 +944,10 @@ static sl_status sess_attach(sl_op *op, struct sl_opstate *st, int64_t version, 
         return sl_err(err, SL_ERR_INTERNAL, "session windows: the state has no working store");
     s->cache_bytes = cache_bytes > 0 ? cache_bytes : 0;
     s->scanned_to = INT64_MIN;
+    if ((rst = filt_rebuild(s, sl_ostore_count(s->ws), err))) {
+        s->ws = NULL;
+        return rst;
+    }
     op->state.rows_total = sl_ostore_count(s->ws);
     return SL_OK;
 }

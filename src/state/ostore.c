@@ -277,7 +277,7 @@ sl_status sl_ostore_store_put(sl_ostore *o, const void *key, size_t kl, const vo
     return record_put(o, key, kl, val, vl, is_new, true, false, err);
 }
 
-static void raw_del(sl_ostore *o, int64_t order, const void *key, size_t kl, bool db)
+static void raw_del(sl_ostore *o, int64_t order, const void *key, size_t kl, bool db, bool log)
 {
     sl_buf_reset(&o->key);
     if (order == SL_OSTORE_INDEX) index_key(o, &o->key, key, kl);
@@ -287,6 +287,7 @@ static void raw_del(sl_ostore *o, int64_t order, const void *key, size_t kl, boo
         rocksdb_writebatch_delete(o->wb, o->key.data, o->key.len);
         sl_kv_rocksdb_count_add(o->rdb, -1);
     }
+    if (!log) return;
     sl_buf_putc(&o->delta, 2);
     sl_buf_put_varint(&o->delta, o->key.len);
     sl_buf_append(&o->delta, o->key.data, o->key.len);
@@ -295,16 +296,23 @@ static void raw_del(sl_ostore *o, int64_t order, const void *key, size_t kl, boo
 
 sl_status sl_ostore_del(sl_ostore *o, int64_t order, const void *key, size_t kl, sl_error *err)
 {
-    raw_del(o, order, key, kl, true);
-    if (o->keyed) raw_del(o, SL_OSTORE_INDEX, key, kl, true);
+    raw_del(o, order, key, kl, true, true);
+    if (o->keyed) raw_del(o, SL_OSTORE_INDEX, key, kl, true, true);
     return o->key.oom || o->delta.oom ? sl_err_oom(err) : SL_OK;
 }
 
 sl_status sl_ostore_log_del(sl_ostore *o, int64_t order, const void *key, size_t kl, sl_error *err)
 {
-    raw_del(o, order, key, kl, false);
-    if (o->keyed) raw_del(o, SL_OSTORE_INDEX, key, kl, false);
+    raw_del(o, order, key, kl, false, true);
+    if (o->keyed) raw_del(o, SL_OSTORE_INDEX, key, kl, false, true);
     return o->key.oom || o->delta.oom ? sl_err_oom(err) : SL_OK;
+}
+
+sl_status sl_ostore_store_del(sl_ostore *o, int64_t order, const void *key, size_t kl, sl_error *err)
+{
+    raw_del(o, order, key, kl, true, false);
+    if (o->keyed) raw_del(o, SL_OSTORE_INDEX, key, kl, true, false);
+    return o->key.oom ? sl_err_oom(err) : SL_OK;
 }
 
 void sl_ostore_force_snapshot(sl_ostore *o) { o->force_snapshot = true; }

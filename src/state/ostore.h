@@ -85,6 +85,9 @@ sl_status sl_ostore_log_put(sl_ostore *o, const void *key, size_t kl, const void
 sl_status sl_ostore_log_del(sl_ostore *o, int64_t order, const void *key, size_t kl, sl_error *err);
 sl_status sl_ostore_store_put(sl_ostore *o, const void *key, size_t kl, const void *val, size_t vl,
                               bool is_new, sl_error *err);
+/* Removes the record (order, key), which must be in the database, from
+ * the database only (a record whose key changed: session windows). */
+sl_status sl_ostore_store_del(sl_ostore *o, int64_t order, const void *key, size_t kl, sl_error *err);
 /* Makes the next sl_ostore_checkpoint write a snapshot (an operator that
  * filled an empty store from a checkpoint of another layout). */
 void sl_ostore_force_snapshot(sl_ostore *o);
