@@ -373,7 +373,7 @@ TEST(kafka_source_split_even)
     sl_error_free(err);
 }
 
-/* Reads topic rr (4 partitions, round-robin) 5 messages a batch with the
+/* Reads topic ra (4 partitions) 5 messages a batch with the
  * 'even' split and the given readAhead.maxBytes; the rows of every batch go
  * to out[batch].  Returns the number of batches, -1 on a failure. */
 static int read_batches(const char *bs, const char *keep, rows *out, int max_batches,
