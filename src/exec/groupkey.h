@@ -1,8 +1,8 @@
 /* Grouping keys as bytes: how a stateful operator turns the GROUP BY values
  * of one input row into a byte string it can hash, compare and keep, and
  * back into output columns.  Per key a NULL flag byte, then the value:
- * fixed-width types as their bytes (-0.0 folded into 0.0, as Spark
- * normalises), strings as a 4-byte length and the bytes.  Used by the
+ * fixed-width types as their bytes (-0.0 folded into 0.0 and every NaN
+ * into one, as Spark normalises), strings as a 4-byte length and the bytes.  Used by the
  * session-window aggregation (op_session.c) and the hash aggregation
  * (op_agg.c, which encodes a block of rows at a time with the inline
  * sl_exec_key_encode_to). */
@@ -44,8 +44,11 @@ static inline size_t sl_exec_key_encode_to(uint8_t *o, sl_col *const *keys, int 
         case SL_TYPE_INT: case SL_TYPE_DATE: memcpy(o, &sl_col_i32(c)[i], 4); o += 4; break;
         case SL_TYPE_DOUBLE: {
             double d = sl_col_f64(c)[i];
+            uint64_t bits;
             if (d == 0) d = 0; /* -0.0 groups with 0.0, as Spark normalises */
-            memcpy(o, &d, 8);
+            memcpy(&bits, &d, 8);
+            if (d != d) bits = 0x7ff8000000000000ULL; /* every NaN one group (sqrt(-1) is -NaN on x86) */
+            memcpy(o, &bits, 8);
             o += 8;
             break;
         }
