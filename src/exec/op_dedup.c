@@ -29,6 +29,7 @@
  * stored keys it passes, and the cache is emptied once it outgrows
  * 'state.rocksdb.cacheBytes'. */
 #include "exec/op.h"
+#include "exec/groupkey.h"
 #include "exec/late.h"
 #include "state/opstate.h"
 #include "state/ostore.h"
@@ -63,44 +64,12 @@ typedef struct dedup_op {
     sl_buf wval;
 } dedup_op;
 
-/* Appends the key of row i (every key column, NULL marked) to the scratch. */
+/* Puts the key of row i (every key column, NULL marked, encoded as a
+ * grouping key is: -0.0 and NaN normalised) in the scratch. */
 static int encode(dedup_op *d, sl_col *const *kc, int n, int64_t i, size_t *len)
 {
-    size_t need = 0;
-    for (int k = 0; k < n; k++) {
-        size_t sl = 0;
-        if (kc[k]->type == SL_TYPE_STRING && !sl_col_is_null(kc[k], i)) sl_col_str(kc[k], i, &sl);
-        need += 1 + 8 + sl;
-    }
-    if (sl_grow((void **)&d->scratch, &d->scratch_cap, need, 1)) return -1;
-    uint8_t *o = d->scratch;
-    for (int k = 0; k < n; k++) {
-        const sl_col *c = kc[k];
-        if (sl_col_is_null(c, i)) { *o++ = 0; continue; }
-        *o++ = 1;
-        switch (c->type) {
-        case SL_TYPE_STRING: {
-            size_t sl;
-            const char *s = sl_col_str(c, i, &sl);
-            uint32_t l = (uint32_t)sl;
-            memcpy(o, &l, 4);
-            memcpy(o + 4, s, sl);
-            o += 4 + sl;
-            break;
-        }
-        case SL_TYPE_BOOLEAN: *o++ = sl_col_bool(c, i); break;
-        case SL_TYPE_INT: case SL_TYPE_DATE: memcpy(o, &sl_col_i32(c)[i], 4); o += 4; break;
-        case SL_TYPE_DOUBLE: {
-            double v = sl_col_f64(c)[i];
-            if (v == 0) v = 0; /* -0.0 and 0.0 are one key */
-            memcpy(o, &v, 8);
-            o += 8;
-            break;
-        }
-        default: memcpy(o, &sl_col_i64(c)[i], 8); o += 8; break;
-        }
-    }
-    *len = (size_t)(o - d->scratch);
+    if (sl_grow((void **)&d->scratch, &d->scratch_cap, sl_exec_key_bound(kc, n, i), 1)) return -1;
+    *len = sl_exec_key_encode_to(d->scratch, kc, n, i);
     return 0;
 }
 
