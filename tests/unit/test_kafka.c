@@ -436,32 +436,43 @@ TEST(kafka_source_read_ahead)
     CHECK_INT(bad, 0);
     CHECK_INT(total, 40);
 
-    /* batch 1 fetched the partitions' whole logs: batch 2 is read with the
-     * broker down (a 1 s outageTimeout would fail it otherwise), and a
-     * replay of batch 1 after it, which is not in the kept run any more,
-     * comes back from the broker once it is up, equal */
+    /* Batch 1 fetches the partitions' producer batches: batch 2 is read
+     * with the broker down (a 1 s outageTimeout fails it otherwise).  What
+     * a fetch brings is enqueued while batch 1 reads, so under load its
+     * tail may come after the read ended and not be kept: up to five
+     * tries, one must read batch 2 from memory (none can without the
+     * read-ahead).  A replay of batch 1 after it, no longer in the kept
+     * run, comes back from the broker once it is up, equal. */
     const char *kv[] = {"connector", "kafka", "bootstrap.servers", bs, "subscribe", "ra",
                         "startingOffsets", "earliest", "maxOffsetsPerTrigger", "5",
                         "maxOffsetsPerTrigger.split", "even", "outageTimeout", "1s", NULL};
     sl_source *src;
-    REQUIRE(source_open(SCHEMA, kv, &src, err) == SL_OK);
     static rows r1, r2, r1b;
-    char *e1 = NULL, *e2 = NULL;
-    REQUIRE(src->ops->plan(src, NULL, &e1, err) == SL_OK);
-    REQUIRE(src->ops->plan(src, e1, &e2, err) == SL_OK);
-    memset(&r1, 0, sizeof r1);
-    REQUIRE(src->ops->read(src, NULL, e1, collect, &r1, err) == SL_OK);
-    REQUIRE(sl_kafka_broker_set_down(kb, 1, err) == SL_OK);
-    memset(&r2, 0, sizeof r2);
-    CHECK(src->ops->read(src, e1, e2, collect, &r2, err) == SL_OK);
-    CHECK_INT(r2.n, on[1].n);
-    for (int i = 0; i < r2.n && i < on[1].n; i++) CHECK_STR(r2.val[i], on[1].val[i]);
-    REQUIRE(sl_kafka_broker_set_down(kb, 0, err) == SL_OK);
-    memset(&r1b, 0, sizeof r1b);
-    REQUIRE(src->ops->read(src, NULL, e1, collect, &r1b, err) == SL_OK);
-    CHECK_INT(r1b.n, r1.n);
-    for (int i = 0; i < r1.n && i < r1b.n; i++) CHECK_STR(r1b.val[i], r1.val[i]);
-    source_close(src);
+    bool from_memory = false;
+    for (int attempt = 0; attempt < 5 && !from_memory; attempt++) {
+        REQUIRE(source_open(SCHEMA, kv, &src, err) == SL_OK);
+        char *e1 = NULL, *e2 = NULL;
+        REQUIRE(src->ops->plan(src, NULL, &e1, err) == SL_OK);
+        REQUIRE(src->ops->plan(src, e1, &e2, err) == SL_OK);
+        memset(&r1, 0, sizeof r1);
+        REQUIRE(src->ops->read(src, NULL, e1, collect, &r1, err) == SL_OK);
+        REQUIRE(sl_kafka_broker_set_down(kb, 1, err) == SL_OK);
+        memset(&r2, 0, sizeof r2);
+        from_memory = src->ops->read(src, e1, e2, collect, &r2, err) == SL_OK;
+        REQUIRE(sl_kafka_broker_set_down(kb, 0, err) == SL_OK);
+        if (from_memory) {
+            CHECK_INT(r2.n, on[1].n);
+            for (int i = 0; i < r2.n && i < on[1].n; i++) CHECK_STR(r2.val[i], on[1].val[i]);
+            memset(&r1b, 0, sizeof r1b);
+            REQUIRE(src->ops->read(src, NULL, e1, collect, &r1b, err) == SL_OK);
+            CHECK_INT(r1b.n, r1.n);
+            for (int i = 0; i < r1.n && i < r1b.n; i++) CHECK_STR(r1b.val[i], r1.val[i]);
+        }
+        source_close(src);
+        sl_free(e1);
+        sl_free(e2);
+    }
+    CHECK(from_memory);
 
     CHECK(source_open(SCHEMA, (const char *[]){"connector", "kafka", "bootstrap.servers", bs,
                                                "subscribe", "ra", "readAhead.maxBytes", "-1",
@@ -469,8 +480,6 @@ TEST(kafka_source_read_ahead)
                       &src, err) == SL_ERR_CONFIG);
     CHECK(strstr(sl_error_message(err), "readAhead.maxBytes") != NULL);
     source_close(src);
-    sl_free(e1);
-    sl_free(e2);
     for (int b = 0; b < 12; b++) {
         sl_free(e_off[b]);
         sl_free(e_on[b]);
