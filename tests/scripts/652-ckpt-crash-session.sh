@@ -13,8 +13,6 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 need_python
-pid=
-at_exit() { [ -z "$pid" ] || kill -9 "$pid" 2>/dev/null; return 0; }
 NFILES=40
 mkdir -p "$T/in"
 $PY - "$T/in" $NFILES <<'PY'
@@ -74,42 +72,19 @@ $PY "$ROOT/tests/scripts/session_model.py" "$T/in" 5 30 "$T/ref/rows.txt" ||
 # 3. the crashed and restarted run, with each state backend
 # (rocksdb keeps the groups in RocksDB with a cache in memory; with a 1-byte
 # cache every group of every batch is read from and written to RocksDB)
+# switching: each restart changes 'state.backend' (memory → rocksdb → 1-byte cache → memory …)
+before_run() { [ $backend = switching ] || return 0; local bs=(memory rocksdb rocksdb-cache1); write_sql "$C" "${bs[$1 % 3]}"; }
 for backend in memory rocksdb rocksdb-cache1 switching; do
 C=$T/crash-$backend; mkdir -p "$C"; [ $backend = switching ] || write_sql "$C" "$backend"
-kills=0 runs=0 done=0
 RANDOM=640
-while [ $runs -lt 80 ]; do
-    runs=$((runs + 1))
-    # switching: each restart changes 'state.backend' (memory → rocksdb → 1-byte cache → memory …)
-    if [ $backend = switching ]; then bs=(memory rocksdb rocksdb-cache1); write_sql "$C" "${bs[runs % 3]}"; fi
-    if [ $((runs % 2)) -eq 1 ]; then
-        SLUICE_CRASH_AT_STEP=$((1 + RANDOM % 40)) "$SLUICE" run "$C/q.sql" >> "$C/log" 2>&1 &
-        pid=$!
-    else
-        "$SLUICE" run "$C/q.sql" >> "$C/log" 2>&1 &
-        pid=$!
-        # a random instant within the first quarter of an uninterrupted run (this
-        # sleep picks the instant of the kill; nothing waits on a result)
-        ms=$((RANDOM % (dur_ms / 4 + 1))); sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
-        kill -9 $pid 2>/dev/null || true
-    fi
-    rc=0; wait $pid 2>/dev/null || rc=$?; pid=
-    if [ $rc -eq 0 ]; then done=1; break; fi
-    [ $rc -eq 137 ] || { tail -5 "$C/log"; echo "FAIL: run $runs ended with status $rc, not by SIGKILL"; exit 1; }
-    kills=$((kills + 1))
-done
-if [ $done -eq 0 ]; then # finish without crashes
-    timeout 60 "$SLUICE" run "$C/q.sql" --quiet >> "$C/log" 2>&1 || { tail -5 "$C/log"; echo "FAIL: final run"; exit 1; }
-fi
-[ $kills -ge 10 ] || { echo "FAIL: only $kills kills landed; the harness did not test recovery"; exit 1; }
+crash_restart "$C" 80 2 40 $dur_ms
+[ $KILLS -ge 10 ] || fail "$backend: only $KILLS kills landed; the harness did not test recovery"
 read_back "$C"
 if ! cmp -s "$T/ref/rows.txt" "$C/rows.txt"; then
-    echo "FAIL ($backend): after $kills kills the output differs from the uninterrupted run"
+    echo "FAIL ($backend): after $KILLS kills the output differs from the uninterrupted run"
     diff "$T/ref/rows.txt" "$C/rows.txt" | head -20
     exit 1
 fi
-reruns=$(grep -c "re-running a batch cut short" "$C/log" || true)
-resumes=$(grep -c "resuming from checkpoint" "$C/log" || true)
-[ "$reruns" -ge 1 ] || { echo "FAIL: no restart re-ran a batch cut short ($resumes resumes): the harness missed that path"; exit 1; }
-echo "ok ($backend): $kills SIGKILLs over $runs runs ($resumes resumes, $reruns re-runs of a batch cut short), output equals the uninterrupted run ($(wc -l < "$C/rows.txt") sessions, exactly once)"
+[ "$RERUNS" -ge 1 ] || fail "$backend: no restart re-ran a batch cut short ($RESUMES resumes): the harness missed that path"
+echo "ok ($backend): $KILLS SIGKILLs over $RUNS runs ($RESUMES resumes, $RERUNS re-runs of a batch cut short), output equals the uninterrupted run ($(wc -l < "$C/rows.txt") sessions, exactly once)"
 done

@@ -16,10 +16,7 @@
 # the uninterrupted run's byte for byte, and the committed output read back
 # through the sinks' manifests row for row.
 set -eu
-: "${ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}" "${BUILD:=$ROOT/build}" "${SLUICE:=$BUILD/sluice}"
-PY=/usr/bin/python3
-T=$(mktemp -d); pid=
-trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$T"' EXIT
+. "$(dirname "$0")/lib.sh"
 NFILES=24
 
 $PY - "$T/in" $NFILES <<'PY'
@@ -114,29 +111,9 @@ PY
 # 2. killed and restarted, with each state backend
 for backend in ${BACKENDS:-memory rocksdb}; do
 C=$T/crash-$backend; mkdir -p "$C"; write_sql "$C" "$backend"
-kills=0 runs=0 done=0
 RANDOM=661
-while [ $runs -lt 30 ]; do
-    runs=$((runs + 1))
-    if [ $((runs % 3)) -ne 0 ]; then
-        SLUICE_CRASH_AT_STEP=$((1 + RANDOM % 30)) "$SLUICE" run "$C/q.sql" >> "$C/log" 2>&1 &
-        pid=$!
-    else
-        "$SLUICE" run "$C/q.sql" >> "$C/log" 2>&1 &
-        pid=$!
-        # a random instant within the first quarter of an uninterrupted run
-        ms=$((RANDOM % (dur_ms / 4 + 1))); sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
-        kill -9 $pid 2>/dev/null || true
-    fi
-    rc=0; wait $pid 2>/dev/null || rc=$?; pid=
-    if [ $rc -eq 0 ]; then done=1; break; fi
-    [ $rc -eq 137 ] || { tail -5 "$C/log"; echo "FAIL ($backend): run $runs ended with status $rc, not by SIGKILL"; exit 1; }
-    kills=$((kills + 1))
-done
-if [ $done -eq 0 ]; then # finish without crashes
-    timeout 60 "$SLUICE" run "$C/q.sql" --quiet >> "$C/log" 2>&1 || { tail -5 "$C/log"; echo "FAIL ($backend): final run"; exit 1; }
-fi
-[ $kills -ge 10 ] || { echo "FAIL ($backend): only $kills kills landed; the harness did not test recovery"; exit 1; }
+crash_restart "$C" 30 3 30 $dur_ms
+[ $KILLS -ge 10 ] || fail "$backend: only $KILLS kills landed; the harness did not test recovery"
 read_back "$C"
 for s in top3 latest; do
     for f in "$T/ref/$s"/part-*.json; do
@@ -149,9 +126,6 @@ for s in top3 latest; do
         { echo "FAIL ($backend): $s's committed output differs from the uninterrupted run"
           diff "$T/ref/rows-$s.txt" "$C/rows-$s.txt" | head -10; exit 1; }
 done
-! grep -q Sanitizer "$C/log" || { grep -A5 Sanitizer "$C/log" | head -30; echo "FAIL ($backend): sanitizer report"; exit 1; }
-reruns=$(grep -c "re-running a batch cut short" "$C/log" || true)
-resumes=$(grep -c "resuming from checkpoint" "$C/log" || true)
-[ "$reruns" -ge 1 ] || { echo "FAIL ($backend): no restart re-ran a batch cut short ($resumes resumes)"; exit 1; }
-echo "ok ($backend): $kills SIGKILLs over $runs runs ($resumes resumes, $reruns re-runs of a batch cut short), every batch's upserts equal the uninterrupted run's ($(wc -l < "$C/rows-top3.txt") top3, $(wc -l < "$C/rows-latest.txt") latest rows, exactly once)"
+[ "$RERUNS" -ge 1 ] || fail "$backend: no restart re-ran a batch cut short ($RESUMES resumes)"
+echo "ok ($backend): $KILLS SIGKILLs over $RUNS runs ($RESUMES resumes, $RERUNS re-runs of a batch cut short), every batch's upserts equal the uninterrupted run's ($(wc -l < "$C/rows-top3.txt") top3, $(wc -l < "$C/rows-latest.txt") latest rows, exactly once)"
 done

@@ -14,9 +14,7 @@
 # committed file must equal the uninterrupted run's byte for byte. (The
 # uninterrupted results equal DuckDB's in 720-nexmark-duckdb.sh.)
 set -eu
-: "${ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}" "${BUILD:=$ROOT/build}" "${SLUICE:=$BUILD/sluice}"
-T=$(mktemp -d); pid=
-trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$T"' EXIT
+. "$(dirname "$0")/lib.sh"
 VARS="--var EVENTS=20000 --var BATCH=1000 --var RATE=1000"
 
 write_sql() { # $1: query (q6, q19), $2: dir of the run, $3: state backend
@@ -36,37 +34,16 @@ for q in q6 q19; do
     [ "$nrows" -ge 300 ] || { echo "FAIL: $q's uninterrupted run wrote only $nrows rows"; exit 1; }
     for backend in ${BACKENDS:-memory rocksdb}; do
         C=$T/$q-$backend; write_sql $q "$C" $backend
-        kills=0 runs=0 done=0
         RANDOM=663
-        while [ $runs -lt 15 ]; do
-            runs=$((runs + 1))
-            if [ $((runs % 3)) -ne 0 ]; then
-                SLUICE_CRASH_AT_STEP=$((1 + RANDOM % 30)) "$SLUICE" run "$C/q.sql" $VARS >> "$C/log" 2>&1 &
-                pid=$!
-            else
-                "$SLUICE" run "$C/q.sql" $VARS >> "$C/log" 2>&1 &
-                pid=$!
-                ms=$((RANDOM % (dur_ms / 4 + 1))); sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
-                kill -9 $pid 2>/dev/null || true
-            fi
-            rc=0; wait $pid 2>/dev/null || rc=$?; pid=
-            if [ $rc -eq 0 ]; then done=1; break; fi
-            [ $rc -eq 137 ] || { tail -5 "$C/log"; echo "FAIL ($q, $backend): run $runs ended with status $rc, not by SIGKILL"; exit 1; }
-            kills=$((kills + 1))
-        done
-        if [ $done -eq 0 ]; then
-            timeout 60 "$SLUICE" run "$C/q.sql" $VARS --quiet >> "$C/log" 2>&1 || { tail -5 "$C/log"; echo "FAIL ($q, $backend): final run"; exit 1; }
-        fi
-        [ $kills -ge 8 ] || { echo "FAIL ($q, $backend): only $kills kills landed"; exit 1; }
+        crash_restart "$C" 15 3 30 $dur_ms $VARS
+        [ $KILLS -ge 8 ] || fail "$q, $backend: only $KILLS kills landed; the harness did not test recovery"
         for f in "$R"/out/part-*.json; do
             cmp -s "$f" "$C/out/${f##*/}" || { echo "FAIL ($q, $backend): batch file ${f##*/} differs from the uninterrupted run's"
                                               diff "$f" "$C/out/${f##*/}" | head -10; exit 1; }
         done
         [ "$(ls "$C/out" | grep -c '^part-')" -eq "$(ls "$R/out" | grep -c '^part-')" ] ||
             { echo "FAIL ($q, $backend): other batch files than the uninterrupted run's"; exit 1; }
-        ! grep -q Sanitizer "$C/log" || { grep -A5 Sanitizer "$C/log" | head -30; echo "FAIL ($q, $backend): sanitizer report"; exit 1; }
-        reruns=$(grep -c "re-running a batch cut short" "$C/log" || true)
-        [ "$reruns" -ge 1 ] || { echo "FAIL ($q, $backend): no restart re-ran a batch cut short"; exit 1; }
-        echo "ok ($q, $backend): $kills SIGKILLs over $runs runs ($reruns re-runs of a batch cut short), every batch equals the uninterrupted run ($nrows rows)"
+        [ "$RERUNS" -ge 1 ] || fail "$q, $backend: no restart re-ran a batch cut short"
+        echo "ok ($q, $backend): $KILLS SIGKILLs over $RUNS runs ($RERUNS re-runs of a batch cut short), every batch equals the uninterrupted run ($nrows rows)"
     done
 done

@@ -38,6 +38,21 @@
 #                               fails unless B's RSS is below A's (not
 #                               compared under ASan, whose quarantine
 #                               holds freed memory)
+#   crash_restart DIR MAX EVERY STEPS DUR_MS [ARG...]
+#                               the crash harness: runs `sluice run DIR/q.sql
+#                               ARG...` (output appended to DIR/log) until a
+#                               run ends by itself, each killed by SIGKILL —
+#                               every EVERY-th run at a random instant within
+#                               the first quarter of DUR_MS (an uninterrupted
+#                               run's time), the others by SLUICE_CRASH_AT_STEP
+#                               just before a random one of the first STEPS
+#                               checkpoint steps; after MAX runs one more runs
+#                               to the end.  Seed RANDOM first; a function
+#                               before_run N, when the test defines one, runs
+#                               before run N.  Fails on any other ending or a
+#                               sanitizer report; sets KILLS, RUNS, RESUMES
+#                               and RERUNS (restarts that re-ran a batch cut
+#                               short)
 #   sanitizer_check FILE...     returns 1, printing it, when one of the
 #                               files holds an AddressSanitizer,
 #                               LeakSanitizer or UBSan report (for processes
@@ -128,8 +143,40 @@ sanitizer_check() {
     return 0
 }
 
+crash_restart() {
+    local dir=$1 max=$2 every=$3 steps=$4 dur_ms=$5 rc=1 ms
+    shift 5
+    KILLS=0 RUNS=0
+    while [ $RUNS -lt "$max" ]; do
+        RUNS=$((RUNS + 1))
+        if declare -F before_run >/dev/null; then before_run $RUNS; fi
+        if [ $((RUNS % every)) -ne 0 ]; then
+            SLUICE_CRASH_AT_STEP=$((1 + RANDOM % steps)) "$SLUICE" run "$dir/q.sql" "$@" >> "$dir/log" 2>&1 &
+            SL_CRASH_PID=$!
+        else
+            "$SLUICE" run "$dir/q.sql" "$@" >> "$dir/log" 2>&1 &
+            SL_CRASH_PID=$!
+            # this sleep picks the instant of the kill; nothing waits on a result
+            ms=$((RANDOM % (dur_ms / 4 + 1))); sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
+            kill -9 $SL_CRASH_PID 2>/dev/null || true
+        fi
+        rc=0; wait $SL_CRASH_PID 2>/dev/null || rc=$?; SL_CRASH_PID=
+        [ $rc -eq 0 ] && break
+        [ $rc -eq 137 ] || { tail -5 "$dir/log"; fail "$dir: run $RUNS ended with status $rc, not by SIGKILL"; }
+        KILLS=$((KILLS + 1))
+    done
+    if [ $rc -ne 0 ]; then # one run to the end, without crashes
+        timeout 60 "$SLUICE" run "$dir/q.sql" "$@" --quiet >> "$dir/log" 2>&1 ||
+            { tail -5 "$dir/log"; fail "$dir: the run to the end after $KILLS kills failed"; }
+    fi
+    sanitizer_check "$dir/log" || fail "$dir: sanitizer report"
+    RESUMES=$(grep -c "resuming from checkpoint" "$dir/log" || true)
+    RERUNS=$(grep -c "re-running a batch cut short" "$dir/log" || true)
+}
+
 sl_lib_exit() {
     local rc=$?
+    [ -z "${SL_CRASH_PID:-}" ] || kill -9 "$SL_CRASH_PID" 2>/dev/null || true
     stop_all
     if declare -F at_exit >/dev/null; then at_exit || rc=1; fi
     rm -rf "$T"
