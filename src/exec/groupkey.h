@@ -2,7 +2,8 @@
  * of one input row into a byte string it can hash, compare and keep, and
  * back into output columns.  Per key a NULL flag byte, then the value:
  * fixed-width types as their bytes (-0.0 folded into 0.0 and every NaN
- * into one, as Spark normalises), strings as a 4-byte length and the bytes.  Used by the
+ * into one, as Spark normalises — sl_exec_row_encode_to keeps them as
+ * they are, for whole rows kept to be output again), strings as a 4-byte length and the bytes.  Used by the
  * session-window aggregation (op_session.c) and the hash aggregation
  * (op_agg.c, which encodes a block of rows at a time with the inline
  * sl_exec_key_encode_to). */
@@ -12,6 +13,7 @@
 #include "core/buf.h"
 #include "core/column.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 /* The most bytes row i's key can take (a bound for sl_exec_key_encode_to). */
@@ -30,9 +32,8 @@ static inline size_t sl_exec_key_bound(sl_col *const *keys, int n_keys, int64_t 
     return n;
 }
 
-/* Encodes row i of keys[0..n_keys) at o, which has room for
- * sl_exec_key_bound bytes; returns the bytes written. */
-static inline size_t sl_exec_key_encode_to(uint8_t *o, sl_col *const *keys, int n_keys, int64_t i)
+/* The encoder of both forms below: exact keeps doubles bit for bit. */
+static inline size_t sl_exec_encode_to_(uint8_t *o, sl_col *const *keys, int n_keys, int64_t i, bool exact)
 {
     uint8_t *start = o;
     for (int k = 0; k < n_keys; k++) {
@@ -45,9 +46,9 @@ static inline size_t sl_exec_key_encode_to(uint8_t *o, sl_col *const *keys, int 
         case SL_TYPE_DOUBLE: {
             double d = sl_col_f64(c)[i];
             uint64_t bits;
-            if (d == 0) d = 0; /* -0.0 groups with 0.0, as Spark normalises */
+            if (d == 0 && !exact) d = 0; /* -0.0 groups with 0.0, as Spark normalises */
             memcpy(&bits, &d, 8);
-            if (d != d) bits = 0x7ff8000000000000ULL; /* every NaN one group (sqrt(-1) is -NaN on x86) */
+            if (d != d && !exact) bits = 0x7ff8000000000000ULL; /* every NaN one group (sqrt(-1) is -NaN on x86) */
             memcpy(o, &bits, 8);
             o += 8;
             break;
@@ -65,6 +66,21 @@ static inline size_t sl_exec_key_encode_to(uint8_t *o, sl_col *const *keys, int 
         }
     }
     return (size_t)(o - start);
+}
+
+/* Encodes row i of keys[0..n_keys) at o, which has room for
+ * sl_exec_key_bound bytes; returns the bytes written. */
+static inline size_t sl_exec_key_encode_to(uint8_t *o, sl_col *const *keys, int n_keys, int64_t i)
+{
+    return sl_exec_encode_to_(o, keys, n_keys, i, false);
+}
+
+/* The same for a row kept to be output again (held rows, top-N rows, join
+ * rows): doubles bit for bit, so -0.0 stays -0.0 and a NaN keeps its bits.
+ * sl_exec_key_decode reads either form. */
+static inline size_t sl_exec_row_encode_to(uint8_t *o, sl_col *const *cols, int n, int64_t i)
+{
+    return sl_exec_encode_to_(o, cols, n, i, true);
 }
 
 /* Encodes row i of keys[0..n_keys) into kb (reset first).  OOM shows as

@@ -17,6 +17,7 @@
  * side, join key, row id; value = the row's eviction bound (8 bytes),
  * matched (1), the row's values. */
 #include "exec/op_join_state.h"
+#include "exec/groupkey.h"
 #include "state/kv_int.h"
 #include "state/opstate.h"
 #include "core/buf.h"
@@ -27,25 +28,9 @@
 
 void sl_join_row_encode(sl_buf *k, const sl_batch *b, int64_t r)
 {
-    for (int c = 0; c < b->n_cols; c++) {
-        const sl_col *col = b->cols[c];
-        if (sl_col_is_null(col, r)) { sl_buf_putc(k, 0); continue; }
-        sl_buf_putc(k, 1);
-        switch (col->type) {
-        case SL_TYPE_BOOLEAN: sl_buf_putc(k, (char)sl_col_bool(col, r)); break;
-        case SL_TYPE_INT: case SL_TYPE_DATE: sl_buf_append(k, &sl_col_i32(col)[r], 4); break;
-        case SL_TYPE_DOUBLE: sl_buf_append(k, &sl_col_f64(col)[r], 8); break;
-        case SL_TYPE_STRING: {
-            size_t n;
-            const char *s = sl_col_str(col, r, &n);
-            uint32_t len = (uint32_t)n;
-            sl_buf_append(k, &len, 4);
-            sl_buf_append(k, s, n);
-            break;
-        }
-        default: sl_buf_append(k, &sl_col_i64(col)[r], 8); break;
-        }
-    }
+    if (sl_buf_reserve(k, sl_exec_key_bound(b->cols, b->n_cols, r))) return;
+    k->len += sl_exec_row_encode_to((uint8_t *)k->data + k->len, b->cols, b->n_cols, r);
+    k->data[k->len] = 0;
 }
 
 int sl_join_row_decode(sl_batch *b, const uint8_t *p, const uint8_t *end)

@@ -27,7 +27,7 @@
  *
  * Checkpoints (docs/CHECKPOINTS.md, "Operator state"): one record per held
  * row (key 'H' + its arrival number, value its event time and its columns,
- * encode_row) and one per partition (key 'P' + the encoded
+ * sl_exec_row_encode_to) and one per partition (key 'P' + the encoded
  * PARTITION BY values; value the row_number counter and the frame's ring in
  * order or the running sums, or for a top-N its rows in rank order).  A
  * restart decodes the held rows into one batch they all point into. Records
@@ -68,7 +68,7 @@ typedef struct orun {
 } orun;
 
 /* A row of a top-N partition: its ORDER BY values, then its encoded
- * columns (encode_row), in one block. */
+ * columns (sl_exec_row_encode_to), in one block. */
 typedef struct top_row {
     oval *ord;
     uint8_t *row;
@@ -188,25 +188,6 @@ static part *find_part(over_op *o, const uint8_t *key, size_t len)
     o->index[i] = (struct oslot){(uint32_t)o->n_parts + 1, (uint32_t)h};
     o->n_parts++;
     return p;
-}
-
-/* Row i of cols[0..n) in sl_exec_key_encode_to's format (groupkey.h), but
- * doubles bit for bit: a kept row is output as it came, so -0.0 stays -0.0
- * (a grouping key folds it into 0.0). Room: sl_exec_key_bound bytes. */
-static size_t encode_row(uint8_t *o, sl_col *const *cols, int n, int64_t i)
-{
-    uint8_t *start = o;
-    for (int k = 0; k < n; k++) {
-        const sl_col *c = cols[k];
-        if (c->type == SL_TYPE_DOUBLE && !sl_col_is_null(c, i)) {
-            *o++ = 1;
-            memcpy(o, &sl_col_f64(c)[i], 8);
-            o += 8;
-        } else {
-            o += sl_exec_key_encode_to(o, &cols[k], 1, i);
-        }
-    }
-    return (size_t)(o - start);
 }
 
 /* ---- values ---- */
@@ -375,7 +356,7 @@ static sl_status topn_push(over_op *o, sl_batch *b, sl_exec_ctx *x, sl_error *er
         top_row nr;
         if (!(nr.ord = sl_malloc(sizeof(oval) * (size_t)p->n_order + bound + 1))) { st = sl_err_oom(err); break; }
         nr.row = (uint8_t *)(nr.ord + p->n_order);
-        nr.len = encode_row(nr.row, b->cols, b->n_cols, r);
+        nr.len = sl_exec_row_encode_to(nr.row, b->cols, b->n_cols, r);
         memcpy(nr.ord, ord, sizeof(oval) * (size_t)p->n_order);
         if (pt->n_top == o->topn) { /* the last one is pushed out */
             sl_free(pt->top[o->topn - 1].ord);
@@ -806,7 +787,7 @@ static sl_status over_save(sl_op *op, struct sl_opstate *out, sl_error *err)
         sl_buf_reset(&v);
         if (sl_buf_reserve(&v, 8 + sl_exec_key_bound(b->cols, b->n_cols, h->row) + 1)) { st = sl_err_oom(err); break; }
         memcpy(v.data, &h->ts, 8);
-        size_t n = encode_row((uint8_t *)v.data + 8, b->cols, b->n_cols, h->row);
+        size_t n = sl_exec_row_encode_to((uint8_t *)v.data + 8, b->cols, b->n_cols, h->row);
         st = sl_opstate_put(out, hk, sizeof hk, v.data, 8 + n, err);
     }
     if (!st) o->saved_seq = o->next_seq;
